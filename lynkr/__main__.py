@@ -1,0 +1,5 @@
+import sys
+
+from lynkr.cli import main
+
+sys.exit(main())

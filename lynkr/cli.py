@@ -1,0 +1,104 @@
+"""The command line: ``lynkr start | check | pipeline lint FILE | pipeline show [FILE]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from functools import partial
+
+import orjson
+import trio
+import yaml
+
+from lynkr import __version__
+from lynkr.check import effective, probe
+from lynkr.config.errors import SettingsError
+from lynkr.config.settings import Settings, load_settings
+from lynkr.observability.logs import configure
+from lynkr.pipeline.compile import PipelineError, compile_file, resolve
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lynkr", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"lynkr {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    start = sub.add_parser("start", help="serve the proxy")
+    start.add_argument("--host", help="address to bind (LYNKR_HOST, default 127.0.0.1)")
+    start.add_argument("--port", type=int, help="port (PORT, default 8081)")
+    start.add_argument("--workers", type=int, help="processes (LYNKR_WORKERS, default 1)")
+    start.add_argument("--pipeline", help="pipeline file or name (LYNKR_PIPELINE)")
+    sub.add_parser("check", help="print the effective configuration and probe the provider")
+    pipeline = sub.add_parser("pipeline", help="lint or show a pipeline file")
+    psub = pipeline.add_subparsers(dest="action", required=True)
+    lint = psub.add_parser("lint", help="check a pipeline file; exit 1 on any problem")
+    lint.add_argument("file")
+    show = psub.add_parser("show", help="print a pipeline normalised, with every parameter")
+    show.add_argument("file", nargs="?")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "pipeline":
+            return _pipeline(args)
+        settings = load_settings()
+        if args.command == "check":
+            return _check(settings)
+        return _start(settings, args)
+    except (SettingsError, PipelineError) as exc:
+        print(f"lynkr: {exc}", file=sys.stderr)
+        return 2
+
+
+def _pipeline(args: argparse.Namespace) -> int:
+    path = args.file if args.action == "lint" else str(resolve(args.file or None))
+    pipeline = compile_file(path)
+    if args.action == "lint":
+        print(f"{path}: ok ({len(pipeline.stages) + 1} stages: "
+              f"{', '.join(s.name for s in pipeline.stages)}, egress)")
+    else:
+        print(f"# {pipeline.source}")
+        print(yaml.safe_dump(pipeline.describe(), sort_keys=False), end="")
+    return 0
+
+
+def _check(settings: Settings) -> int:
+    print(orjson.dumps(effective(settings), option=orjson.OPT_INDENT_2).decode())
+    pipeline = compile_file(resolve(settings.pipeline))
+    print(f"pipeline: {pipeline.source} ({', '.join(s.name for s in pipeline.stages)})")
+    ok, message = probe(settings.provider)
+    print(("ok: " if ok else "FAIL: ") + message)
+    return 0 if ok else 1
+
+
+def _start(settings: Settings, args: argparse.Namespace) -> int:
+    import attrs
+
+    from lynkr.server.app import build_state
+    from lynkr.server.serve import hypercorn_config, serve_app
+
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port),
+                                   ("workers", args.workers), ("pipeline", args.pipeline))
+                 if v is not None}
+    settings = attrs.evolve(settings, **overrides)
+    configure(settings.log_level)
+    state = build_state(settings)  # compiles the pipeline: its errors stop us here
+    config = hypercorn_config(settings)
+    provider = settings.provider
+    print(f"lynkr {__version__}: http://{settings.host}:{settings.port} -> {provider.name} "
+          f"{provider.endpoint} (model {provider.model}), pipeline {state.pipeline.name}",
+          file=sys.stderr, flush=True)
+    if settings.workers > 1:
+        from hypercorn.run import run
+
+        config.application_path = "lynkr.server.factory:create_app()"
+        config.worker_class = "trio"
+        return run(config)
+    trio.run(partial(serve_app, state, config))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

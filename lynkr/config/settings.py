@@ -1,0 +1,107 @@
+"""Validated settings. Every bad value is a one-line error that names its variable.
+
+Names and defaults follow the original Lynkr (``MODEL_PROVIDER``, ``OLLAMA_ENDPOINT``, ...), so a
+user can switch over with the same environment. With nothing set the provider is a local Ollama.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import attrs
+
+from lynkr.config.dotenv import read_dotenv
+from lynkr.config.errors import SettingsError
+from lynkr.config.providers import PROVIDERS, UNSUPPORTED, ProviderSettings, provider_settings
+
+
+@attrs.frozen
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8081
+    workers: int = 1
+    log_level: str = "info"
+    model_provider: str = "ollama"
+    providers: Mapping[str, ProviderSettings] = attrs.field(factory=dict)
+    pipeline: str | None = None
+    max_body_bytes: int = 32 * 1024 * 1024
+    connect_timeout_s: float = 10.0
+    keepalive_expiry_s: float = 30.0
+    max_connections: int = 100
+    graceful_timeout_s: float = 30.0
+
+    @property
+    def provider(self) -> ProviderSettings:
+        return self.providers[self.model_provider]
+
+
+class Env:
+    """Typed reads of one environment mapping; each failure names the variable."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values = values
+
+    def str(self, name: str, default: str | None = None) -> str | None:
+        value = self.values.get(name, "").strip()
+        return value or default
+
+    def int(self, name: str, default: int, minimum: int = 0) -> int:
+        raw = self.str(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+        if value < minimum:
+            raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+        return value
+
+    def url(self, name: str, default: str) -> str:
+        value = self.str(name, default) or default
+        if not value.startswith(("http://", "https://")):
+            raise SettingsError(f"{name} must be an http:// or https:// URL, got {value!r}")
+        return value.rstrip("/")
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = (self.str(name, default) or default).lower()
+        if value not in allowed:
+            raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+        return value
+
+
+def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None = None
+                  ) -> Settings:
+    """Settings from ``.env`` (or ``LYNKR_ENV_FILE``) overlaid by the process environment."""
+    environ = os.environ if environ is None else environ
+    path = Path(env_file or environ.get("LYNKR_ENV_FILE") or ".env")
+    env = Env({**read_dotenv(path), **environ})
+    provider = (env.str("MODEL_PROVIDER", "ollama") or "ollama").lower()
+    if provider in UNSUPPORTED:
+        raise SettingsError(
+            f"MODEL_PROVIDER={provider} is not available in this version yet; "
+            f"choose one of {', '.join(PROVIDERS)}")
+    if provider not in PROVIDERS:
+        raise SettingsError(f"MODEL_PROVIDER must be one of {', '.join(PROVIDERS)}, "
+                            f"got {provider!r}")
+    providers = {name: provider_settings(name, env, required=name == provider)
+                 for name in PROVIDERS}
+    model_default = env.str("MODEL_DEFAULT")
+    if model_default:
+        providers[provider] = attrs.evolve(providers[provider], model=model_default)
+    return Settings(
+        host=env.str("LYNKR_HOST", "127.0.0.1") or "127.0.0.1",
+        port=env.int("PORT", 8081, minimum=1),
+        workers=env.int("LYNKR_WORKERS", 1, minimum=1),
+        log_level=env.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")),
+        model_provider=provider,
+        providers=providers,
+        pipeline=env.str("LYNKR_PIPELINE"),
+        max_body_bytes=env.int("MAX_REQUEST_BODY_BYTES", 32 * 1024 * 1024, minimum=1024),
+        connect_timeout_s=env.int("UPSTREAM_CONNECT_TIMEOUT_MS", 10_000, minimum=1) / 1000,
+        keepalive_expiry_s=env.int("UPSTREAM_KEEPALIVE_MS", 30_000, minimum=0) / 1000,
+        max_connections=env.int("UPSTREAM_MAX_CONNECTIONS", 100, minimum=1),
+        graceful_timeout_s=env.int("GRACEFUL_SHUTDOWN_TIMEOUT", 30_000, minimum=0) / 1000,
+    )

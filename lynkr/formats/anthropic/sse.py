@@ -1,0 +1,156 @@
+"""Canonical events ⇄ Anthropic SSE bytes.
+
+``render_event`` is the egress hot path: one event in, the exact frame out. ``SseParser`` is an
+incremental parser for Anthropic-dialect upstreams (and our own tests): bytes in, events out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from lynkr.formats.anthropic.blocks import parse_block, start_block
+from lynkr.formats.sse import SseDecoder
+from lynkr.model.errors import BadRequest
+from lynkr.model.events import (
+    BlockStart,
+    BlockStop,
+    Event,
+    InputJsonDelta,
+    MessageDelta,
+    MessageStart,
+    MessageStop,
+    Ping,
+    SignatureDelta,
+    StreamError,
+    TextDelta,
+    ThinkingDelta,
+    Usage,
+)
+
+_dumps = orjson.dumps
+
+
+def usage_json(usage: Usage) -> dict[str, int]:
+    return {
+        "input_tokens": usage.input_tokens,
+        "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+        "cache_read_input_tokens": usage.cache_read_input_tokens,
+        "output_tokens": usage.output_tokens,
+    }
+
+
+def event_json(event: Event) -> tuple[bytes, dict[str, Any]]:
+    """An event's SSE name and its JSON payload."""
+    if isinstance(event, TextDelta):
+        return b"content_block_delta", {"type": "content_block_delta", "index": event.index,
+                                        "delta": {"type": "text_delta", "text": event.text}}
+    if isinstance(event, InputJsonDelta):
+        return b"content_block_delta", {
+            "type": "content_block_delta", "index": event.index,
+            "delta": {"type": "input_json_delta", "partial_json": event.partial_json}}
+    if isinstance(event, ThinkingDelta):
+        return b"content_block_delta", {
+            "type": "content_block_delta", "index": event.index,
+            "delta": {"type": "thinking_delta", "thinking": event.thinking}}
+    if isinstance(event, SignatureDelta):
+        return b"content_block_delta", {
+            "type": "content_block_delta", "index": event.index,
+            "delta": {"type": "signature_delta", "signature": event.signature}}
+    if isinstance(event, BlockStart):
+        return b"content_block_start", {"type": "content_block_start", "index": event.index,
+                                        "content_block": start_block(event.block)}
+    if isinstance(event, BlockStop):
+        return b"content_block_stop", {"type": "content_block_stop", "index": event.index}
+    if isinstance(event, MessageStart):
+        return b"message_start", {"type": "message_start", "message": {
+            "id": event.id, "type": "message", "role": "assistant", "model": event.model,
+            "content": [], "stop_reason": None, "stop_sequence": None,
+            "usage": usage_json(event.usage)}}
+    if isinstance(event, MessageDelta):
+        return b"message_delta", {
+            "type": "message_delta",
+            "delta": {"stop_reason": event.stop_reason, "stop_sequence": event.stop_sequence},
+            "usage": usage_json(event.usage)}
+    if isinstance(event, MessageStop):
+        return b"message_stop", {"type": "message_stop"}
+    if isinstance(event, Ping):
+        return b"ping", {"type": "ping"}
+    return b"error", {"type": "error",
+                      "error": {"type": event.error_type, "message": event.message}}
+
+
+def render_event(event: Event) -> bytes:
+    name, payload = event_json(event)
+    return b"event: " + name + b"\ndata: " + _dumps(payload) + b"\n\n"
+
+
+def render_events(events: Iterable[Event]) -> bytes:
+    return b"".join(map(render_event, events))
+
+
+class SseParser:
+    """Anthropic SSE bytes → canonical events, incrementally."""
+
+    def __init__(self) -> None:
+        self._decoder = SseDecoder()
+
+    def feed(self, data: bytes) -> list[Event]:
+        out: list[Event] = []
+        for _name, payload in self._decoder.feed(data):
+            event = parse_event(orjson.loads(payload))
+            if event is not None:
+                out.append(event)
+        return out
+
+
+def parse_usage(obj: dict[str, Any] | None) -> Usage:
+    obj = obj or {}
+    return Usage(
+        input_tokens=obj.get("input_tokens") or 0,
+        output_tokens=obj.get("output_tokens") or 0,
+        cache_creation_input_tokens=obj.get("cache_creation_input_tokens") or 0,
+        cache_read_input_tokens=obj.get("cache_read_input_tokens") or 0,
+    )
+
+
+def parse_event(obj: dict[str, Any]) -> Event | None:
+    """One Anthropic stream event JSON → canonical event (None for unknown kinds)."""
+    kind = obj.get("type")
+    if kind == "content_block_delta":
+        delta, index = obj["delta"], obj["index"]
+        dkind = delta.get("type")
+        if dkind == "text_delta":
+            return TextDelta(index, delta["text"])
+        if dkind == "input_json_delta":
+            return InputJsonDelta(index, delta["partial_json"])
+        if dkind == "thinking_delta":
+            return ThinkingDelta(index, delta["thinking"])
+        if dkind == "signature_delta":
+            return SignatureDelta(index, delta["signature"])
+        return None
+    if kind == "content_block_start":
+        try:
+            block = parse_block(obj["content_block"], "content_block")
+        except BadRequest:
+            return None
+        return BlockStart(obj["index"], block)
+    if kind == "content_block_stop":
+        return BlockStop(obj["index"])
+    if kind == "message_start":
+        msg = obj["message"]
+        return MessageStart(msg.get("id", ""), msg.get("model", ""), parse_usage(msg.get("usage")))
+    if kind == "message_delta":
+        delta = obj.get("delta") or {}
+        return MessageDelta(delta.get("stop_reason"), parse_usage(obj.get("usage")),
+                            delta.get("stop_sequence"))
+    if kind == "message_stop":
+        return MessageStop()
+    if kind == "ping":
+        return Ping()
+    if kind == "error":
+        err = obj.get("error") or {}
+        return StreamError(err.get("type", "api_error"), err.get("message", ""))
+    return None

@@ -1,0 +1,1 @@
+"""The Ollama native dialect: ``POST /api/chat`` with NDJSON streaming."""

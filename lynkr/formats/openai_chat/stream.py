@@ -1,0 +1,125 @@
+"""OpenAI Chat Completions SSE bytes → canonical events, incrementally.
+
+Tolerates what real servers send: SSE comments, chunks with empty ``choices`` (Azure filter
+results, the usage chunk), ``delta.reasoning_content`` / ``delta.reasoning``, tool calls whole or
+in fragments, interleaved by index or without ids, usage on the last content chunk, a missing
+``[DONE]`` after a finish, and ``data: {"error": ...}`` in the middle of a stream.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from lynkr.formats.sse import SseDecoder
+from lynkr.formats.toolcalls import AnswerBuilder
+from lynkr.formats.upstream_errors import find_message
+from lynkr.model.events import Event, MessageStart, StreamError, Usage
+
+FINISH_TO_STOP = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "content_filter": "refusal",
+}
+
+
+def usage_from_openai(obj: dict[str, Any] | None) -> Usage:
+    if not obj:
+        return Usage()
+    details = obj.get("prompt_tokens_details") or {}
+    cached = details.get("cached_tokens") or 0
+    written = details.get("cache_write_tokens") or 0
+    prompt = obj.get("prompt_tokens") or 0
+    return Usage(
+        input_tokens=max(prompt - cached - written, 0),
+        output_tokens=obj.get("completion_tokens") or 0,
+        cache_creation_input_tokens=written,
+        cache_read_input_tokens=cached,
+    )
+
+
+class ChatStreamParser:
+    def __init__(self, message_id: str, model: str, input_estimate: int = 0) -> None:
+        self._decoder = SseDecoder()
+        self._answer = AnswerBuilder(message_id)
+        self._start = MessageStart(message_id, model, Usage(input_tokens=input_estimate))
+        self._started = False
+        self._finish: str | None = None
+        self._usage = Usage(input_tokens=input_estimate)
+        self.done = False
+
+    def feed(self, data: bytes) -> list[Event]:
+        out: list[Event] = []
+        if not self._started:
+            out.append(self._start)
+            self._started = True
+        for _name, payload in self._decoder.feed(data):
+            if self.done:
+                break
+            if payload == b"[DONE]":
+                self._end(out)
+                break
+            self._chunk(orjson.loads(payload), out)
+        return out
+
+    def close(self) -> list[Event]:
+        """End of the upstream body: finish if the answer was complete, else an error."""
+        out: list[Event] = []
+        if not self._started:
+            out.append(self._start)
+            self._started = True
+        if not self.done:
+            for _name, payload in self._decoder.flush():
+                if payload == b"[DONE]":
+                    break
+                self._chunk(orjson.loads(payload), out)
+        if not self.done:
+            if self._finish is not None:
+                self._end(out)
+            else:
+                self.done = True
+                out.append(StreamError("api_error",
+                                       "upstream stream ended before the answer was complete"))
+        return out
+
+    def _chunk(self, chunk: dict[str, Any], out: list[Event]) -> None:
+        if "error" in chunk and not chunk.get("choices"):
+            self.done = True
+            out.append(StreamError("api_error", find_message(chunk) or "upstream error"))
+            return
+        if chunk.get("usage"):
+            self._usage = usage_from_openai(chunk["usage"])
+        for choice in chunk.get("choices") or ():
+            if choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or {}
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if isinstance(reasoning, str):
+                self._answer.thinking(reasoning, out)
+            content = delta.get("content")
+            if content:
+                self._answer.text(content, out)
+            for position, call in enumerate(delta.get("tool_calls") or ()):
+                function = call.get("function") or {}
+                pending = self._answer.call(call.get("index", position), call.get("id"),
+                                            function.get("name"))
+                arguments = function.get("arguments")
+                if isinstance(arguments, dict):
+                    pending.whole = arguments
+                elif arguments:
+                    pending.arguments.append(arguments)
+            finish = choice.get("finish_reason")
+            if finish == "error":
+                self.done = True
+                out.append(StreamError("api_error", find_message(chunk) or "upstream error"))
+                return
+            if finish:
+                self._finish = finish
+
+    def _end(self, out: list[Event]) -> None:
+        self.done = True
+        stop = FINISH_TO_STOP.get(self._finish or "stop", "end_turn")
+        self._answer.finish(stop, self._usage, out)

@@ -1,0 +1,104 @@
+"""Errors a client can be told about, each with its HTTP status and both dialects' types.
+
+    LynkrError                      500 api_error              / server_error
+    ├── BadRequest                  400 invalid_request_error  / invalid_request_error
+    │   └── PayloadTooLarge         413 request_too_large      / invalid_request_error
+    ├── Unauthorized                401 authentication_error   / invalid_request_error
+    ├── NotFound                    404 not_found_error        / not_found_error
+    │   └── MethodNotAllowed        405 invalid_request_error  / invalid_request_error
+    ├── RateLimited                 429 rate_limit_error       / rate_limit_error
+    ├── Overloaded                  529 overloaded_error       / server_error (503 for OpenAI)
+    └── UpstreamError               502 api_error              / server_error
+        ├── UpstreamUnreachable     502 api_error              / server_error
+        └── UpstreamTimeout         504 timeout_error          / timeout
+
+An ``UpstreamError`` may carry the upstream's own status; ``from_status`` picks the class that
+answers the client for it (429 stays 429, 5xx becomes api_error, ...).
+"""
+
+from __future__ import annotations
+
+
+class LynkrError(Exception):
+    status = 500
+    anthropic_type = "api_error"
+    openai_type = "server_error"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+class BadRequest(LynkrError):
+    status = 400
+    anthropic_type = "invalid_request_error"
+    openai_type = "invalid_request_error"
+
+
+class PayloadTooLarge(BadRequest):
+    status = 413
+    anthropic_type = "request_too_large"
+
+
+class Unauthorized(LynkrError):
+    status = 401
+    anthropic_type = "authentication_error"
+    openai_type = "invalid_request_error"
+
+
+class NotFound(LynkrError):
+    status = 404
+    anthropic_type = "not_found_error"
+    openai_type = "not_found_error"
+
+
+class MethodNotAllowed(NotFound):
+    status = 405
+    anthropic_type = "invalid_request_error"
+    openai_type = "invalid_request_error"
+
+
+class RateLimited(LynkrError):
+    status = 429
+    anthropic_type = "rate_limit_error"
+    openai_type = "rate_limit_error"
+
+
+class Overloaded(LynkrError):
+    status = 529
+    anthropic_type = "overloaded_error"
+
+
+class UpstreamError(LynkrError):
+    status = 502
+
+
+class UpstreamUnreachable(UpstreamError):
+    pass
+
+
+class UpstreamTimeout(UpstreamError):
+    status = 504
+    anthropic_type = "timeout_error"
+    openai_type = "timeout"
+
+
+def from_upstream_status(status: int, message: str, retry_after: float | None = None) -> LynkrError:
+    """The error a client gets for an upstream's HTTP error status."""
+    if status == 429:
+        return RateLimited(message, retry_after=retry_after)
+    if status in (503, 529):
+        return Overloaded(message, retry_after=retry_after)
+    if status in (408, 504):
+        return UpstreamTimeout(message)
+    if status == 413:
+        return PayloadTooLarge(message)
+    if status in (401, 403):
+        # The client's own key is not what failed: the proxy's upstream credentials are.
+        return UpstreamError(message)
+    if status == 404:
+        return NotFound(message)
+    if 400 <= status < 500:
+        return BadRequest(message)
+    return UpstreamError(message)

@@ -1,0 +1,134 @@
+"""The HTTP transport: one pooled ``httpx.AsyncClient`` per provider, the only network I/O.
+
+``open`` sends the request and checks the status before anything reaches the client: an error
+status, a refused connection or a timeout there is raised as a ``LynkrError`` (the server answers
+it as error JSON). Once open, ``UpstreamStream`` yields canonical events a read at a time, and
+turns a failure in the middle into a final ``StreamError`` event, never a silent end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import orjson
+
+from lynkr.config.providers import ProviderSettings
+from lynkr.config.settings import Settings
+from lynkr.formats.upstream_errors import error_message
+from lynkr.model.errors import (
+    LynkrError,
+    UpstreamTimeout,
+    UpstreamUnreachable,
+    from_upstream_status,
+)
+from lynkr.model.events import Event, StreamError
+from lynkr.model.request import Request
+from lynkr.providers.profiles import Profile, StreamParser, make_profile
+
+
+class UpstreamStream:
+    """The events of one upstream answer, one list per read."""
+
+    def __init__(self, provider: HttpProvider, response: httpx.Response,
+                 parser: StreamParser) -> None:
+        self._provider = provider
+        self._chunks = response.aiter_bytes()
+        self._parser = parser
+        self._closed = False
+
+    def __aiter__(self) -> UpstreamStream:
+        return self
+
+    async def __anext__(self) -> list[Event]:
+        parser = self._parser
+        while not self._closed:
+            try:
+                chunk = await self._chunks.__anext__()
+            except StopAsyncIteration:
+                self._closed = True
+                return parser.close()
+            except httpx.TimeoutException:
+                self._closed = True
+                return [StreamError("timeout_error", self._provider.silent_message())]
+            except httpx.TransportError as exc:
+                self._closed = True
+                return [StreamError("api_error", f"{self._provider.name}: connection lost in "
+                                                 f"the middle of the answer ({exc!r})")]
+            try:
+                events = parser.feed(chunk)
+            except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+                self._closed = True
+                return [StreamError("api_error", f"{self._provider.name} sent a malformed "
+                                                 f"stream: {exc}")]
+            if parser.done:
+                self._closed = True
+            if events:
+                return events
+        raise StopAsyncIteration
+
+
+class HttpProvider:
+    def __init__(self, settings: ProviderSettings, client: httpx.AsyncClient,
+                 profile: Profile | None = None) -> None:
+        self.settings = settings
+        self.name = settings.name
+        self.client = client
+        self.profile = profile or make_profile(settings)
+
+    def silent_message(self) -> str:
+        return (f"{self.name} at {self.settings.endpoint} sent nothing for "
+                f"{self.settings.read_timeout_s:g}s; the answer was stopped")
+
+    def body(self, request: Request) -> bytes:
+        return orjson.dumps(self.profile.build(request))
+
+    @asynccontextmanager
+    async def open(self, body: bytes, message_id: str, model: str, input_estimate: int
+                   ) -> AsyncIterator[UpstreamStream]:
+        endpoint = self.settings.endpoint
+        request = self.client.build_request("POST", endpoint, content=body,
+                                            headers=self.profile.headers)
+        try:
+            response = await self.client.send(request, stream=True)
+        except httpx.ConnectError as exc:
+            raise UpstreamUnreachable(
+                f"{self.name} at {endpoint} is not answering ({_reason(exc)}); is it running, "
+                f"and is the endpoint right?") from None
+        except httpx.TimeoutException:
+            raise UpstreamTimeout(self.silent_message()) from None
+        except httpx.TransportError as exc:
+            raise UpstreamUnreachable(f"{self.name} at {endpoint}: {_reason(exc)}") from None
+        try:
+            if response.status_code >= 400:
+                raise await self._status_error(response)
+            yield UpstreamStream(self, response,
+                                 self.profile.parser(message_id, model, input_estimate))
+        finally:
+            await response.aclose()
+
+    async def _status_error(self, response: httpx.Response) -> LynkrError:
+        try:
+            detail = error_message(await response.aread())
+        except httpx.HTTPError:
+            detail = "(no body)"
+        retry = response.headers.get("retry-after")
+        retry_after = float(retry) if retry and retry.replace(".", "", 1).isdigit() else None
+        message = f"{self.name} answered {response.status_code}: {detail}"
+        return from_upstream_status(response.status_code, message, retry_after)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return "connection refused" if "refused" in text.lower() or "errno 111" in text.lower() \
+        else text
+
+
+def make_client(settings: Settings, provider: ProviderSettings) -> httpx.AsyncClient:
+    timeout = httpx.Timeout(connect=settings.connect_timeout_s, read=provider.read_timeout_s,
+                            write=provider.read_timeout_s, pool=settings.connect_timeout_s)
+    limits = httpx.Limits(max_connections=settings.max_connections,
+                          max_keepalive_connections=settings.max_connections,
+                          keepalive_expiry=settings.keepalive_expiry_s)
+    return httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=True)

@@ -1,0 +1,1 @@
+"""The HTTP server: Starlette routes compiled once, served by hypercorn on trio."""

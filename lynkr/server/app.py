@@ -1,0 +1,85 @@
+"""The Starlette app: routes and error handlers declared as data, built once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from lynkr.config.settings import Settings
+from lynkr.pipeline.compile import Pipeline, compile_file, resolve
+from lynkr.ports import Ports
+from lynkr.providers import HttpProvider, build_providers, provider_infos
+from lynkr.server.anthropic_routes import (
+    CountTokensEndpoint,
+    MessagesEndpoint,
+    ModelEndpoint,
+    ModelsEndpoint,
+)
+from lynkr.server.asgi import request_id
+from lynkr.server.health import HealthEndpoint
+from lynkr.server.state import AppState
+
+
+def build_state(settings: Settings, pipeline: Pipeline | None = None,
+                providers: dict[str, HttpProvider] | None = None) -> AppState:
+    pipeline = pipeline or compile_file(resolve(settings.pipeline))
+    providers = providers if providers is not None else build_providers(settings)
+    ports = Ports(providers=provider_infos(providers), default_provider=settings.model_provider)
+    return AppState(settings, pipeline, ports, providers)
+
+
+def _routes(state: AppState) -> list[Route]:
+    return [
+        Route("/v1/messages", MessagesEndpoint(state), methods=["POST"]),
+        Route("/v1/messages/count_tokens", CountTokensEndpoint(state), methods=["POST"]),
+        Route("/v1/models", ModelsEndpoint(state), methods=["GET"]),
+        Route("/v1/models/{model_id:path}", ModelEndpoint(state), methods=["GET"]),
+        Route("/health", HealthEndpoint(state, "summary"), methods=["GET"]),
+        Route("/v1/health", HealthEndpoint(state, "summary"), methods=["GET"]),
+        Route("/health/live", HealthEndpoint(state, "live"), methods=["GET"]),
+        Route("/health/ready", HealthEndpoint(state, "ready"), methods=["GET"]),
+    ]
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """404/405 in the dialect the path suggests, with a request id."""
+    assert isinstance(exc, HTTPException)
+    rid = request_id(request.scope)
+    openai = request.url.path.startswith(("/v1/chat", "/v1/responses", "/v1/embeddings")) \
+        or "anthropic-version" not in request.headers
+    if exc.status_code == 405:
+        message = f"method {request.method} is not allowed on {request.url.path}"
+    else:
+        message = f"no endpoint at {request.method} {request.url.path}"
+    if openai:
+        body: Any = {"error": {"message": message, "type": "invalid_request_error",
+                               "param": None, "code": None}}
+    else:
+        kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
+        body = {"type": "error", "error": {"type": kind, "message": message},
+                "request_id": rid}
+    headers = {"request-id": rid, "x-request-id": rid, **(exc.headers or {})}
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+
+def build_app(state: AppState) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            for provider in state.providers.values():
+                await provider.client.aclose()
+
+    app = Starlette(routes=_routes(state), exception_handlers={404: _http_error,
+                                                               405: _http_error},
+                    lifespan=lifespan)
+    app.state.lynkr = state
+    return app

@@ -1,0 +1,15 @@
+"""An app factory for hypercorn's multi-process mode (``lynkr start --workers N``)."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from lynkr.config.settings import load_settings
+from lynkr.observability.logs import configure
+from lynkr.server.app import build_app, build_state
+
+
+def create_app() -> Starlette:
+    settings = load_settings()
+    configure(settings.log_level)
+    return build_app(build_state(settings))

@@ -1,0 +1,37 @@
+"""Pipeline stages, registered by short name in ``STAGES``.
+
+A stage is one module with a docstring (assumes / guarantees / never), an attrs config class
+and one function ``(exchange, config, ports) -> exchange``. Stages are pure: no globals, no
+clock, no I/O; what they need arrives in ``ports``.
+"""
+
+from __future__ import annotations
+
+from lynkr.stages.capability_filter import CapabilityFilterConfig, capability_filter
+from lynkr.stages.egress import EgressConfig
+from lynkr.stages.exchange import Context, Exchange, Note, Route
+from lynkr.stages.map_model import MapModelConfig, map_model
+from lynkr.stages.normalize import NormalizeConfig, normalize
+from lynkr.stages.registry import StageSpec
+from lynkr.stages.route import RouteConfig, route
+
+
+def _doc(fn: object) -> str:
+    module = __import__(getattr(fn, "__module__", ""), fromlist=["_"])
+    return (module.__doc__ or "").strip().splitlines()[0]
+
+
+STAGES: dict[str, StageSpec] = {
+    spec.name: spec
+    for spec in (
+        StageSpec("normalize", NormalizeConfig, normalize, _doc(normalize)),
+        StageSpec("route", RouteConfig, route, _doc(route), sets_route=True),
+        StageSpec("map_model", MapModelConfig, map_model, _doc(map_model), needs_route=True),
+        StageSpec("capability_filter", CapabilityFilterConfig, capability_filter,
+                  _doc(capability_filter), needs_route=True),
+        StageSpec("egress", EgressConfig, None,
+                  "egress: how the answer's events go back to the client", kind="egress"),
+    )
+}
+
+__all__ = ["STAGES", "Context", "Exchange", "Note", "Route", "StageSpec"]

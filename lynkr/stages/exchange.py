@@ -1,0 +1,51 @@
+"""The value every stage receives and returns: a request plus what is known about it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+from lynkr.model.request import Request
+from lynkr.model.response import Response
+
+Dialect = Literal["anthropic", "openai_chat", "openai_responses"]
+
+
+@attrs.frozen
+class Context:
+    request_id: str
+    dialect: Dialect = "anthropic"
+    session_id: str | None = None
+    client_model: str = ""
+
+
+@attrs.frozen
+class Route:
+    provider: str
+    model: str
+    reason: str = ""
+
+
+@attrs.frozen
+class Note:
+    """What one stage did, in a few words (goes to the log and the x-lynkr-* headers)."""
+
+    stage: str
+    summary: str
+    tokens_removed: int = 0
+
+
+@attrs.frozen
+class Exchange:
+    request: Request
+    context: Context
+    route: Route | None = None
+    response: Response | None = None
+    notes: tuple[Note, ...] = ()
+
+    def noted(self, stage: str, summary: str, tokens_removed: int = 0, **changes: object
+              ) -> Exchange:
+        """This exchange with ``changes`` applied and a note added."""
+        note = Note(stage, summary, tokens_removed)
+        return attrs.evolve(self, notes=(*self.notes, note), **changes)  # type: ignore[arg-type]
