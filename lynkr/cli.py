@@ -54,7 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _pipeline(args: argparse.Namespace) -> int:
     path = args.file if args.action == "lint" else str(resolve(args.file or None))
-    pipeline = compile_file(path)
+    try:
+        pipeline = compile_file(path)
+    except PipelineError as exc:
+        if args.action != "lint":
+            raise
+        print(f"lynkr: {exc}", file=sys.stderr)
+        return 1  # lint's documented exit code for a file with problems
     if args.action == "lint":
         print(f"{path}: ok ({len(pipeline.stages) + 1} stages: "
               f"{', '.join(s.name for s in pipeline.stages)}, egress)")

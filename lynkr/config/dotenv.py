@@ -15,7 +15,10 @@ def read_dotenv(path: Path) -> dict[str, str]:
             continue
         key, _, value = line.removeprefix("export ").partition("=")
         key, value = key.strip(), value.strip()
-        if value[:1] in ("'", '"') and value.endswith(value[0]) and len(value) > 1:
+        end = value.find(value[0], 1) if value[:1] in ("'", '"') else -1
+        if end > 0 and value[end + 1:].lstrip()[:1] in ("", "#"):
+            value = value[1:end]  # KEY="quoted # kept"  # a comment after the quotes
+        elif value[:1] in ("'", '"') and value.endswith(value[0]) and len(value) > 1:
             value = value[1:-1]
         elif " #" in value:
             value = value.split(" #", 1)[0].rstrip()

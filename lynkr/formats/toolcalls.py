@@ -87,9 +87,12 @@ class AnswerBuilder:
     One block is open at a time; indexes rise monotonically; tool calls are emitted at the end.
     """
 
-    def __init__(self, message_id: str) -> None:
+    def __init__(self, message_id: str, taken_ids: frozenset[str] = frozenset()) -> None:
         self.message_id = message_id
         self.calls: dict[Any, PendingCall] = {}
+        # ids the conversation already holds: an upstream that numbers its calls per answer
+        # ("call_0" every time) would otherwise give Claude Code duplicate tool_use ids
+        self._taken = set(taken_ids)
         self._next_index = 0
         self._open: str | None = None  # "text" | "thinking"
 
@@ -121,7 +124,11 @@ class AnswerBuilder:
         if pending is None:
             number = len(self.calls)
             fallback = f"toolu_{self.message_id.removeprefix('msg_')}_{number}"
-            pending = PendingCall(sanitize_id(call_id) if call_id else fallback, name or "")
+            chosen = sanitize_id(call_id) if call_id else fallback
+            if chosen in self._taken:
+                chosen = fallback
+            self._taken.add(chosen)
+            pending = PendingCall(chosen, name or "")
             self.calls[key] = pending
         elif name and not pending.name:
             pending.name = name

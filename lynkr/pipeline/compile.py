@@ -18,6 +18,7 @@ as one ``PipelineError``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,15 @@ def _strict(kind: type, what: str) -> Any:
 for _kind, _what in ((str, "a string"), (int, "a whole number"), (float, "a number"),
                      (bool, "true or false")):
     _converter.register_structure_hook(_kind, _strict(_kind, _what))
+
+
+def _string_list(value: Any, _type: Any) -> list[str]:
+    if isinstance(value, str):  # cattrs would split "format" into letters
+        raise TypeError(f"expected a list of strings, got {value!r}")
+    return [_converter.structure(v, str) for v in value]
+
+
+_converter.register_structure_hook_func(lambda t: t == Sequence[str], _string_list)
 PACKAGED = Path(__file__).resolve().parent.parent / "builtin_pipelines"
 REPO = Path(__file__).resolve().parents[2] / "pipelines"
 
@@ -148,8 +158,9 @@ def _bind_all(stages_node: yaml.SequenceNode, problem: Any) -> list[BoundStage]:
         if spec is None:
             problem(item, f"unknown stage {name!r} (known stages: {known})")
             continue
-        params = yaml.safe_load(yaml.serialize(params_node)) if params_node is not None else {}
-        if params is None:
+        params = yaml.SafeLoader("").construct_document(params_node) \
+            if params_node is not None else {}
+        if params is None:  # `- route:` with nothing after the colon
             params = {}
         if not isinstance(params, dict):
             problem(item, f"parameters of {name!r} must be a mapping")

@@ -41,8 +41,13 @@ class UpstreamStream:
     def __aiter__(self) -> UpstreamStream:
         return self
 
+    async def aclose(self) -> None:
+        await self._chunks.aclose()  # type: ignore[attr-defined]
+
     async def __anext__(self) -> list[Event]:
         parser = self._parser
+        if parser.done and not self._closed:
+            await self._drain()
         while not self._closed:
             try:
                 chunk = await self._chunks.__anext__()
@@ -62,11 +67,19 @@ class UpstreamStream:
                 self._closed = True
                 return [StreamError("api_error", f"{self._provider.name} sent a malformed "
                                                  f"stream: {exc}")]
-            if parser.done:
-                self._closed = True
             if events:
                 return events
         raise StopAsyncIteration
+
+    async def _drain(self, limit: int = 8) -> None:
+        """Read what follows the answer's end (usually just the body's end), so the pooled
+        connection can be reused; give up after a few reads."""
+        self._closed = True
+        for _ in range(limit):
+            try:
+                await self._chunks.__anext__()
+            except (StopAsyncIteration, httpx.HTTPError):
+                return
 
 
 class HttpProvider:
@@ -85,8 +98,8 @@ class HttpProvider:
         return orjson.dumps(self.profile.build(request))
 
     @asynccontextmanager
-    async def open(self, body: bytes, message_id: str, model: str, input_estimate: int
-                   ) -> AsyncIterator[UpstreamStream]:
+    async def open(self, body: bytes, message_id: str, model: str, input_estimate: int,
+                   taken_ids: frozenset[str] = frozenset()) -> AsyncIterator[UpstreamStream]:
         endpoint = self.settings.endpoint
         request = self.client.build_request("POST", endpoint, content=body,
                                             headers=self.profile.headers)
@@ -103,8 +116,13 @@ class HttpProvider:
         try:
             if response.status_code >= 400:
                 raise await self._status_error(response)
-            yield UpstreamStream(self, response,
-                                 self.profile.parser(message_id, model, input_estimate))
+            stream = UpstreamStream(self, response,
+                                    self.profile.parser(message_id, model, input_estimate,
+                                                        taken_ids))
+            try:
+                yield stream
+            finally:
+                await stream.aclose()
         finally:
             await response.aclose()
 

@@ -34,7 +34,7 @@ class Profile:
     name: str
     family: Family
     build: Callable[[Request], dict[str, Any]]
-    parser: Callable[[str, str, int], StreamParser]
+    parser: Callable[[str, str, int, frozenset[str]], StreamParser]
     headers: dict[str, str]
 
 

@@ -17,6 +17,7 @@ import attrs
 import trio
 
 from lynkr.formats.fold import Folder
+from lynkr.model.content import ToolUseBlock
 from lynkr.model.errors import LynkrError, UpstreamError, UpstreamTimeout
 from lynkr.model.events import BlockStart, Event, MessageStart, Ping, StreamError
 from lynkr.model.request import Request
@@ -120,7 +121,9 @@ async def _answer(state: AppState, binding: DialectBinding, exchange: Exchange,
     model = exchange.context.client_model \
         if state.pipeline.egress.report_model == "client" else route.model
     message_id = "msg_" + rid.removeprefix("req_")
-    async with provider.open(body, message_id, model, len(body) // 4) as stream:
+    taken = frozenset(b.id for m in request.messages if m.role == "assistant"
+                      for b in m.content if isinstance(b, ToolUseBlock))
+    async with provider.open(body, message_id, model, len(body) // 4, taken) as stream:
         first = await _first_events(stream)
         if request.stream:
             await _stream(binding, first, stream, headers, send, state.pipeline.egress.coalesce,

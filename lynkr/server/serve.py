@@ -37,7 +37,7 @@ async def serve_app(state: AppState, config: Config, *, handle_signals: bool = T
                     ) -> None:
     """Serve until a signal (or ``shutdown`` is set); ``task_status`` gets the bound URLs."""
     app = build_app(state)
-    stop = shutdown or trio.Event()
+    stop = shutdown if shutdown is not None else trio.Event()
 
     async def on_signals() -> None:
         with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:

@@ -64,6 +64,8 @@ def capability_filter(exchange: Exchange, config: CapabilityFilterConfig, ports:
         if messages is not None:
             changes["messages"] = messages
             dropped.append("thinking history")
+            removed_text.extend(b.thinking for m in request.messages if m.role == "assistant"
+                                for b in m.content if isinstance(b, ThinkingBlock))
     if not changes:
         return exchange.noted("capability_filter", "nothing to drop")
     saved = sum(ports.count_tokens(t) for t in removed_text)

@@ -31,16 +31,16 @@ def normalize(exchange: Exchange, config: NormalizeConfig, ports: Ports) -> Exch
     dropped = filled = 0
     for i, message in enumerate(messages):
         content = message.content
-        if config.drop_empty_text:
-            kept = tuple(b for b in content if not (isinstance(b, TextBlock) and not b.text))
-            if kept and len(kept) != len(content):  # never leave a turn with no content
-                dropped += len(content) - len(kept)
-                content = kept
         if message.role == "user":
             content = _results_first(content)
             if config.fill_missing_tool_results and i > 0:
                 content, n = _fill(messages[i - 1], content)
                 filled += n
+        if config.drop_empty_text:  # after the fill, so a second run finds nothing to drop
+            kept = tuple(b for b in content if not (isinstance(b, TextBlock) and not b.text))
+            if kept and len(kept) != len(content):  # never leave a turn with no content
+                dropped += len(content) - len(kept)
+                content = kept
         fixed.append(message if content is message.content else Message(message.role, content))
     if not (dropped or filled) and all(a is b for a, b in zip(fixed, messages, strict=True)):
         return exchange.noted("normalize", "unchanged")

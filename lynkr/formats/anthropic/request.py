@@ -71,7 +71,7 @@ def _parse_message(raw: Any, i: int) -> Message:
     path = f"messages.{i}"
     obj = want(dict, raw, path, "a message object")
     role = required(obj, "role", path + ".")
-    if role not in _ROLES:
+    if not isinstance(role, str) or role not in _ROLES:
         raise BadRequest(f"{path}.role: expected 'user', 'assistant' or 'system', got {role!r}")
     return Message(role, parse_content(required(obj, "content", path + "."), path + ".content"))
 

@@ -7,6 +7,7 @@ Tool calls arrive whole (arguments as objects, maybe without ids); ``done_reason
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import orjson
@@ -18,9 +19,10 @@ DONE_TO_STOP = {"stop": "end_turn", "length": "max_tokens"}
 
 
 class OllamaStreamParser:
-    def __init__(self, message_id: str, model: str, input_estimate: int = 0) -> None:
+    def __init__(self, message_id: str, model: str, input_estimate: int = 0,
+                 taken_ids: frozenset[str] = frozenset()) -> None:
         self._buffer = b""
-        self._answer = AnswerBuilder(message_id)
+        self._answer = AnswerBuilder(message_id, taken_ids)
         self._start = MessageStart(message_id, model, Usage(input_tokens=input_estimate))
         self._started = False
         self._estimate = input_estimate
@@ -44,7 +46,9 @@ class OllamaStreamParser:
     def close(self) -> list[Event]:
         out: list[Event] = []
         if self._buffer.strip() and not self.done:
-            out.extend(self.feed(b"\n"))
+            # A body cut inside its last line leaves JSON that cannot parse: drop it.
+            with contextlib.suppress(orjson.JSONDecodeError):
+                out.extend(self.feed(b"\n"))
         if not self._started:
             out.append(self._start)
             self._started = True

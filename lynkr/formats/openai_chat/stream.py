@@ -42,9 +42,10 @@ def usage_from_openai(obj: dict[str, Any] | None) -> Usage:
 
 
 class ChatStreamParser:
-    def __init__(self, message_id: str, model: str, input_estimate: int = 0) -> None:
+    def __init__(self, message_id: str, model: str, input_estimate: int = 0,
+                 taken_ids: frozenset[str] = frozenset()) -> None:
         self._decoder = SseDecoder()
-        self._answer = AnswerBuilder(message_id)
+        self._answer = AnswerBuilder(message_id, taken_ids)
         self._start = MessageStart(message_id, model, Usage(input_tokens=input_estimate))
         self._started = False
         self._finish: str | None = None
@@ -75,7 +76,11 @@ class ChatStreamParser:
             for _name, payload in self._decoder.flush():
                 if payload == b"[DONE]":
                     break
-                self._chunk(orjson.loads(payload), out)
+                try:
+                    chunk = orjson.loads(payload)
+                except orjson.JSONDecodeError:
+                    break  # the body was cut inside this frame
+                self._chunk(chunk, out)
         if not self.done:
             if self._finish is not None:
                 self._end(out)

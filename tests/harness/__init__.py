@@ -1,0 +1,1 @@
+"""Test harness: real servers on loopback threads and fake model providers."""

@@ -1,0 +1,124 @@
+"""A scripted fake model provider speaking OpenAI Chat Completions and Ollama's /api/chat.
+
+It records every request it receives (path, headers, JSON body) so tests can check what
+reached the model, and answers from a script: a list of replies and faults taken in order
+(the last one repeats), or a function of the request body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+import attrs
+import orjson
+import trio
+
+from harness.wire import Reply, ollama_json, ollama_lines, openai_chunks, openai_json
+
+
+@attrs.frozen
+class Fault:
+    """``status``: answer that HTTP error; ``cut``: send ``after`` frames, then drop the
+    connection; ``stall``: send ``after`` frames, then go silent; ``malformed``: send a
+    frame that is not JSON; ``error_frame``: an in-stream error object after ``after`` frames."""
+
+    kind: Literal["status", "cut", "stall", "malformed", "error_frame"]
+    status: int = 500
+    body: bytes = b'{"error":{"message":"boom","type":"server_error"}}'
+    headers: tuple[tuple[str, str], ...] = ()
+    after: int = 2
+
+
+@attrs.frozen
+class Call:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+Step = Reply | Fault
+Script = Sequence[Step] | Callable[[dict[str, Any]], Step]
+
+
+class _Cut(Exception):
+    pass
+
+
+class FakeModel:
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.calls: list[Call] = []
+
+    def _next(self, body: dict[str, Any]) -> Step:
+        if callable(self.script):
+            return self.script(body)
+        index = min(len(self.calls) - 1, len(self.script) - 1)
+        return self.script[index]
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        path, method = scope["path"], scope["method"]
+        if method == "GET":
+            await _json(send, 200, {"models": [{"name": "fake-model"}]} if path == "/api/tags"
+                        else {"object": "list", "data": [{"id": "fake-model"}]})
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = orjson.loads(b"".join(chunks))
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        self.calls.append(Call(path, headers, body))
+        step = self._next(body)
+        ollama = path == "/api/chat"
+        if isinstance(step, Fault) and step.kind == "status":
+            await _raw(send, step.status, step.body, list(step.headers))
+            return
+        if not body.get("stream", ollama):
+            assert isinstance(step, Reply)
+            await _json(send, 200, ollama_json(step) if ollama else openai_json(step))
+            return
+        reply = step if isinstance(step, Reply) else Reply(text="partial answer " * 4)
+        frames = ollama_lines(reply) if ollama else openai_chunks(reply)
+        content_type = b"application/x-ndjson" if ollama else b"text/event-stream"
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", content_type)]})
+        if isinstance(step, Fault):
+            frames = frames[: step.after]
+        for frame in frames:
+            await send({"type": "http.response.body", "body": frame, "more_body": True})
+        if isinstance(step, Fault):
+            await _fault(step, send, ollama)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _fault(step: Fault, send: Any, ollama: bool) -> None:
+    if step.kind == "cut":
+        raise _Cut("connection dropped on purpose")
+    if step.kind == "stall":
+        await trio.sleep_forever()
+    if step.kind == "malformed":
+        frame = b"{not json\n" if ollama else b"data: {not json\n\n"
+        await send({"type": "http.response.body", "body": frame, "more_body": True})
+    if step.kind == "error_frame":
+        error = b'{"error":"model crashed"}\n' if ollama else \
+            b'data: {"error":{"message":"model crashed","type":"server_error"}}\n\n'
+        await send({"type": "http.response.body", "body": error, "more_body": True})
+
+
+async def _json(send: Any, status: int, payload: Any) -> None:
+    await _raw(send, status, orjson.dumps(payload), [])
+
+
+async def _raw(send: Any, status: int, body: bytes, headers: list[tuple[str, str]]) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            *((k.encode(), v.encode()) for k, v in headers)]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,83 @@
+"""`lynkr check`: the effective configuration with secrets masked, and where it probes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from lynkr.check import effective, mask, probe_url
+from lynkr.config import ProviderSettings, load_settings
+
+SECRET = "sk-proj-abcdefghijklmnop"
+
+
+def test_effective_masks_the_key(tmp_path: Path) -> None:
+    settings = load_settings(
+        environ={"MODEL_PROVIDER": "openai", "OPENAI_API_KEY": SECRET},
+        env_file=str(tmp_path / "none"),
+    )
+    shown = effective(settings)
+    assert shown["provider"]["api_key"] == "sk-…op"
+    assert SECRET not in orjson.dumps(shown).decode()
+    assert "providers" not in shown
+    assert shown["provider"]["endpoint"] == "https://api.openai.com/v1/chat/completions"
+    assert shown["model_provider"] == "openai"
+    assert shown["port"] == 8081
+
+
+def test_effective_leaves_settings_untouched(tmp_path: Path) -> None:
+    settings = load_settings(
+        environ={"MODEL_PROVIDER": "openai", "OPENAI_API_KEY": SECRET},
+        env_file=str(tmp_path / "none"),
+    )
+    effective(settings)
+    assert settings.provider.api_key == SECRET
+
+
+def test_effective_without_key(tmp_path: Path) -> None:
+    shown = effective(load_settings(environ={}, env_file=str(tmp_path / "none")))
+    assert shown["provider"]["api_key"] is None
+    assert shown["provider"]["model"] == "qwen2.5-coder:7b"
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        (None, None),
+        ("", ""),
+        ("short", "***"),
+        ("12345678", "***"),
+        ("123456789", "123…89"),
+        (SECRET, "sk-…op"),
+    ],
+)
+def test_mask(value: str | None, masked: str | None) -> None:
+    assert mask(value) == masked
+
+
+@pytest.mark.parametrize(
+    ("name", "endpoint", "url"),
+    [
+        ("ollama", "http://localhost:11434/api/chat", "http://localhost:11434/api/tags"),
+        (
+            "openai",
+            "https://api.openai.com/v1/chat/completions",
+            "https://api.openai.com/v1/models",
+        ),
+        (
+            "openrouter",
+            "https://openrouter.ai/api/v1/chat/completions",
+            "https://openrouter.ai/api/v1/models",
+        ),
+        (
+            "llamacpp",
+            "http://localhost:8080/v1/chat/completions",
+            "http://localhost:8080/v1/models",
+        ),
+        ("lmstudio", "http://box:1234/v1/chat/completions", "http://box:1234/v1/models"),
+    ],
+)
+def test_probe_url(name: str, endpoint: str, url: str) -> None:
+    assert probe_url(ProviderSettings(name=name, endpoint=endpoint, model="m")) == url
