@@ -68,6 +68,9 @@ def to_turns(request: Request, mid_system: MidSystem = "in_place") -> list[Turn]
              if isinstance(b, ToolUseBlock)}
     system = request.system_text()
     turns: list[Turn] = []
+    # A system message right after an assistant tool call waits until that call's results
+    # are placed: every chat dialect wants the results immediately after the call.
+    deferred: list[str] = []
     for message in request.messages:
         if message.role == "assistant":
             turns.append(_assistant(message.content))
@@ -75,15 +78,25 @@ def to_turns(request: Request, mid_system: MidSystem = "in_place") -> list[Turn]
             text = "\n".join(b.text for b in message.content if isinstance(b, TextBlock))
             if mid_system == "merge":
                 system = f"{system}\n\n{text}" if system else text
-            elif mid_system == "as_user":
-                _add_user(turns, (TextBlock(f"<system-reminder>\n{text}\n</system-reminder>"),))
+            elif turns and isinstance(turns[-1], AssistantTurn) and turns[-1].tool_calls:
+                deferred.append(text)
             else:
-                turns.append(SystemTurn(text))
+                _system_here(turns, text, mid_system)
         else:
-            _user(message.content, names, turns, merge=mid_system != "in_place")
+            _user(message.content, names, turns, deferred, mid_system)
+            deferred = []
+    for text in deferred:
+        _system_here(turns, text, mid_system)
     if system:
         turns.insert(0, SystemTurn(system))
     return turns
+
+
+def _system_here(turns: list[Turn], text: str, mid_system: MidSystem) -> None:
+    if mid_system == "as_user":
+        _add_user(turns, (TextBlock(f"<system-reminder>\n{text}\n</system-reminder>"),))
+    else:
+        turns.append(SystemTurn(text))
 
 
 def _assistant(content: tuple[Block, ...]) -> AssistantTurn:
@@ -94,7 +107,7 @@ def _assistant(content: tuple[Block, ...]) -> AssistantTurn:
 
 
 def _user(content: tuple[Block, ...], names: dict[str, str], turns: list[Turn],
-          *, merge: bool) -> None:
+          deferred: list[str], mid_system: MidSystem) -> None:
     parts: list[TextBlock | ImageBlock] = []
     for block in content:
         if isinstance(block, ToolResultBlock):
@@ -109,8 +122,10 @@ def _user(content: tuple[Block, ...], names: dict[str, str], turns: list[Turn],
                 parts.append(block)
         elif isinstance(block, OpaqueBlock):
             parts.append(TextBlock(_describe(block)))
+    for text in deferred:
+        _system_here(turns, text, mid_system)
     if parts:
-        if merge:
+        if mid_system != "in_place":
             _add_user(turns, tuple(parts))
         else:
             turns.append(UserTurn(tuple(parts)))

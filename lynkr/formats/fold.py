@@ -12,7 +12,13 @@ import attrs
 import orjson
 
 from lynkr.model.content import Block, TextBlock, ThinkingBlock, ToolUseBlock
-from lynkr.model.errors import UpstreamError
+from lynkr.model.errors import (
+    LynkrError,
+    Overloaded,
+    RateLimited,
+    UpstreamError,
+    UpstreamTimeout,
+)
 from lynkr.model.events import (
     BlockStart,
     BlockStop,
@@ -61,7 +67,7 @@ class Folder:
             self.stop_sequence = event.stop_sequence
             self.usage = merge_usage(self.usage, event.usage)
         elif isinstance(event, StreamError):
-            raise UpstreamError(event.message)
+            raise stream_error(event)
 
     def _close(self, index: int) -> None:
         block, text = self._blocks[index], "".join(self._parts[index])
@@ -78,6 +84,13 @@ class Folder:
         content = tuple(self._blocks[i] for i in sorted(self._blocks))
         return Response(self.id, self.model, content, self.stop_reason, self.usage,
                         self.stop_sequence)
+
+
+def stream_error(event: StreamError) -> LynkrError:
+    """The HTTP error a stream error becomes when nothing was sent yet."""
+    kind = {"timeout_error": UpstreamTimeout, "overloaded_error": Overloaded,
+            "rate_limit_error": RateLimited}.get(event.error_type, UpstreamError)
+    return kind(event.message)
 
 
 def merge_usage(old: Usage, new: Usage) -> Usage:

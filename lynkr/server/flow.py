@@ -16,9 +16,9 @@ from typing import Any, Protocol
 import attrs
 import trio
 
-from lynkr.formats.fold import Folder
+from lynkr.formats.fold import Folder, stream_error
 from lynkr.model.content import ToolUseBlock
-from lynkr.model.errors import LynkrError, UpstreamError, UpstreamTimeout
+from lynkr.model.errors import LynkrError
 from lynkr.model.events import BlockStart, Event, MessageStart, Ping, StreamError
 from lynkr.model.request import Request
 from lynkr.model.response import Response
@@ -146,8 +146,7 @@ async def _first_events(stream: Any) -> list[Event]:
         for event in batch:
             if isinstance(event, StreamError) and not any(
                     isinstance(e, BlockStart) for e in events):
-                cls = UpstreamTimeout if event.error_type == "timeout_error" else UpstreamError
-                raise cls(event.message)
+                raise stream_error(event)
         if any(not isinstance(e, (MessageStart, Ping)) for e in batch):
             break
     return events

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from harness.claude_cli import CliRun, run_claude
 from harness.fake_model import FakeModel
 from harness.proxy import proxy

@@ -7,12 +7,12 @@ import time
 
 import httpx
 import pytest
-from sse_client import stream_events
-
 from harness.fake_model import Fault
 from harness.proxy import proxy
 from harness.servers import serve_lynkr
 from harness.wire import Reply
+from sse_client import stream_events
+
 from lynkr.model.events import MessageStop, StreamError
 
 DIALECTS = ["openai", "ollama"]

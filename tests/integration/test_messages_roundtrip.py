@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sse_client import stream_events
-
 from harness.proxy import proxy
 from harness.wire import Reply, ToolCall
+from sse_client import stream_events
+
 from lynkr.model.events import (
     BlockStart,
     BlockStop,
@@ -110,7 +110,7 @@ def test_tool_turn_then_result_reaches_the_model(dialect: str) -> None:
         assert tool.name == "Bash"
         args = "".join(e.partial_json for e in events if isinstance(e, InputJsonDelta))
         assert args == '{"command":"ls -la"}'
-        assert [e for e in events if isinstance(e, MessageDelta)][0].stop_reason == "tool_use"
+        assert next(e for e in events if isinstance(e, MessageDelta)).stop_reason == "tool_use"
         second = claude_like(messages=[
             {"role": "user", "content": "list files"},
             {"role": "assistant", "content": [
@@ -170,7 +170,8 @@ def test_parallel_tool_calls_come_back_as_two_blocks(dialect: str) -> None:
 
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_non_streaming_is_the_fold_of_the_stream(dialect: str) -> None:
-    reply = Reply(text="Done.", tool_calls=(ToolCall("Write", {"file_path": "/x", "content": "y"}),))
+    call = ToolCall("Write", {"file_path": "/x", "content": "y"})
+    reply = Reply(text="Done.", tool_calls=(call,))
     with proxy(dialect, [reply]) as (url, _), httpx.Client() as c:
         response = c.post(url + "/v1/messages", json=claude_like(stream=False),
                           headers={"anthropic-version": "2023-06-01"})

@@ -152,3 +152,28 @@ def test_user_turn_helpers() -> None:
     turn = UserTurn((TextBlock("a"), PNG, TextBlock("b")))
     assert turn.text() == "a\nb"
     assert turn.images == (PNG,)
+
+
+@pytest.mark.parametrize("mode", ["in_place", "as_user"])
+def test_system_message_between_a_call_and_its_result_waits_for_the_result(
+        mode: MidSystem) -> None:
+    turns = to_turns(request(
+        Message("user", (TextBlock("go"),)),
+        Message("assistant", (READ,)),
+        Message("system", (TextBlock("reminder"),)),
+        Message("user", (ToolResultBlock("t1", (TextBlock("A"),)), TextBlock("next"))),
+    ), mode)
+    kinds = [type(t).__name__ for t in turns]
+    assert kinds[:3] == ["UserTurn", "AssistantTurn", "ToolTurn"]
+    assert "reminder" in str(turns[3:])
+    if mode == "as_user":
+        assert turns[3] == UserTurn((TextBlock("<system-reminder>\nreminder\n</system-reminder>"),
+                                     TextBlock("next")))
+    else:
+        assert turns[3:] == [SystemTurn("reminder"), UserTurn((TextBlock("next"),))]
+
+
+def test_deferred_system_message_at_the_end_is_still_sent() -> None:
+    turns = to_turns(request(Message("user", (TextBlock("go"),)), Message("assistant", (READ,)),
+                             Message("system", (TextBlock("late"),))))
+    assert turns[-1] == SystemTurn("late")

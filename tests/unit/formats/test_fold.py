@@ -10,7 +10,9 @@ from lynkr.model import (
     MessageDelta,
     MessageStart,
     MessageStop,
+    Overloaded,
     Ping,
+    RateLimited,
     RedactedThinkingBlock,
     Response,
     SignatureDelta,
@@ -21,6 +23,7 @@ from lynkr.model import (
     ThinkingDelta,
     ToolUseBlock,
     UpstreamError,
+    UpstreamTimeout,
     Usage,
 )
 
@@ -82,12 +85,17 @@ def test_interleaved_block_events_fold_by_index() -> None:
     assert (result.stop_reason, result.stop_sequence) == ("stop_sequence", "END")
 
 
-def test_stream_error_raises_upstream_error() -> None:
-    events = [START, BlockStart(0, TextBlock("")), TextDelta(0, "x"),
-              StreamError("overloaded_error", "Overloaded")]
-    with pytest.raises(UpstreamError, match="Overloaded") as info:
+@pytest.mark.parametrize(("kind", "error", "status"), [
+    ("api_error", UpstreamError, 502),
+    ("overloaded_error", Overloaded, 529),
+    ("rate_limit_error", RateLimited, 429),
+    ("timeout_error", UpstreamTimeout, 504),
+])
+def test_stream_error_raises_the_matching_error(kind: str, error: type, status: int) -> None:
+    events = [START, BlockStart(0, TextBlock("")), TextDelta(0, "x"), StreamError(kind, "bad")]
+    with pytest.raises(error, match="bad") as info:
         fold(events)
-    assert info.value.status == 502
+    assert info.value.status == status
 
 
 def test_empty_stream() -> None:
