@@ -15,8 +15,9 @@ chat-completions body received (so a benchmark can replay exactly what a proxy s
 ``GET /_stats`` the number of requests served.
 
 ``--single-chunk`` sends all the SSE events in one HTTP chunk (not what servers do; it shows how
-much of a proxy's cost is per upstream chunk). ``--split`` writes each SSE chunk with its own ``write`` call instead of one write for the whole
-answer (closer to a token-by-token server; the reader may still receive them coalesced).
+much of a proxy's cost is per upstream chunk). ``--split`` writes each SSE chunk with its own
+``write`` call instead of one write for the whole answer (closer to a token-by-token server;
+the reader may still receive them coalesced).
 
 Run: ``python -m benchmarks.fast_upstream --port 9000`` (prints ``listening on PORT``).
 """

@@ -241,7 +241,8 @@ class LoadGen:
 
         cpu0 = time.process_time()
         t0 = perf_counter_ns()
-        await asyncio.wait_for(asyncio.gather(*(worker(i) for i in range(len(self.conns)))), timeout_s)
+        workers = (worker(i) for i in range(len(self.conns)))
+        await asyncio.wait_for(asyncio.gather(*workers), timeout_s)
         wall = (perf_counter_ns() - t0) / 1e9
         return PhaseResult(latencies, errors, first_error, wall, time.process_time() - cpu0)
 

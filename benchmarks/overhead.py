@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import json
 import os
@@ -35,9 +36,9 @@ import orjson
 if __package__ in (None, ""):  # run as a script: python benchmarks/overhead.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import loadgen  # noqa: E402
-from benchmarks.fast_upstream import DELTAS  # noqa: E402
-from benchmarks.request_49k import body_bytes, http_request  # noqa: E402
+from benchmarks import loadgen
+from benchmarks.fast_upstream import DELTAS
+from benchmarks.request_49k import body_bytes, http_request
 
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,10 +89,8 @@ def set_priority(nice: int) -> None:
     session's autogroup weight (the process must lead its own session for that)."""
     os.setpriority(os.PRIO_PROCESS, 0, nice)
     if os.getsid(0) == os.getpid():
-        try:
+        with contextlib.suppress(OSError):
             Path("/proc/self/autogroup").write_text(str(nice))
-        except OSError:
-            pass
 
 
 def start(argv: list[str], env: dict[str, str], cpu: int | None, log: Path,
@@ -113,17 +112,13 @@ def stop(proc: subprocess.Popen[bytes] | None) -> None:
     if proc is None:
         return
     if proc.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         try:
             proc.wait(timeout=8)
         except subprocess.TimeoutExpired:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             proc.wait(timeout=5)
     proc._bench_log.close()  # type: ignore[attr-defined]
 
@@ -164,7 +159,7 @@ def verify_anthropic_stream(body: bytes) -> str:
     assert kinds[0] == "message_start" and kinds[-1] == "message_stop", kinds
     text = "".join(e["delta"]["text"] for e in events if e["type"] == "content_block_delta")
     assert text == EXPECTED_TEXT, text
-    stop_reason = [e for e in events if e["type"] == "message_delta"][0]["delta"]["stop_reason"]
+    stop_reason = next(e for e in events if e["type"] == "message_delta")["delta"]["stop_reason"]
     assert stop_reason == "end_turn", stop_reason
     return f"{len(events)} events, message_start .. message_stop, text ok, stop end_turn"
 
@@ -350,7 +345,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     best_rps = max(stream_c1["lynkr"]["rps"], stream_c16["lynkr"]["rps"])
     return {
         "benchmark": "lynkr overhead, 49 KB Claude Code request",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         **git_info(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform(), "lynkr_cpu": lynkr_cpu,
@@ -395,7 +390,8 @@ def table(report: dict[str, Any]) -> str:
                      f"{ly.get('other_load_on_server_cpu', 0) * 100:.0f}",
                      str(d["errors"] + ly["errors"])))
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |" for r in rows]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
+             for r in rows]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     g, rss = report["goals"], report["lynkr_rss_kib"]
     lines.append("")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.overhead import HOST, ROOT, free_port, start, stop  # noqa: E402
+from benchmarks.overhead import HOST, ROOT, free_port, start, stop
 
 IDLE = ("epoll.poll", "select.epoll.poll", "poll", "select", "get_events",
         "[await]", "[idle]")  # where the trio loop waits for I/O

@@ -17,16 +17,16 @@ import random
 import sys
 from typing import Any
 
-_WORDS = (
+_WORDS = (  # noqa: SIM905
     "alpha beta gamma delta module buffer socket stream parser token window branch commit "
     "review output input record field value index cursor budget worker thread queue handle "
     "latency measure sample report table column layout render frame packet header payload "
     "client server proxy route stage phase filter schema object array string number boolean "
     "default option flag config setting limit timeout retry backoff session context summary "
     "detail example pattern search result match across inside before after while during "
-    "should would could must always never often rarely simply quickly carefully clearly "
-    "the a an of to in for on with by from and or but not this that these those each every "
-    "file folder path line block chunk event message request response answer question task"
+    "should would could must always never often rarely simply quickly carefully clearly the "
+    "a an of to in for on with by from and or but not this that these those each every file "
+    "folder path line block chunk event message request response answer question task"
 ).split()
 
 

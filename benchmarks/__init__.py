@@ -1,0 +1,1 @@
+"""Overhead benchmarks for Lynkr: see benchmarks/README.md."""
