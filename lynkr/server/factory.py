@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-
 from lynkr.config.settings import load_settings
 from lynkr.observability.logs import configure
-from lynkr.server.app import build_app, build_state
+from lynkr.server.app import FastPaths, build_app, build_state
 
 
-def create_app() -> Starlette:
+def create_app() -> FastPaths:
     settings = load_settings()
     configure(settings.log_level)
     return build_app(build_state(settings))

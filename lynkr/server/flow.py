@@ -9,6 +9,7 @@ upstream call. Nothing here knows a wire format: a ``Dialect`` binding supplies 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from time import perf_counter
 from typing import Any, Protocol
@@ -32,6 +33,13 @@ from lynkr.stages.exchange import Context, Dialect, Exchange
 log = logging.getLogger("lynkr.request")
 
 
+@attrs.define
+class Progress:
+    """Whether the response has started (after that, errors go into the stream)."""
+
+    started: bool = False
+
+
 class StreamRenderer(Protocol):
     def render(self, events: list[Event]) -> bytes: ...
 
@@ -52,13 +60,7 @@ async def handle(state: AppState, binding: DialectBinding, scope: Scope, receive
     started_at = perf_counter()
     rid = request_id(scope)
     fields: dict[str, Any] = {"request_id": rid, "dialect": binding.name}
-    response_started = False
-
-    async def tracked_send(message: dict[str, Any]) -> None:
-        nonlocal response_started
-        response_started = True
-        await send(message)
-
+    progress = Progress()
     try:
         body = await read_body(receive, state.settings.max_body_bytes,
                                header(scope, b"content-length"))
@@ -73,23 +75,24 @@ async def handle(state: AppState, binding: DialectBinding, scope: Scope, receive
             nursery.start_soon(_watch_disconnect, receive, nursery.cancel_scope, fields)
             try:
                 await _answer(state, binding, exchange, pipeline_headers(exchange, timings),
-                              tracked_send, fields)
+                              send, fields, progress, nursery)
             except Exception as exc:  # carried out of the nursery unwrapped, handled below
                 failure = exc
             nursery.cancel_scope.cancel()
         if failure is not None:
             raise failure
-        status = fields.setdefault("status", 200)
+        # 499: the client closed the request (nginx's convention), the upstream call stopped
+        status = 499 if fields.get("client_disconnected") else fields.setdefault("status", 200)
     except LynkrError as exc:
         fields.update(status=exc.status, error=exc.message)
-        if not response_started:
+        if not progress.started:
             code, payload = error_payload(exc, rid, binding.name)
             await send_json(send, code, payload, error_headers(exc, rid))
         status = exc.status
     except Exception:  # the top-level guard: a bug becomes a clean 500, never a trace
         log.exception("unhandled error", extra={"request_id": rid})
         status = 500
-        if not response_started:
+        if not progress.started:
             exc = LynkrError("internal error in the proxy; see its log for "
                              f"request id {rid}")
             code, payload = error_payload(exc, rid, binding.name)
@@ -110,8 +113,8 @@ async def _watch_disconnect(receive: Receive, scope: trio.CancelScope,
 
 
 async def _answer(state: AppState, binding: DialectBinding, exchange: Exchange,
-                  headers: list[tuple[bytes, bytes]], send: Send, fields: dict[str, Any]
-                  ) -> None:
+                  headers: list[tuple[bytes, bytes]], send: Send, fields: dict[str, Any],
+                  progress: Progress, nursery: trio.Nursery) -> None:
     request, route = exchange.request, exchange.route
     assert route is not None
     provider = state.providers[route.provider]
@@ -126,8 +129,17 @@ async def _answer(state: AppState, binding: DialectBinding, exchange: Exchange,
     async with provider.open(body, message_id, model, len(body) // 4, taken) as stream:
         first = await _first_events(stream)
         if request.stream:
-            await _stream(binding, first, stream, headers, send, state.pipeline.egress.coalesce,
-                          fields)
+            progress.started = True
+            await send({"type": "http.response.start", "status": 200, "headers": [
+                (b"content-type", binding.content_type), (b"cache-control", b"no-cache"),
+                (b"x-accel-buffering", b"no"), *headers]})
+            renderer = binding.renderer()
+            if state.pipeline.egress.coalesce:
+                await _stream_coalesced(renderer, first, stream, send, fields, nursery)
+            else:
+                await _stream_each(renderer, first, stream, send, fields)
+            await send({"type": "http.response.body", "body": renderer.finish(),
+                        "more_body": False})
         else:
             folder = Folder()
             for event in first:
@@ -135,6 +147,7 @@ async def _answer(state: AppState, binding: DialectBinding, exchange: Exchange,
             async for events in stream:
                 for event in events:
                     folder.add(event)
+            progress.started = True
             await send_json(send, 200, binding.render_whole(folder.result()), headers)
 
 
@@ -152,31 +165,65 @@ async def _first_events(stream: Any) -> list[Event]:
     return events
 
 
-async def _stream(binding: DialectBinding, first: list[Event], stream: Any,
-                  headers: list[tuple[bytes, bytes]], send: Send, coalesce: bool,
-                  fields: dict[str, Any]) -> None:
-    renderer = binding.renderer()
-    await send({"type": "http.response.start", "status": 200, "headers": [
-        (b"content-type", binding.content_type), (b"cache-control", b"no-cache"),
-        (b"x-accel-buffering", b"no"), *headers]})
-    await _write(send, renderer, first, coalesce)
-    async for events in stream:
+async def _stream_coalesced(renderer: StreamRenderer, first: list[Event], stream: Any,
+                            send: Send, fields: dict[str, Any], nursery: trio.Nursery) -> None:
+    """A reader task feeds a channel; the writer sends whatever has piled up in one write.
+
+    When the upstream is slower than the client (the usual case) every read goes out at
+    once; when reads arrive faster than they can be written, they merge instead of queueing
+    one write each.
+    """
+    sender, receiver = trio.open_memory_channel[list[Event]](math.inf)
+    reading = trio.CancelScope()
+    finished = trio.Event()
+
+    async def pump() -> None:
+        try:
+            with reading:
+                async with sender:
+                    async for events in stream:
+                        await sender.send(events)
+        finally:
+            finished.set()
+
+    nursery.start_soon(pump)
+    try:
+        await send({"type": "http.response.body", "body": renderer.render(first),
+                    "more_body": True})
+        async with receiver:
+            async for batch in receiver:
+                while True:
+                    try:
+                        batch = batch + receiver.receive_nowait()
+                    except (trio.WouldBlock, trio.EndOfChannel):
+                        break
+                _note_error(batch, fields)
+                await send({"type": "http.response.body", "body": renderer.render(batch),
+                            "more_body": True})
+    finally:
+        # the writer failed or was cancelled: the reader must be gone before the upstream
+        # stream is closed under it
+        reading.cancel()
+        with trio.CancelScope(shield=True):
+            await finished.wait()
+
+
+async def _stream_each(renderer: StreamRenderer, first: list[Event], stream: Any,
+                       send: Send, fields: dict[str, Any]) -> None:
+    """One write per event, as the upstream produced them (``coalesce: false``)."""
+
+    async def write(events: list[Event]) -> None:
+        _note_error(events, fields)
         for event in events:
-            if isinstance(event, StreamError):
-                fields["stream_error"] = event.message
-        await _write(send, renderer, events, coalesce)
-    tail = renderer.finish()
-    await send({"type": "http.response.body", "body": tail, "more_body": False})
+            await send({"type": "http.response.body", "body": renderer.render([event]),
+                        "more_body": True})
+
+    await write(first)
+    async for events in stream:
+        await write(events)
 
 
-async def _write(send: Send, renderer: StreamRenderer, events: list[Event], coalesce: bool
-                 ) -> None:
-    if not events:
-        return
-    if coalesce:
-        await send({"type": "http.response.body", "body": renderer.render(events),
-                    "more_body": True})
-        return
+def _note_error(events: list[Event], fields: dict[str, Any]) -> None:
     for event in events:
-        await send({"type": "http.response.body", "body": renderer.render([event]),
-                    "more_body": True})
+        if isinstance(event, StreamError):
+            fields["stream_error"] = event.message

@@ -156,3 +156,18 @@ def test_unknown_paths_and_methods_get_json_errors(method: str, path: str, statu
     assert response.status_code == status
     assert response.json()["error"]["message"]
     assert response.headers["request-id"]
+
+
+def test_client_going_away_stops_the_upstream_call(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="lynkr.request")
+    with proxy("openai", [Fault("stall", after=3)], OPENAI_TIMEOUT_MS="30000") as (url, _):
+        with httpx.Client(timeout=10) as c, c.stream(
+                "POST", url + "/v1/messages", json=BODY, headers=HEADERS) as response:
+            first = next(response.iter_raw())
+            assert first.startswith(b"event: message_start")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any(
+                getattr(r, "client_disconnected", False) for r in caplog.records):
+            time.sleep(0.05)
+    [record] = [r for r in caplog.records if getattr(r, "client_disconnected", False)]
+    assert record.status == 499
