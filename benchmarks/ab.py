@@ -1,0 +1,98 @@
+"""A/B the CPU cost of two Lynkr configurations on the same machine, interleaved.
+
+The machine's speed drifts (shared cores, frequency), so two separate runs of ``overhead`` can
+differ by more than the change being measured. This starts one fake upstream and two Lynkr
+processes that differ only in environment (e.g. ``LYNKR_PIPELINE``), pins both to the same CPU,
+and alternates short phases of streaming 49 KB requests between them, so drift hits both
+alike. It reports the median and minimum CPU ms per request of each.
+
+    python -m benchmarks.ab --b LYNKR_PIPELINE=/tmp/other.yaml [--a K=V ...] [--rounds 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks import loadgen, request_49k
+from benchmarks.overhead import (
+    CLK_TCK,
+    HOST,
+    ROOT,
+    cpu_ticks,
+    free_port,
+    start,
+    stop,
+    wait_http,
+)
+
+
+def _env(pairs: list[str]) -> dict[str, str]:
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
+async def _phase(port: int, pid: int, request: bytes, total: int) -> float:
+    gen = await loadgen.LoadGen.open(HOST, port, 1, request, loadgen.anthropic_stream_ok)
+    try:
+        await gen.phase(20)
+        before = cpu_ticks(pid)
+        result = await gen.phase(total)
+        spent = cpu_ticks(pid) - before
+    finally:
+        gen.close()
+    if result.errors:
+        raise SystemExit(f"errors: {result.first_error}")
+    return spent / CLK_TCK * 1000 / total
+
+
+async def run(args: argparse.Namespace) -> None:
+    logs = Path(tempfile.mkdtemp(prefix="lynkr-ab-"))
+    up_port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), LOG_LEVEL="warning")
+    cpus = sorted(os.sched_getaffinity(0))
+    procs = []
+    try:
+        upstream = start([sys.executable, "-m", "benchmarks.fast_upstream", "--port",
+                          str(up_port)], env, cpus[0], logs / "upstream.log")
+        procs.append(upstream)
+        ports = {}
+        for name, extra in (("A", _env(args.a)), ("B", _env(args.b))):
+            port = free_port()
+            lynkr_env = dict(env, MODEL_PROVIDER="openai", OPENAI_API_KEY="bench",
+                             OPENAI_ENDPOINT=f"http://{HOST}:{up_port}/v1", PORT=str(port),
+                             **extra)
+            proc = start([sys.executable, "-m", "lynkr", "start"], lynkr_env, cpus[-1],
+                         logs / f"lynkr-{name}.log")
+            procs.append(proc)
+            await wait_http(port, "/health/live", proc, logs / f"lynkr-{name}.log")
+            ports[name] = (port, proc.pid)
+        costs: dict[str, list[float]] = {"A": [], "B": []}
+        for _ in range(args.rounds):
+            for name, (port, pid) in ports.items():
+                request = request_49k.http_request(HOST, port, stream=True)
+                costs[name].append(await _phase(port, pid, request, args.requests))
+        for name, values in costs.items():
+            print(f"{name} {' '.join(args.a if name == 'A' else args.b) or '(default)'}: "
+                  f"median {statistics.median(values):.3f} ms, min {min(values):.3f} ms "
+                  f"CPU per streaming request over {args.rounds} x {args.requests}")
+    finally:
+        for proc in procs:
+            stop(proc)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--a", nargs="*", default=[], metavar="K=V")
+    parser.add_argument("--b", nargs="*", default=[], metavar="K=V")
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=200)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
