@@ -293,9 +293,24 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         up_req = {True: loadgen.post("/v1/chat/completions", HOST, up_port, sent, up_headers),
                   False: loadgen.post("/v1/chat/completions", HOST, up_port,
                                       orjson.dumps(direct_json_body), up_headers)}
+        if args.ingress == "openai":
+            # an OpenAI client (Cursor, the openai SDK) sending the same conversation to
+            # /v1/chat/completions: the body Lynkr itself produced for the Anthropic request
+            client_headers = {"authorization": "Bearer any", "connection": "keep-alive"}
+            chat_body = {k: v for k, v in openai_body.items() if k != "stream_options"}
+            ly_req = {
+                stream: loadgen.post("/v1/chat/completions", HOST, ly_port, orjson.dumps(
+                    {**chat_body, "stream": stream,
+                     **({"stream_options": {"include_usage": True}} if stream else {})}),
+                    client_headers)
+                for stream in (True, False)}
         status, body = await loadgen.fetch(HOST, ly_port, ly_req[False])
         assert status == 200, (status, body[:500])
-        checks["lynkr_json"] = verify_anthropic_json(body)
+        checks["lynkr_json"] = verify_openai_json(body) if args.ingress == "openai" \
+            else verify_anthropic_json(body)
+        if args.ingress == "openai":
+            status, body = await loadgen.fetch(HOST, ly_port, ly_req[True])
+            checks["lynkr_stream"] = verify_openai_stream(body)
         status, body = await loadgen.fetch(HOST, up_port, up_req[True])
         checks["direct_stream"] = verify_openai_stream(body)
         status, body = await loadgen.fetch(HOST, up_port, up_req[False])
@@ -314,9 +329,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     up_port, up_req[stream],
                     loadgen.openai_stream_ok if stream else loadgen.openai_json_ok,
                     concurrency, total, warmup, upstream.pid)
+                openai_in = args.ingress == "openai"
                 through = await measure(
                     ly_port, ly_req[stream],
-                    loadgen.anthropic_stream_ok if stream else loadgen.anthropic_json_ok,
+                    (loadgen.openai_stream_ok if openai_in else loadgen.anthropic_stream_ok)
+                    if stream else
+                    (loadgen.openai_json_ok if openai_in else loadgen.anthropic_json_ok),
                     concurrency, total, warmup, lynkr.pid, lynkr_cpu)
                 scenarios.append({
                     "mode": mode, "concurrency": concurrency,
@@ -345,6 +363,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     best_rps = max(stream_c1["lynkr"]["rps"], stream_c16["lynkr"]["rps"])
     return {
         "benchmark": "lynkr overhead, 49 KB Claude Code request",
+        "ingress": args.ingress,
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         **git_info(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
@@ -416,6 +435,9 @@ def table(report: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Lynkr overhead benchmark")
     parser.add_argument("--quick", action="store_true", help="short run (under a minute)")
+    parser.add_argument("--ingress", choices=("anthropic", "openai"), default="anthropic",
+                        help="client dialect: Claude Code's /v1/messages (default) or an "
+                             "OpenAI client's /v1/chat/completions")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     parser.add_argument("--requests", type=int,
                         help="measured requests at c=1 (twice that at c=16)")

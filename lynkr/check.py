@@ -26,6 +26,10 @@ def effective(settings: Settings) -> dict[str, Any]:
     for key in SECRET_FIELDS:
         provider[key] = mask(provider.get(key))
     out["provider"] = provider
+    embeddings = attrs.asdict(settings.embeddings)
+    for key in SECRET_FIELDS:
+        embeddings[key] = mask(embeddings.get(key))
+    out["embeddings"] = embeddings
     return out
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import attrs
 
 from lynkr.config.dotenv import read_dotenv
+from lynkr.config.embeddings import EmbeddingsSettings, embeddings_settings
 from lynkr.config.errors import SettingsError
 from lynkr.config.providers import PROVIDERS, UNSUPPORTED, ProviderSettings, provider_settings
 
@@ -31,6 +32,9 @@ class Settings:
     keepalive_expiry_s: float = 30.0
     max_connections: int = 100
     graceful_timeout_s: float = 30.0
+    db_path: str = "data/lynkr.db"
+    responses_retention_s: float = 86_400.0
+    embeddings: EmbeddingsSettings = attrs.field(factory=EmbeddingsSettings)
 
     @property
     def provider(self) -> ProviderSettings:
@@ -104,4 +108,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         keepalive_expiry_s=env.int("UPSTREAM_KEEPALIVE_MS", 30_000, minimum=0) / 1000,
         max_connections=env.int("UPSTREAM_MAX_CONNECTIONS", 100, minimum=1),
         graceful_timeout_s=env.int("GRACEFUL_SHUTDOWN_TIMEOUT", 30_000, minimum=0) / 1000,
+        db_path=env.str("LYNKR_DB_PATH") or env.str("SESSION_DB_PATH") or "data/lynkr.db",
+        responses_retention_s=env.int("RESPONSES_RETENTION_MS", 86_400_000, minimum=0) / 1000,
+        embeddings=embeddings_settings(env, provider, providers),
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from lynkr.formats.anthropic.message import render_message
 from lynkr.formats.anthropic.request import parse_request
 from lynkr.formats.anthropic.sse import render_event
@@ -12,19 +14,17 @@ from lynkr.formats.token_text import request_text
 from lynkr.model.errors import LynkrError, NotFound
 from lynkr.model.events import Event
 from lynkr.model.request import Request
+from lynkr.model.response import Response
 from lynkr.server.asgi import Receive, Scope, Send, header, read_body, request_id, send_json
 from lynkr.server.errors import error_headers, error_payload
-from lynkr.server.flow import DialectBinding, handle
+from lynkr.server.flow import Answer, handle
 from lynkr.server.state import AppState
+from lynkr.stages.exchange import Dialect
 
 
 def _betas(scope: Scope) -> tuple[str, ...]:
     raw = header(scope, b"anthropic-beta")
     return tuple(b.strip() for b in raw.split(",") if b.strip()) if raw else ()
-
-
-def parse_messages(body: bytes, scope: Scope) -> Request:
-    return parse_request(loads_object(body), betas=_betas(scope))
 
 
 class AnthropicSse:
@@ -35,7 +35,31 @@ class AnthropicSse:
         return b""
 
 
-ANTHROPIC = DialectBinding("anthropic", parse_messages, AnthropicSse, render_message)
+class AnthropicBinding:
+    """Claude Code and Anthropic SDKs: the canonical dialect, so conversion is naming only."""
+
+    name: Dialect = "anthropic"
+    content_type = b"text/event-stream"
+    wants_result = False
+
+    async def parse(self, body: bytes, scope: Scope) -> tuple[Request, None]:
+        return parse_request(loads_object(body), betas=_betas(scope)), None
+
+    def answer_id(self, request_id: str) -> str:
+        return "msg_" + request_id.removeprefix("req_")
+
+    def renderer(self, client: None, answer: Answer) -> AnthropicSse:
+        return AnthropicSse()
+
+    def render_whole(self, response: Response, client: None, answer: Answer) -> Any:
+        return render_message(attrs.evolve(response, id=answer.id, model=answer.model))
+
+    async def completed(self, request: Request, client: None, answer: Answer,
+                        response: Response) -> None:
+        return None
+
+
+ANTHROPIC = AnthropicBinding()
 
 
 class MessagesEndpoint:

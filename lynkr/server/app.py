@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from lynkr.config.settings import Settings
+from lynkr.embeddings import build_embedder
 from lynkr.pipeline.compile import Pipeline, compile_file, resolve
 from lynkr.ports import Ports
 from lynkr.providers import HttpProvider, build_providers, provider_infos
@@ -23,8 +24,11 @@ from lynkr.server.anthropic_routes import (
     ModelsEndpoint,
 )
 from lynkr.server.asgi import request_id
+from lynkr.server.embeddings_route import EmbeddingsEndpoint
 from lynkr.server.health import HealthEndpoint
+from lynkr.server.openai_routes import ChatBinding, DialectEndpoint, ResponsesBinding
 from lynkr.server.state import AppState
+from lynkr.storage.responses import ResponseStore
 
 
 def build_state(settings: Settings, pipeline: Pipeline | None = None,
@@ -32,13 +36,23 @@ def build_state(settings: Settings, pipeline: Pipeline | None = None,
     pipeline = pipeline or compile_file(resolve(settings.pipeline))
     providers = providers if providers is not None else build_providers(settings)
     ports = Ports(providers=provider_infos(providers), default_provider=settings.model_provider)
-    return AppState(settings, pipeline, ports, providers)
+    return AppState(settings, pipeline, ports, providers, embeddings=build_embedder(settings),
+                    responses=ResponseStore(settings.db_path, settings.responses_retention_s))
+
+
+def _dialects(state: AppState) -> list[tuple[str, DialectEndpoint]]:
+    """The OpenAI-dialect endpoints (also dispatched before Starlette, as hot paths)."""
+    assert state.responses is not None
+    return [("/v1/chat/completions", DialectEndpoint(state, ChatBinding())),
+            ("/v1/responses", DialectEndpoint(state, ResponsesBinding(state.responses)))]
 
 
 def _routes(state: AppState) -> list[Route]:
     return [
         Route("/v1/messages", MessagesEndpoint(state), methods=["POST"]),
         Route("/v1/messages/count_tokens", CountTokensEndpoint(state), methods=["POST"]),
+        *(Route(path, endpoint, methods=["POST"]) for path, endpoint in _dialects(state)),
+        Route("/v1/embeddings", EmbeddingsEndpoint(state), methods=["POST"]),
         Route("/v1/models", ModelsEndpoint(state), methods=["GET"]),
         Route("/v1/models/{model_id:path}", ModelEndpoint(state), methods=["GET"]),
         Route("/health", HealthEndpoint(state, "summary"), methods=["GET"]),
@@ -99,9 +113,15 @@ def build_app(state: AppState) -> FastPaths:
         finally:
             for provider in state.providers.values():
                 await provider.client.aclose()
+            if state.embeddings is not None:
+                await state.embeddings.aclose()
+            if state.responses is not None:
+                state.responses.close()
 
     app = Starlette(routes=_routes(state), exception_handlers={404: _http_error,
                                                                405: _http_error},
                     lifespan=lifespan)
     app.state.lynkr = state
-    return FastPaths(app, {("POST", "/v1/messages"): MessagesEndpoint(state)})
+    hot = {("POST", path): endpoint for path, endpoint in _dialects(state)}
+    hot[("POST", "/v1/messages")] = MessagesEndpoint(state)
+    return FastPaths(app, hot)

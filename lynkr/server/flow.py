@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+import time
 from time import perf_counter
 from typing import Any, Protocol
 
@@ -47,12 +47,31 @@ class StreamRenderer(Protocol):
 
 
 @attrs.frozen
-class DialectBinding:
+class Answer:
+    """How the answer presents itself to the client."""
+
+    id: str  # msg_… / chatcmpl-… / resp_…
+    model: str  # the model name reported to the client
+    created: int  # unix seconds
+
+
+class DialectBinding(Protocol):
+    """One client dialect: how its requests are read and its answers written."""
+
     name: Dialect
-    parse: Callable[[bytes, Scope], Request]
-    renderer: Callable[[], StreamRenderer]
-    render_whole: Callable[[Response], Any]
-    content_type: bytes = b"text/event-stream"
+    content_type: bytes
+    wants_result: bool  # ``completed`` needs the folded response even of a stream
+
+    async def parse(self, body: bytes, scope: Scope) -> tuple[Request, Any]: ...
+
+    def answer_id(self, request_id: str) -> str: ...
+
+    def renderer(self, client: Any, answer: Answer) -> StreamRenderer: ...
+
+    def render_whole(self, response: Response, client: Any, answer: Answer) -> Any: ...
+
+    async def completed(self, request: Request, client: Any, answer: Answer,
+                        response: Response) -> None: ...
 
 
 async def handle(state: AppState, binding: DialectBinding, scope: Scope, receive: Receive,
@@ -64,18 +83,19 @@ async def handle(state: AppState, binding: DialectBinding, scope: Scope, receive
     try:
         body = await read_body(receive, state.settings.max_body_bytes,
                                header(scope, b"content-length"))
-        request = binding.parse(body, scope)
+        request, client = await binding.parse(body, scope)
         context = Context(rid, binding.name, header(scope, b"x-claude-code-session-id"),
                           request.model)
         exchange, timings = await run_stages(state.pipeline, Exchange(request, context),
                                              state.ports)
+        turn = Turn(binding, request, client, exchange)
         fields = log_fields(exchange, timings)
         failure: Exception | None = None
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_watch_disconnect, receive, nursery.cancel_scope, fields)
             try:
-                await _answer(state, binding, exchange, pipeline_headers(exchange, timings),
-                              send, fields, progress, nursery)
+                await _answer(state, turn, pipeline_headers(exchange, timings), send, fields,
+                              progress, nursery)
             except Exception as exc:  # carried out of the nursery unwrapped, handled below
                 failure = exc
             nursery.cancel_scope.cancel()
@@ -112,9 +132,19 @@ async def _watch_disconnect(receive: Receive, scope: trio.CancelScope,
             return
 
 
-async def _answer(state: AppState, binding: DialectBinding, exchange: Exchange,
-                  headers: list[tuple[bytes, bytes]], send: Send, fields: dict[str, Any],
-                  progress: Progress, nursery: trio.Nursery) -> None:
+@attrs.frozen
+class Turn:
+    """One request in flight: its dialect, what the client sent, and the pipeline's result."""
+
+    binding: DialectBinding
+    client_request: Request
+    client: Any
+    exchange: Exchange
+
+
+async def _answer(state: AppState, turn: Turn, headers: list[tuple[bytes, bytes]], send: Send,
+                  fields: dict[str, Any], progress: Progress, nursery: trio.Nursery) -> None:
+    binding, exchange = turn.binding, turn.exchange
     request, route = exchange.request, exchange.route
     assert route is not None
     provider = state.providers[route.provider]
@@ -123,32 +153,46 @@ async def _answer(state: AppState, binding: DialectBinding, exchange: Exchange,
     body = provider.body(request)
     model = exchange.context.client_model \
         if state.pipeline.egress.report_model == "client" else route.model
-    message_id = "msg_" + rid.removeprefix("req_")
+    answer = Answer(binding.answer_id(rid), model, int(time.time()))
     taken = frozenset(b.id for m in request.messages if m.role == "assistant"
                       for b in m.content if isinstance(b, ToolUseBlock))
-    async with provider.open(body, message_id, model, len(body) // 4, taken) as stream:
+    folder = Folder()
+    async with provider.open(body, "msg_" + rid.removeprefix("req_"), model, len(body) // 4,
+                             taken) as stream:
         first = await _first_events(stream)
         if request.stream:
             progress.started = True
             await send({"type": "http.response.start", "status": 200, "headers": [
                 (b"content-type", binding.content_type), (b"cache-control", b"no-cache"),
                 (b"x-accel-buffering", b"no"), *headers]})
-            renderer = binding.renderer()
+            renderer = binding.renderer(turn.client, answer)
+            tap = folder if binding.wants_result else None
             if state.pipeline.egress.coalesce:
-                await _stream_coalesced(renderer, first, stream, send, fields, nursery)
+                await _stream_coalesced(renderer, first, stream, send, fields, nursery, tap)
             else:
-                await _stream_each(renderer, first, stream, send, fields)
+                await _stream_each(renderer, first, stream, send, fields, tap)
+            # before the body ends: a client that reads to the end may send its next
+            # request (previous_response_id) the moment it does
+            await _completed(turn, answer, folder, fields)
             await send({"type": "http.response.body", "body": renderer.finish(),
                         "more_body": False})
         else:
-            folder = Folder()
             for event in first:
                 folder.add(event)
             async for events in stream:
                 for event in events:
                     folder.add(event)
+            await _completed(turn, answer, folder, fields)
             progress.started = True
-            await send_json(send, 200, binding.render_whole(folder.result()), headers)
+            await send_json(send, 200, binding.render_whole(folder.result(), turn.client,
+                                                            answer), headers)
+
+
+async def _completed(turn: Turn, answer: Answer, folder: Folder, fields: dict[str, Any]
+                     ) -> None:
+    if turn.binding.wants_result and "stream_error" not in fields:
+        await turn.binding.completed(turn.client_request, turn.client, answer,
+                                     folder.result())
 
 
 async def _first_events(stream: Any) -> list[Event]:
@@ -166,7 +210,8 @@ async def _first_events(stream: Any) -> list[Event]:
 
 
 async def _stream_coalesced(renderer: StreamRenderer, first: list[Event], stream: Any,
-                            send: Send, fields: dict[str, Any], nursery: trio.Nursery) -> None:
+                            send: Send, fields: dict[str, Any], nursery: trio.Nursery,
+                            tap: Folder | None) -> None:
     """A reader task feeds a channel; the writer sends whatever has piled up in one write.
 
     When the upstream is slower than the client (the usual case) every read goes out at
@@ -188,6 +233,7 @@ async def _stream_coalesced(renderer: StreamRenderer, first: list[Event], stream
 
     nursery.start_soon(pump)
     try:
+        _observe(first, fields, tap)
         await send({"type": "http.response.body", "body": renderer.render(first),
                     "more_body": True})
         async with receiver:
@@ -197,7 +243,7 @@ async def _stream_coalesced(renderer: StreamRenderer, first: list[Event], stream
                         batch = batch + receiver.receive_nowait()
                     except (trio.WouldBlock, trio.EndOfChannel):
                         break
-                _note_error(batch, fields)
+                _observe(batch, fields, tap)
                 await send({"type": "http.response.body", "body": renderer.render(batch),
                             "more_body": True})
     finally:
@@ -209,11 +255,11 @@ async def _stream_coalesced(renderer: StreamRenderer, first: list[Event], stream
 
 
 async def _stream_each(renderer: StreamRenderer, first: list[Event], stream: Any,
-                       send: Send, fields: dict[str, Any]) -> None:
+                       send: Send, fields: dict[str, Any], tap: Folder | None) -> None:
     """One write per event, as the upstream produced them (``coalesce: false``)."""
 
     async def write(events: list[Event]) -> None:
-        _note_error(events, fields)
+        _observe(events, fields, tap)
         for event in events:
             await send({"type": "http.response.body", "body": renderer.render([event]),
                         "more_body": True})
@@ -223,7 +269,10 @@ async def _stream_each(renderer: StreamRenderer, first: list[Event], stream: Any
         await write(events)
 
 
-def _note_error(events: list[Event], fields: dict[str, Any]) -> None:
+def _observe(events: list[Event], fields: dict[str, Any], tap: Folder | None) -> None:
+    """Taps on the outgoing stream: the error note for the log, and the fold if wanted."""
     for event in events:
         if isinstance(event, StreamError):
             fields["stream_error"] = event.message
+        elif tap is not None:
+            tap.add(event)

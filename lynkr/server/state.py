@@ -5,9 +5,11 @@ from __future__ import annotations
 import attrs
 
 from lynkr.config.settings import Settings
+from lynkr.embeddings import Embedder
 from lynkr.pipeline.compile import Pipeline
 from lynkr.ports import Ports
 from lynkr.providers.http import HttpProvider
+from lynkr.storage.responses import ResponseStore
 
 
 @attrs.define
@@ -17,3 +19,5 @@ class AppState:
     ports: Ports
     providers: dict[str, HttpProvider]
     ready: bool = True
+    embeddings: Embedder | None = None  # None: not configured, /v1/embeddings answers 501
+    responses: ResponseStore | None = None  # conversations for previous_response_id

@@ -1,9 +1,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from harness.claude_cli import find_claude
+from harness.sdk_clients import close_all
+
+
+@pytest.fixture(autouse=True)
+def _close_sdk_clients() -> Iterator[None]:
+    yield
+    close_all()
 
 
 @pytest.fixture(scope="session")

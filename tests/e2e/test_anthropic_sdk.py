@@ -6,6 +6,7 @@ import anthropic
 import pytest
 from harness.fake_model import Fault
 from harness.proxy import proxy
+from harness.sdk_clients import track
 from harness.wire import Reply, ToolCall
 
 pytestmark = pytest.mark.e2e
@@ -16,7 +17,7 @@ TOOLS = [{"name": "Bash", "description": "Run a shell command.",
 
 
 def client(url: str) -> anthropic.Anthropic:
-    return anthropic.Anthropic(base_url=url, api_key="dummy", max_retries=0)
+    return track(anthropic.Anthropic(base_url=url, api_key="dummy", max_retries=0))
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)

@@ -1,0 +1,43 @@
+"""Opening the database: WAL, a busy timeout, and the schema migrations, in order.
+
+Each migration is a statement list applied once; ``PRAGMA user_version`` records how many ran.
+Add a migration by appending to ``MIGRATIONS``; never edit one that shipped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import apsw
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE responses (
+        id TEXT PRIMARY KEY,
+        created_at REAL NOT NULL,
+        model TEXT NOT NULL,
+        conversation BLOB NOT NULL
+    );
+    CREATE INDEX responses_created_at ON responses (created_at);
+    """,
+)
+
+
+def open_db(path: str | Path) -> apsw.Connection:
+    target = Path(path)
+    if str(path) != ":memory:":
+        target.parent.mkdir(parents=True, exist_ok=True)
+    connection = apsw.Connection(str(target))
+    connection.setbusytimeout(5000)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    migrate(connection)
+    return connection
+
+
+def migrate(connection: apsw.Connection) -> None:
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        with connection:  # one transaction per migration
+            connection.execute(script)
+            connection.execute(f"PRAGMA user_version = {number}")
