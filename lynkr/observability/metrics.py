@@ -1,0 +1,86 @@
+"""Prometheus metrics, one registry per app (tests build as many apps as they like).
+
+Everything a request did is recorded once, at its end, from the same fields that go to the
+log line, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+STAGE_BUCKETS = (0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05)
+BREAKER_VALUES = {"closed": 0, "half_open": 1, "open": 2}
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = registry = CollectorRegistry()
+        self.requests = Counter("lynkr_requests_total", "Requests answered, by outcome",
+                                ["dialect", "provider", "status"], registry=registry)
+        self.duration = Histogram("lynkr_request_duration_seconds",
+                                  "Whole request time, first byte in to last byte out",
+                                  ["dialect", "provider"], buckets=LATENCY_BUCKETS,
+                                  registry=registry)
+        self.ttfb = Histogram("lynkr_time_to_first_byte_seconds",
+                              "Request start to the first byte sent to the client",
+                              ["dialect", "provider"], buckets=LATENCY_BUCKETS,
+                              registry=registry)
+        self.tokens = Counter("lynkr_tokens_total", "Tokens reported by upstreams",
+                              ["provider", "model", "direction"], registry=registry)
+        self.tokens_removed = Counter("lynkr_stage_tokens_removed_total",
+                                      "Tokens removed by each pipeline stage", ["stage"],
+                                      registry=registry)
+        self.stage_time = Histogram("lynkr_stage_duration_seconds", "Time in each stage",
+                                    ["stage"], buckets=STAGE_BUCKETS, registry=registry)
+        self.cache = Counter("lynkr_prompt_cache_total", "Prompt cache lookups", ["result"],
+                             registry=registry)
+        self.routes = Counter("lynkr_route_decisions_total", "Routes chosen",
+                              ["provider", "reason"], registry=registry)
+        self.fallbacks = Counter("lynkr_fallbacks_total", "Fallbacks to another provider",
+                                 ["from_provider", "to_provider"], registry=registry)
+        self.retries = Counter("lynkr_retries_total", "Upstream retries before the first byte",
+                               ["provider", "reason"], registry=registry)
+        self.breaker = Gauge("lynkr_circuit_breaker_state",
+                             "Breaker state per provider (0 closed, 1 half-open, 2 open)",
+                             ["provider"], registry=registry)
+        self.errors = Counter("lynkr_errors_total", "Requests that ended in an error",
+                              ["dialect", "type"], registry=registry)
+        self.active_requests = Gauge("lynkr_active_requests", "Requests in flight",
+                                     registry=registry)
+        self.active_streams = Gauge("lynkr_active_streams", "Streams being sent",
+                                    registry=registry)
+
+    def record(self, fields: Mapping[str, Any]) -> None:
+        """One finished request, from its log fields."""
+        dialect = str(fields.get("dialect", ""))
+        provider = str(fields.get("provider") or "none")
+        self.requests.labels(dialect, provider, str(fields.get("status", 0))).inc()
+        if "ms" in fields:
+            self.duration.labels(dialect, provider).observe(fields["ms"] / 1000)
+        if "ttfb_ms" in fields:
+            self.ttfb.labels(dialect, provider).observe(fields["ttfb_ms"] / 1000)
+        for stage, micros in (fields.get("stage_us") or {}).items():
+            self.stage_time.labels(stage).observe(micros / 1e6)
+        for stage, removed in (fields.get("stage_tokens_removed") or {}).items():
+            if removed:
+                self.tokens_removed.labels(stage).inc(removed)
+        if fields.get("route_reason"):
+            self.routes.labels(provider, str(fields["route_reason"])).inc()
+        model = str(fields.get("upstream_model") or "")
+        for direction in ("input", "output"):
+            count = fields.get(f"{direction}_tokens")
+            if count:
+                self.tokens.labels(provider, model, direction).inc(count)
+        if fields.get("cache"):
+            self.cache.labels(str(fields["cache"])).inc()
+        error_type = fields.get("error_type") or ("stream_error" if fields.get("stream_error")
+                                                  else None)
+        if error_type:
+            self.errors.labels(dialect, str(error_type)).inc()
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
