@@ -22,6 +22,7 @@ EVERYTHING = frozenset(
         "providers",
         "memory",
         "storage",
+        "resilience",
         "cache",
         "embeddings",
         "tools",
