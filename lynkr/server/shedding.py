@@ -1,0 +1,81 @@
+"""Load shedding: refuse new work, politely, when the process is over its limits.
+
+Signals: requests in flight over ``max_active`` (``LOAD_SHEDDING_ACTIVE_REQUESTS_THRESHOLD``)
+and resident memory over ``memory_fraction`` (``LOAD_SHEDDING_MEMORY_THRESHOLD``) of the
+container's limit, sampled at most every ``memory_every_s``. A shed request gets 503 with
+``Retry-After`` in the client's dialect; health probes and metrics are never shed, and nothing
+is shed on an idle server (the original's shedder answered 503 to its own liveness probe).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from time import monotonic
+from typing import Any
+
+import orjson
+
+from lynkr.observability.memory import memory_limit, rss_bytes
+from lynkr.server.asgi import request_id
+
+NEVER_SHED = ("/health", "/metrics")
+
+
+class LoadShedder:
+    def __init__(self, app: Any, *, max_active: int, memory_fraction: float,
+                 memory_every_s: float = 1.0, retry_after_s: int = 2,
+                 rss: Callable[[], int] = rss_bytes, limit: int | None = None,
+                 clock: Callable[[], float] = monotonic) -> None:
+        self.app = app
+        self.max_active = max_active
+        self.memory_fraction = memory_fraction
+        self.memory_every_s = memory_every_s
+        self.retry_after_s = retry_after_s
+        self._rss, self._clock = rss, clock
+        self._limit = limit if limit is not None else memory_limit()
+        self._checked_at = float("-inf")
+        self._memory_high = False
+        self.active = 0
+        self.shed = 0
+
+    def over_memory(self) -> bool:
+        now = self._clock()
+        if now - self._checked_at >= self.memory_every_s:
+            self._checked_at = now
+            self._memory_high = self._rss() > self.memory_fraction * self._limit
+        return self._memory_high
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(NEVER_SHED):
+            await self.app(scope, receive, send)
+            return
+        reason = None
+        if self.active >= self.max_active:
+            reason = f"{self.active} requests in flight (limit {self.max_active})"
+        elif self.over_memory():
+            reason = f"memory above {self.memory_fraction:.0%} of the limit"
+        if reason is not None:
+            self.shed += 1
+            await self._refuse(scope, send, reason)
+            return
+        self.active += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active -= 1
+
+    async def _refuse(self, scope: dict[str, Any], send: Any, reason: str) -> None:
+        rid = request_id(scope)
+        message = f"Lynkr is shedding load ({reason}); retry in {self.retry_after_s}s"
+        if scope["path"].startswith("/v1/messages"):
+            body: Any = {"type": "error", "error": {"type": "overloaded_error",
+                                                    "message": message}, "request_id": rid}
+        else:
+            body = {"error": {"message": message, "type": "server_error", "param": None,
+                              "code": "overloaded"}}
+        payload = orjson.dumps(body)
+        await send({"type": "http.response.start", "status": 503, "headers": [
+            (b"content-type", b"application/json"), (b"retry-after", str(self.retry_after_s)
+                                                     .encode()),
+            (b"request-id", rid.encode()), (b"content-length", str(len(payload)).encode())]})
+        await send({"type": "http.response.body", "body": payload})
