@@ -33,7 +33,9 @@ class Upstream:
             self.closed += 1
 
 
-async def test_retries_then_succeeds_with_backoff(autojump_clock: trio.testing.MockClock) -> None:
+async def test_retries_then_succeeds_with_backoff(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     upstream = Upstream(UpstreamUnreachable("down"), RateLimited("slow", retry_after=5))
     breaker = CircuitBreaker("p", failure_threshold=5)
     waits: list[float] = []
@@ -48,7 +50,9 @@ async def test_retries_then_succeeds_with_backoff(autojump_clock: trio.testing.M
     assert breaker.failures == 0  # the success reset it; the 429 never counted
 
 
-async def test_gives_up_after_max_retries_with_the_last_error(autojump_clock: trio.testing.MockClock) -> None:
+async def test_gives_up_after_max_retries_with_the_last_error(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     upstream = Upstream(*(UpstreamUnreachable(f"down {i}") for i in range(5)))
     with pytest.raises(UpstreamUnreachable, match="down 2"):
         async with open_with_retry(upstream.open, CircuitBreaker("p"),
@@ -57,7 +61,9 @@ async def test_gives_up_after_max_retries_with_the_last_error(autojump_clock: tr
     assert upstream.calls == 3
 
 
-async def test_a_bad_request_is_never_retried(autojump_clock: trio.testing.MockClock) -> None:
+async def test_a_bad_request_is_never_retried(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     upstream = Upstream(BadRequest("no"))
     with pytest.raises(BadRequest):
         async with open_with_retry(upstream.open, CircuitBreaker("p"), RetryPolicy(),
@@ -66,7 +72,9 @@ async def test_a_bad_request_is_never_retried(autojump_clock: trio.testing.MockC
     assert upstream.calls == 1
 
 
-async def test_open_breaker_fails_fast_then_half_open_lets_a_probe_through(autojump_clock: trio.testing.MockClock) -> None:
+async def test_open_breaker_fails_fast_then_half_open_lets_a_probe_through(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     breaker = CircuitBreaker("p", failure_threshold=2, success_threshold=1, timeout_s=30)
     upstream = Upstream(UpstreamUnreachable("a"), UpstreamUnreachable("b"))
     with pytest.raises(CircuitOpen):
