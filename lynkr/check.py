@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 import httpx
 
 from lynkr.config.providers import ProviderSettings
 from lynkr.config.settings import Settings
+from lynkr.providers.profiles import auth_headers
 
 SECRET_FIELDS = ("api_key",)
 
@@ -22,6 +24,11 @@ def mask(value: str | None) -> str | None:
 def effective(settings: Settings) -> dict[str, Any]:
     out = attrs.asdict(settings, recurse=False)
     out.pop("providers")
+    bedrock = attrs.asdict(out.pop("bedrock"))  # region, concurrency, API (key masked)
+    if settings.model_provider == "bedrock":
+        out["bedrock"] = {**bedrock, **{k: mask(bedrock[k]) for k in (
+            "api_key", "access_key_id", "secret_access_key", "session_token")}}
+    out.pop("environ", None)
     provider = attrs.asdict(settings.provider)
     for key in SECRET_FIELDS:
         provider[key] = mask(provider.get(key))
@@ -35,13 +42,24 @@ def effective(settings: Settings) -> dict[str, Any]:
 
 def probe_url(provider: ProviderSettings) -> str:
     """A cheap GET that says whether the provider answers and which models it has."""
+    endpoint = provider.endpoint
     if provider.name == "ollama":
-        return provider.endpoint.removesuffix("/api/chat") + "/api/tags"
-    return provider.endpoint.removesuffix("/chat/completions") + "/models"
+        return endpoint.removesuffix("/api/chat") + "/api/tags"
+    if endpoint.endswith("/v1/messages"):  # Anthropic, Azure Anthropic, Databricks' route
+        return endpoint.removesuffix("/messages") + "/models"
+    if provider.name == "databricks":  # the serving endpoint's state
+        base, _, rest = endpoint.partition("/serving-endpoints/")
+        return f"{base}/api/2.0/serving-endpoints/{rest.split('/')[0]}"
+    if provider.name == "azure-openai" and "/openai/deployments/" in endpoint:
+        parts = urlsplit(endpoint)
+        base = parts.path.split("/openai/deployments/")[0]
+        return urlunsplit((parts.scheme, parts.netloc, base + "/openai/models", parts.query, ""))
+    return endpoint.removesuffix("/chat/completions") + "/models"
 
 
 def probe(provider: ProviderSettings, timeout: float = 5.0) -> tuple[bool, str]:
-    headers = {"authorization": f"Bearer {provider.api_key}"} if provider.api_key else {}
+    headers = {k: v for k, v in auth_headers(provider).items()
+               if k not in ("content-type", "accept-encoding")}
     url = probe_url(provider)
     try:
         response = httpx.get(url, headers=headers, timeout=timeout)
@@ -54,7 +72,8 @@ def probe(provider: ProviderSettings, timeout: float = 5.0) -> tuple[bool, str]:
     except ValueError:
         return True, f"{provider.name} at {url} answered (not JSON)"
     names = [m.get("name") or m.get("id") for m in data.get("models") or data.get("data") or []]
-    if names and provider.model not in names and provider.model != "default":
+    unnamed = provider.model in ("", "default") or provider.name == "azure-openai"
+    if names and provider.model not in names and not unnamed:
         return True, (f"{provider.name} answers, but model {provider.model!r} is not among "
                       f"its {len(names)} models ({', '.join(map(str, names[:8]))})")
     return True, f"{provider.name} at {url} answers; model {provider.model!r}"

@@ -5,10 +5,15 @@ Stages get state only through a ``Ports`` record built once at start-up; tests b
 
 from __future__ import annotations
 
+import re
+import time
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Literal, Protocol
 
 import attrs
+
+from lynkr.model.response import Response
 
 Family = Literal["openai", "ollama", "anthropic", "bedrock"]
 
@@ -28,9 +33,70 @@ class TokenCounter(Protocol):
     def __call__(self, text: str) -> int: ...
 
 
+# cl100k's pre-tokenizer, approximated with the stdlib ``re``: contractions, words with one
+# leading non-letter, 1-3 digits, punctuation runs, newline runs, other whitespace.
+_PIECES = re.compile(
+    r"'(?:[sdmt]|ll|ve|re)\b|[^\r\n\w]?[^\W\d_]+|\d{1,3}| ?[^\s\w]+[\r\n]*"
+    r"|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+# Weights fitted by least squares on relative error against cl100k_base counts of English prose,
+# Markdown, Python, JSON and shell output (tests/unit/test_token_counter.py keeps the samples).
+_WORD, _LONG_CHAR, _DIGITS, _PUNCT, _PUNCT_CHAR, _SPACE = 0.99, 0.037, 1.0, 0.91, 0.23, 1.55
+_LATIN, _OTHER_SCRIPT, _CJK = 1.0, 0.25, 0.75  # extra per non-ASCII character
+
+
 def estimate_tokens(text: str) -> int:
-    """A calibrated-free estimate (about four characters a token) until a tokenizer port exists."""
-    return (len(text) + 3) // 4
+    """A calibrated estimate of the tokens of ``text`` (within about 10% of cl100k_base on English
+    prose, code, JSON and shell output; Claude's tokenizer counts code a little higher).
+
+    Each pre-token piece costs a fitted weight by kind: a word 1 (plus a little per letter past
+    six), a group of up to three digits 1, a punctuation run 0.9 plus 0.23 per extra character, a
+    whitespace run 1.55; non-ASCII characters cost extra (accented Latin 1, CJK 0.75, other
+    scripts 0.25 each).
+    """
+    total = _piece_estimate(text)
+    if not text.isascii():
+        for char in text:
+            code = ord(char)
+            if code > 127:
+                total += _LATIN if code < 0x250 else _CJK if code >= 0x2E80 else _OTHER_SCRIPT
+    return round(total)
+
+
+def _piece_estimate(text: str) -> float:
+    total = 0.0
+    for piece in _PIECES.findall(text):
+        last = piece[-1]
+        if last.isalpha():
+            total += _WORD + _LONG_CHAR * max(0, len(piece) - 7)
+        elif last.isdigit():
+            total += _DIGITS
+        elif last.isspace() and piece.isspace():
+            total += _SPACE
+        else:
+            total += _PUNCT + _PUNCT_CHAR * max(0, len(piece.strip()) - 1)
+    return total
+
+
+def cl100k_counter() -> Callable[[str], int] | None:
+    """An exact cl100k_base counter when the optional ``bpe-openai`` package is installed (it ships
+    its vocabulary, so it works offline); None otherwise."""
+    with warnings.catch_warnings():  # it loads its vocabulary with a deprecated importlib call
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            import bpe_openai  # type: ignore[import-not-found]
+        except ImportError:
+            return None
+        encoding = bpe_openai.get_encoding("cl100k_base")
+    return lambda text: len(encoding.encode(text, disallowed_special=()))
+
+
+class ResponseCache(Protocol):
+    """Whole answers by request key; ``now`` is in seconds (from ``Ports.now``)."""
+
+    def get(self, key: str, now: float) -> Response | None: ...
+
+    def put(self, key: str, response: Response, now: float) -> None: ...
 
 
 @attrs.frozen
@@ -38,3 +104,5 @@ class Ports:
     providers: Mapping[str, ProviderInfo]
     default_provider: str
     count_tokens: Callable[[str], int] = estimate_tokens
+    cache: ResponseCache | None = None  # None: no response cache configured
+    now: Callable[[], float] = time.monotonic  # the clock stages read through (seconds)

@@ -6,13 +6,16 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from lynkr.config.bedrock import bedrock_settings
+from lynkr.config.cloud import BUILDERS, echo_flag
 from lynkr.config.errors import SettingsError
 
 if TYPE_CHECKING:
     from lynkr.config.settings import Env
 
-PROVIDERS = ("ollama", "openai", "openrouter", "llamacpp", "lmstudio")
-UNSUPPORTED = ("databricks", "bedrock", "azure-openai", "azure-anthropic", "anthropic")
+PROVIDERS = ("ollama", "openai", "openrouter", "llamacpp", "lmstudio", "anthropic",
+             "azure-anthropic", "azure-openai", "databricks", "bedrock")
+UNSUPPORTED: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -24,6 +27,13 @@ class ProviderSettings:
     organization: str | None = None
     read_timeout_s: float = 120.0
     num_ctx: int = 32768  # Ollama only
+    api_version: str | None = None  # anthropic-version header / Azure api-version
+    betas: tuple[str, ...] | None = None  # anthropic-beta allow-list; None: capability table
+    # carry this backend's reasoning_content in thinking signatures and send it back
+    echo_reasoning: bool = False
+    # how to ask for reasoning: "" (never), "reasoning_effort", "enable_thinking",
+    # "think" (Ollama true/false), "think_level" (Ollama low/medium/high)
+    thinking_control: str = ""
 
 
 # name: (prefix, default base, chat path, default model, key required)
@@ -37,7 +47,20 @@ _TABLE = {
 }
 
 
+_THINKING = {  # variable -> accepted values (the value is the control)
+    "OLLAMA_THINK": {"true": "think", "level": "think_level", "false": ""},
+    "LLAMACPP_THINKING": {"reasoning_effort": "reasoning_effort",
+                          "enable_thinking": "enable_thinking", "off": ""},
+    "LMSTUDIO_THINKING": {"reasoning_effort": "reasoning_effort",
+                          "enable_thinking": "enable_thinking", "off": ""},
+}
+
+
 def provider_settings(name: str, env: Env, *, required: bool) -> ProviderSettings:
+    if name in BUILDERS:
+        return BUILDERS[name](env, required=required)
+    if name == "bedrock":
+        return bedrock_settings(env, required=required).as_provider()
     prefix, base, path, model, key_required = _TABLE[name]
     endpoint = chat_url(env.url(f"{prefix}_ENDPOINT", base), path)
     key = env.str(f"{prefix}_API_KEY")
@@ -51,7 +74,27 @@ def provider_settings(name: str, env: Env, *, required: bool) -> ProviderSetting
         organization=env.str("OPENAI_ORGANIZATION") if name == "openai" else None,
         read_timeout_s=env.int(f"{prefix}_TIMEOUT_MS", 120_000, minimum=1) / 1000,
         num_ctx=env.int("OLLAMA_NUM_CTX", 32768, minimum=512) if name == "ollama" else 0,
+        echo_reasoning=echo_flag(env, f"{prefix}_ECHO_REASONING", default=_deepseek(endpoint)),
+        thinking_control=_thinking(env, name, prefix),
     )
+
+
+def _deepseek(endpoint: str) -> bool:
+    """DeepSeek wants its reasoning_content back on tool-call turns; others reject it."""
+    return "deepseek" in endpoint.lower()
+
+
+def _thinking(env: Env, name: str, prefix: str) -> str:
+    if name == "openai":
+        return "reasoning_effort"  # sent to reasoning models only (profiles.REASONING_MODELS)
+    if name == "openrouter":
+        return "openrouter"
+    variable = "OLLAMA_THINK" if name == "ollama" else f"{prefix}_THINKING"
+    raw = (env.str(variable) or "").lower()
+    allowed = _THINKING[variable]
+    if raw and raw not in allowed:
+        raise SettingsError(f"{variable} must be one of {', '.join(allowed)}, got {raw!r}")
+    return allowed.get(raw, "")
 
 
 def chat_url(endpoint: str, path: str) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import attrs
 
+from lynkr.config.bedrock import BedrockSettings, bedrock_settings
 from lynkr.config.dotenv import read_dotenv
 from lynkr.config.embeddings import EmbeddingsSettings, embeddings_settings
 from lynkr.config.errors import SettingsError
@@ -35,6 +36,10 @@ class Settings:
     db_path: str = "data/lynkr.db"
     responses_retention_s: float = 86_400.0
     embeddings: EmbeddingsSettings = attrs.field(factory=EmbeddingsSettings)
+    bedrock: BedrockSettings = attrs.field(factory=BedrockSettings)  # region, limiter, API
+    # the whole environment (.env overlaid by the process), for the variables that set pipeline
+    # stage parameters (lynkr.pipeline.env_overlay); never printed
+    environ: Mapping[str, str] = attrs.field(factory=dict, repr=False, eq=False)
 
     @property
     def provider(self) -> ProviderSettings:
@@ -111,4 +116,6 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         db_path=env.str("LYNKR_DB_PATH") or env.str("SESSION_DB_PATH") or "data/lynkr.db",
         responses_retention_s=env.int("RESPONSES_RETENTION_MS", 86_400_000, minimum=0) / 1000,
         embeddings=embeddings_settings(env, provider, providers),
+        bedrock=bedrock_settings(env, required=provider == "bedrock"),
+        environ=env.values,
     )

@@ -1,7 +1,8 @@
-"""Fold a canonical event stream into a whole Response (the non-streaming path).
+"""Fold a canonical event stream into a whole Response (the non-streaming path), and back.
 
 A non-streamed answer is the fold of the same events a stream would carry, so both paths share
 every parser. Tool inputs arrive as JSON fragments and are parsed once, at the block's stop.
+``unfold`` is the inverse (``fold(unfold(r)) == r``): a stored answer replayed as a stream.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from lynkr.model.events import (
     InputJsonDelta,
     MessageDelta,
     MessageStart,
+    MessageStop,
     SignatureDelta,
     StreamError,
     TextDelta,
@@ -109,3 +111,36 @@ def fold(events: Iterable[Event]) -> Response:
     for event in events:
         folder.add(event)
     return folder.result()
+
+
+def unfold(response: Response) -> list[Event]:
+    """The events a stream of ``response`` carries: start, each block, delta, stop."""
+    events: list[Event] = [MessageStart(response.id, response.model, attrs.evolve(
+        response.usage, output_tokens=0))]
+    for index, block in enumerate(response.content):
+        events.extend(_unfold_block(index, block))
+    events.append(MessageDelta(response.stop_reason, response.usage, response.stop_sequence))
+    events.append(MessageStop())
+    return events
+
+
+def _unfold_block(index: int, block: Block) -> list[Event]:
+    events: list[Event]
+    if isinstance(block, TextBlock):
+        events = [BlockStart(index, attrs.evolve(block, text=""))]
+        if block.text:
+            events.append(TextDelta(index, block.text))
+    elif isinstance(block, ToolUseBlock):
+        events = [BlockStart(index, attrs.evolve(block, input={}))]
+        if block.input:
+            events.append(InputJsonDelta(index, orjson.dumps(block.input).decode()))
+    elif isinstance(block, ThinkingBlock):
+        events = [BlockStart(index, ThinkingBlock(""))]
+        if block.thinking:
+            events.append(ThinkingDelta(index, block.thinking))
+        if block.signature:
+            events.append(SignatureDelta(index, block.signature))
+    else:  # blocks without deltas (redacted thinking, server tool results, ...) start whole
+        events = [BlockStart(index, block)]
+    events.append(BlockStop(index))
+    return events

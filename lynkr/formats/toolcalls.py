@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 import orjson
 
+from lynkr.formats.reasoning import sign
 from lynkr.model.content import TextBlock, ThinkingBlock, ToolUseBlock
 from lynkr.model.events import (
     BlockStart,
@@ -23,6 +24,7 @@ from lynkr.model.events import (
     InputJsonDelta,
     MessageDelta,
     MessageStop,
+    SignatureDelta,
     TextDelta,
     ThinkingDelta,
     Usage,
@@ -87,8 +89,13 @@ class AnswerBuilder:
     One block is open at a time; indexes rise monotonically; tool calls are emitted at the end.
     """
 
-    def __init__(self, message_id: str, taken_ids: frozenset[str] = frozenset()) -> None:
+    def __init__(self, message_id: str, taken_ids: frozenset[str] = frozenset(),
+                 sign_for: str | None = None) -> None:
         self.message_id = message_id
+        # provider whose reasoning is packed into the thinking block's signature (echo)
+        self._sign_for = sign_for
+        self._thought: list[str] = []
+        self._signature = ""
         self.calls: dict[Any, PendingCall] = {}
         # ids the conversation already holds: an upstream that numbers its calls per answer
         # ("call_0" every time) would otherwise give Claude Code duplicate tool_use ids
@@ -105,6 +112,12 @@ class AnswerBuilder:
         return self._next_index
 
     def _close(self, out: list[Event]) -> None:
+        if self._open == "thinking":
+            signature = self._signature or (
+                sign(self._sign_for, "".join(self._thought)) if self._sign_for else "")
+            if signature:
+                out.append(SignatureDelta(self._next_index, signature))
+            self._thought, self._signature = [], ""
         if self._open is not None:
             out.append(BlockStop(self._next_index))
             self._next_index += 1
@@ -114,9 +127,16 @@ class AnswerBuilder:
         if text:
             out.append(TextDelta(self._switch("text", out), text))
 
-    def thinking(self, text: str, out: list[Event]) -> None:
-        if text:
-            out.append(ThinkingDelta(self._switch("thinking", out), text))
+    def thinking(self, text: str, out: list[Event], signature: str = "") -> None:
+        """Reasoning text; ``signature`` is a real one the upstream gave (Databricks Claude)."""
+        if text or signature:
+            index = self._switch("thinking", out)
+            if text:
+                out.append(ThinkingDelta(index, text))
+                if self._sign_for:
+                    self._thought.append(text)
+            if signature:
+                self._signature = signature
 
     def call(self, key: Any, call_id: str | None, name: str | None) -> PendingCall:
         """The pending call under ``key`` (an upstream index), created on first sight."""

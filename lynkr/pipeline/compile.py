@@ -47,13 +47,15 @@ for _kind, _what in ((str, "a string"), (int, "a whole number"), (float, "a numb
     _converter.register_structure_hook(_kind, _strict(_kind, _what))
 
 
-def _string_list(value: Any, _type: Any) -> list[str]:
+def _string_list(value: Any, _type: Any) -> tuple[str, ...]:
+    """A list of strings, kept as a tuple (configs are frozen values, compared with ==)."""
     if isinstance(value, str):  # cattrs would split "format" into letters
         raise TypeError(f"expected a list of strings, got {value!r}")
-    return [_converter.structure(v, str) for v in value]
+    return tuple(_converter.structure(v, str) for v in value)
 
 
-_converter.register_structure_hook_func(lambda t: t == Sequence[str], _string_list)
+_converter.register_structure_hook_func(
+    lambda t: t in (Sequence[str], tuple[str, ...]), _string_list)
 PACKAGED = Path(__file__).resolve().parent.parent / "builtin_pipelines"
 REPO = Path(__file__).resolve().parents[2] / "pipelines"
 

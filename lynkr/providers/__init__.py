@@ -11,6 +11,12 @@ from lynkr.providers.profiles import make_profile
 def build_providers(settings: Settings) -> dict[str, HttpProvider]:
     """The configured provider(s), each with its own pooled client."""
     chosen = settings.provider
+    if chosen.name == "bedrock":  # boto3, not httpx: same interface (body/open/settings)
+        from lynkr.providers.bedrock import BedrockProvider, make_bedrock_client
+
+        client = make_bedrock_client(settings.bedrock, settings.connect_timeout_s)
+        return {"bedrock": BedrockProvider(settings.bedrock, client,  # type: ignore[dict-item]
+                                           chosen)}
     return {chosen.name: HttpProvider(chosen, make_client(settings, chosen))}
 
 

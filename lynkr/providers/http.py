@@ -28,6 +28,12 @@ from lynkr.model.request import Request
 from lynkr.providers.profiles import Profile, StreamParser, make_profile
 
 
+class UpstreamBody(bytes):
+    """The upstream body, with the headers that depend on the request (``anthropic-beta``)."""
+
+    headers: dict[str, str]
+
+
 class UpstreamStream:
     """The events of one upstream answer, one list per read."""
 
@@ -99,14 +105,21 @@ class HttpProvider:
                 f"{self.settings.read_timeout_s:g}s; the answer was stopped")
 
     def body(self, request: Request) -> bytes:
-        return orjson.dumps(self.profile.build(request))
+        data = orjson.dumps(self.profile.build(request))
+        if self.profile.request_headers is None:
+            return data
+        body = UpstreamBody(data)
+        body.headers = self.profile.request_headers(request)
+        return body
 
     @asynccontextmanager
     async def open(self, body: bytes, message_id: str, model: str, input_estimate: int,
                    taken_ids: frozenset[str] = frozenset()) -> AsyncIterator[UpstreamStream]:
         endpoint = self.settings.endpoint
-        request = self.client.build_request("POST", endpoint, content=body,
-                                            headers=self.profile.headers)
+        extra = getattr(body, "headers", None)
+        headers = {**self.profile.headers, **extra} if extra else self.profile.headers
+        request = self.client.build_request("POST", endpoint, content=bytes(body),
+                                            headers=headers)
         try:
             response = await self.client.send(request, stream=True)
         except httpx.ConnectError as exc:

@@ -1,17 +1,21 @@
 """Provider profiles: what differs between vendors of one wire family, declared as data.
 
 A profile says how to build the upstream body, which parser reads the answer and which headers
-authenticate. Adding azure-openai or databricks later is another entry here, not a new adapter.
+authenticate (plus, for Anthropic-dialect backends, the per-request ``anthropic-beta`` header
+filtered by the backend's capability table). A new vendor of a known family is an entry here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from functools import partial
 from typing import Any, Protocol
 
 import attrs
 
 from lynkr.config.providers import ProviderSettings
+from lynkr.formats.anthropic.sse import SseParser
+from lynkr.formats.anthropic.upstream import beta_header, build_messages_request
 from lynkr.formats.ollama.request import OllamaOptions, build_ollama_request
 from lynkr.formats.ollama.stream import OllamaStreamParser
 from lynkr.formats.openai_chat.request import ChatOptions, build_chat_request
@@ -36,28 +40,61 @@ class Profile:
     build: Callable[[Request], dict[str, Any]]
     parser: Callable[[str, str, int, frozenset[str]], StreamParser]
     headers: dict[str, str]
+    # headers that depend on the request (anthropic-beta); None: none
+    request_headers: Callable[[Request], dict[str, str]] | None = None
 
 
 REASONING_MODELS = ("o1", "o3", "o4", "gpt-5")
 
+# anthropic-beta values each Anthropic-dialect backend accepts; None: all (the real API).
+# Azure AI Foundry rejects betas it does not know, so it gets the documented ones only.
+BETAS: dict[str, Collection[str] | None] = {
+    "anthropic": None,
+    "azure-anthropic": frozenset((
+        "interleaved-thinking-2025-05-14", "context-management-2025-06-27",
+        "fine-grained-tool-streaming-2025-05-14", "token-efficient-tools-2025-02-19",
+        "context-1m-2025-08-07", "effort-2025-11-24", "structured-outputs-2025-11-13",
+        "advanced-tool-use-2025-11-20", "output-128k-2025-02-19", "files-api-2025-04-14",
+        "prompt-caching-2024-07-31", "mcp-client-2025-11-20", "code-execution-2025-08-25")),
+    "databricks": frozenset(("interleaved-thinking-2025-05-14", "context-1m-2025-08-07",
+                             "fine-grained-tool-streaming-2025-05-14")),
+}
+
 
 def _openai_options(settings: ProviderSettings) -> Callable[[Request], dict[str, Any]]:
     local = settings.name in ("llamacpp", "lmstudio")
-    plain = ChatOptions(mid_system="as_user" if local else "in_place")
-    reasoning = ChatOptions(system_role="developer", max_tokens_field="max_completion_tokens")
+    databricks = settings.name == "databricks"
+    control = settings.thinking_control
+    openai_like = settings.name in ("openai", "azure-openai")
+    common: dict[str, Any] = {
+        "echo_reasoning": settings.name if settings.echo_reasoning else None,
+        "include_model": not databricks, "stream_usage": not databricks}
+    # OpenAI's reasoning_effort is a 400 on models that do not reason
+    plain = ChatOptions(mid_system="as_user" if local else "in_place",
+                        thinking_control="" if openai_like else control, **common)
+    reasoning = ChatOptions(system_role="developer", max_tokens_field="max_completion_tokens",
+                            thinking_control=control, **common)
 
     def build(request: Request) -> dict[str, Any]:
-        if settings.name == "openai" and request.model.startswith(REASONING_MODELS):
+        if openai_like and request.model.startswith(REASONING_MODELS):
             return build_chat_request(request, reasoning)
         return build_chat_request(request, plain)
 
     return build
 
 
-def _headers(settings: ProviderSettings) -> dict[str, str]:
+def auth_headers(settings: ProviderSettings) -> dict[str, str]:
+    """The fixed headers of every request to this provider: auth, versions, attribution."""
     headers = {"content-type": "application/json", "accept-encoding": "identity"}
     if settings.api_key:
-        headers["authorization"] = f"Bearer {settings.api_key}"
+        if settings.name == "azure-openai":
+            headers["api-key"] = settings.api_key
+        elif settings.name in ("anthropic", "azure-anthropic"):
+            headers["x-api-key"] = settings.api_key
+        else:
+            headers["authorization"] = f"Bearer {settings.api_key}"
+    if settings.api_version and settings.name in ("anthropic", "azure-anthropic"):
+        headers["anthropic-version"] = settings.api_version
     if settings.organization:
         headers["openai-organization"] = settings.organization
     if settings.name == "openrouter":
@@ -66,14 +103,37 @@ def _headers(settings: ProviderSettings) -> dict[str, str]:
     return headers
 
 
+def speaks_anthropic(settings: ProviderSettings) -> bool:
+    return settings.name in ("anthropic", "azure-anthropic") or (
+        settings.name == "databricks" and settings.endpoint.endswith("/v1/messages"))
+
+
+def _anthropic_profile(settings: ProviderSettings) -> Profile:
+    allowed = settings.betas if settings.betas is not None else BETAS.get(settings.name)
+    headers = auth_headers(settings)
+    headers.setdefault("anthropic-version", settings.api_version or "2023-06-01")
+
+    def request_headers(request: Request) -> dict[str, str]:
+        value = beta_header(request.betas, allowed)
+        return {"anthropic-beta": value} if value else {}
+
+    return Profile(settings.name, "anthropic", build_messages_request, SseParser, headers,
+                   request_headers)
+
+
 def make_profile(settings: ProviderSettings) -> Profile:
     if settings.name == "ollama":
-        options = OllamaOptions(num_ctx=settings.num_ctx)
+        options = OllamaOptions(num_ctx=settings.num_ctx,
+                                thinking_control=settings.thinking_control)
         return Profile(
             "ollama", "ollama",
             lambda request: build_ollama_request(request, options),
             OllamaStreamParser,
-            _headers(settings),
+            auth_headers(settings),
         )
-    return Profile(settings.name, "openai", _openai_options(settings), ChatStreamParser,
-                   _headers(settings))
+    if speaks_anthropic(settings):
+        return _anthropic_profile(settings)
+    parser = partial(ChatStreamParser, sign_for=settings.name) if settings.echo_reasoning \
+        else ChatStreamParser
+    return Profile(settings.name, "openai", _openai_options(settings), parser,
+                   auth_headers(settings))

@@ -91,7 +91,7 @@ class CountTokensEndpoint:
 
 
 def model_ids(state: AppState) -> list[str]:
-    return sorted({p.settings.model for p in state.providers.values()})
+    return sorted({p.settings.model for p in state.providers.values() if p.settings.model})
 
 
 def anthropic_model(model_id: str) -> dict[str, Any]:

@@ -6,15 +6,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import attrs
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from lynkr.cache import MemoryCache
+from lynkr.config.context_windows import context_window
 from lynkr.config.settings import Settings
 from lynkr.embeddings import build_embedder
 from lynkr.pipeline.compile import Pipeline, compile_file, resolve
+from lynkr.pipeline.env_overlay import apply_env
 from lynkr.ports import Ports
 from lynkr.providers import HttpProvider, build_providers, provider_infos
 from lynkr.server.anthropic_routes import (
@@ -28,16 +32,29 @@ from lynkr.server.embeddings_route import EmbeddingsEndpoint
 from lynkr.server.health import HealthEndpoint
 from lynkr.server.openai_routes import ChatBinding, DialectEndpoint, ResponsesBinding
 from lynkr.server.state import AppState
+from lynkr.stages.prompt_cache import PromptCacheConfig
 from lynkr.storage.responses import ResponseStore
 
 
 def build_state(settings: Settings, pipeline: Pipeline | None = None,
                 providers: dict[str, HttpProvider] | None = None) -> AppState:
-    pipeline = pipeline or compile_file(resolve(settings.pipeline))
+    pipeline = apply_env(pipeline or compile_file(resolve(settings.pipeline)), settings.environ)
     providers = providers if providers is not None else build_providers(settings)
-    ports = Ports(providers=provider_infos(providers), default_provider=settings.model_provider)
+    infos = {name: attrs.evolve(info, context_window=context_window(providers[name].settings))
+             for name, info in provider_infos(providers).items()}
+    ports = Ports(providers=infos, default_provider=settings.model_provider,
+                  cache=response_cache(pipeline))
     return AppState(settings, pipeline, ports, providers, embeddings=build_embedder(settings),
                     responses=ResponseStore(settings.db_path, settings.responses_retention_s))
+
+
+def response_cache(pipeline: Pipeline) -> MemoryCache | None:
+    """The in-process answer cache the pipeline's enabled ``prompt_cache`` stage asks for."""
+    for stage in pipeline.stages:
+        config = stage.config
+        if isinstance(config, PromptCacheConfig) and config.enabled:
+            return MemoryCache(config.max_entries, config.ttl_ms / 1000)
+    return None
 
 
 def _dialects(state: AppState) -> list[tuple[str, DialectEndpoint]]:

@@ -4,6 +4,9 @@ read body → ingress parse → pipeline → provider → egress (stream or fold
 response starts are answered in the client's dialect with the right status; after it starts
 they end the stream with the dialect's error frame. A client that goes away cancels the
 upstream call. Nothing here knows a wire format: a ``Dialect`` binding supplies them.
+When a stage has set the response (a prompt-cache hit) no provider is called: the response is
+unfolded into the stream it would have been and leaves through the same egress; a complete
+answer to a request the cache stage keyed is stored once it has been sent.
 """
 
 from __future__ import annotations
@@ -11,13 +14,14 @@ from __future__ import annotations
 import logging
 import math
 import time
+from contextlib import AbstractAsyncContextManager, nullcontext
 from time import perf_counter
 from typing import Any, Protocol
 
 import attrs
 import trio
 
-from lynkr.formats.fold import Folder, stream_error
+from lynkr.formats.fold import Folder, stream_error, unfold
 from lynkr.model.content import ToolUseBlock
 from lynkr.model.errors import LynkrError
 from lynkr.model.events import BlockStart, Event, MessageStart, Ping, StreamError
@@ -29,6 +33,9 @@ from lynkr.server.errors import error_headers, error_payload
 from lynkr.server.report import log_fields, pipeline_headers
 from lynkr.server.state import AppState
 from lynkr.stages.exchange import Context, Dialect, Exchange
+from lynkr.stages.prompt_cache import KEY as CACHE_KEY
+from lynkr.stages.prompt_cache import STATE as CACHE_STATE
+from lynkr.stages.prompt_cache import cacheable_response
 
 log = logging.getLogger("lynkr.request")
 
@@ -147,18 +154,17 @@ async def _answer(state: AppState, turn: Turn, headers: list[tuple[bytes, bytes]
     binding, exchange = turn.binding, turn.exchange
     request, route = exchange.request, exchange.route
     assert route is not None
-    provider = state.providers[route.provider]
     rid = exchange.context.request_id
     headers = [(b"request-id", rid.encode()), (b"x-request-id", rid.encode()), *headers]
-    body = provider.body(request)
+    cache_state = exchange.annotations.get(CACHE_STATE)
+    if cache_state is not None:
+        headers.append((b"x-lynkr-cache", cache_state.encode()))
+    store_key = exchange.annotations.get(CACHE_KEY) if state.ports.cache is not None else None
     model = exchange.context.client_model \
         if state.pipeline.egress.report_model == "client" else route.model
     answer = Answer(binding.answer_id(rid), model, int(time.time()))
-    taken = frozenset(b.id for m in request.messages if m.role == "assistant"
-                      for b in m.content if isinstance(b, ToolUseBlock))
     folder = Folder()
-    async with provider.open(body, "msg_" + rid.removeprefix("req_"), model, len(body) // 4,
-                             taken) as stream:
+    async with _source(state, exchange, "msg_" + rid.removeprefix("req_"), model) as stream:
         first = await _first_events(stream)
         if request.stream:
             progress.started = True
@@ -166,7 +172,7 @@ async def _answer(state: AppState, turn: Turn, headers: list[tuple[bytes, bytes]
                 (b"content-type", binding.content_type), (b"cache-control", b"no-cache"),
                 (b"x-accel-buffering", b"no"), *headers]})
             renderer = binding.renderer(turn.client, answer)
-            tap = folder if binding.wants_result else None
+            tap = folder if binding.wants_result or store_key else None
             if state.pipeline.egress.coalesce:
                 await _stream_coalesced(renderer, first, stream, send, fields, nursery, tap)
             else:
@@ -174,6 +180,7 @@ async def _answer(state: AppState, turn: Turn, headers: list[tuple[bytes, bytes]
             # before the body ends: a client that reads to the end may send its next
             # request (previous_response_id) the moment it does
             await _completed(turn, answer, folder, fields)
+            _store(state, store_key, folder, fields)
             await send({"type": "http.response.body", "body": renderer.finish(),
                         "more_body": False})
         else:
@@ -183,9 +190,51 @@ async def _answer(state: AppState, turn: Turn, headers: list[tuple[bytes, bytes]
                 for event in events:
                     folder.add(event)
             await _completed(turn, answer, folder, fields)
+            _store(state, store_key, folder, fields)
             progress.started = True
             await send_json(send, 200, binding.render_whole(folder.result(), turn.client,
                                                             answer), headers)
+
+
+def _source(state: AppState, exchange: Exchange, message_id: str, model: str
+            ) -> AbstractAsyncContextManager[Any]:
+    """Where the answer's events come from: the upstream, or the response a stage set (a
+    cache hit), replayed as the stream it would have been."""
+    if exchange.response is not None:
+        replay = attrs.evolve(exchange.response, id=message_id, model=model)
+        return nullcontext(Replay([unfold(replay)]))
+    request, route = exchange.request, exchange.route
+    assert route is not None
+    provider = state.providers[route.provider]
+    body = provider.body(request)
+    taken = frozenset(b.id for m in request.messages if m.role == "assistant"
+                      for b in m.content if isinstance(b, ToolUseBlock))
+    return provider.open(body, message_id, model, len(body) // 4, taken)
+
+
+class Replay:
+    """Event batches already in hand, read like an upstream stream."""
+
+    def __init__(self, batches: list[list[Event]]) -> None:
+        self._batches = batches
+
+    def __aiter__(self) -> Replay:
+        return self
+
+    async def __anext__(self) -> list[Event]:
+        if not self._batches:
+            raise StopAsyncIteration
+        return self._batches.pop(0)
+
+
+def _store(state: AppState, key: str | None, folder: Folder, fields: dict[str, Any]) -> None:
+    """Keep a complete, cacheable answer for the next identical request (before the last
+    bytes go out: once they have, the server may cancel the request's task)."""
+    if key is None or "stream_error" in fields or state.ports.cache is None:
+        return
+    response = folder.result()
+    if cacheable_response(response):
+        state.ports.cache.put(key, response, state.ports.now())
 
 
 async def _completed(turn: Turn, answer: Answer, folder: Folder, fields: dict[str, Any]

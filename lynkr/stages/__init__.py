@@ -7,13 +7,20 @@ clock, no I/O; what they need arrives in ``ports``.
 
 from __future__ import annotations
 
+from lynkr.stages.cache_breakpoints import CacheBreakpointsConfig, cache_breakpoints
 from lynkr.stages.capability_filter import CapabilityFilterConfig, capability_filter
+from lynkr.stages.compress_history import CompressHistoryConfig, compress_history
+from lynkr.stages.dedupe import DedupeConfig, dedupe
 from lynkr.stages.egress import EgressConfig
 from lynkr.stages.exchange import Context, Exchange, Note, Route
 from lynkr.stages.map_model import MapModelConfig, map_model
 from lynkr.stages.normalize import NormalizeConfig, normalize
+from lynkr.stages.prompt_cache import PromptCacheConfig, prompt_cache
 from lynkr.stages.registry import StageSpec
 from lynkr.stages.route import RouteConfig, route
+from lynkr.stages.system_prompt import SystemPromptConfig, system_prompt
+from lynkr.stages.tool_selection import ToolSelectionConfig, tool_selection
+from lynkr.stages.truncate_tool_results import TruncateToolResultsConfig, truncate_tool_results
 
 
 def _doc(fn: object) -> str:
@@ -29,6 +36,19 @@ STAGES: dict[str, StageSpec] = {
         StageSpec("map_model", MapModelConfig, map_model, _doc(map_model), needs_route=True),
         StageSpec("capability_filter", CapabilityFilterConfig, capability_filter,
                   _doc(capability_filter), needs_route=True),
+        StageSpec("tool_selection", ToolSelectionConfig, tool_selection, _doc(tool_selection),
+                  needs_route=True),
+        StageSpec("dedupe", DedupeConfig, dedupe, _doc(dedupe)),
+        StageSpec("truncate_tool_results", TruncateToolResultsConfig, truncate_tool_results,
+                  _doc(truncate_tool_results)),
+        StageSpec("system_prompt", SystemPromptConfig, system_prompt, _doc(system_prompt),
+                  needs_route=True),
+        StageSpec("compress_history", CompressHistoryConfig, compress_history,
+                  _doc(compress_history), needs_route=True),
+        StageSpec("cache_breakpoints", CacheBreakpointsConfig, cache_breakpoints,
+                  _doc(cache_breakpoints), needs_route=True),
+        StageSpec("prompt_cache", PromptCacheConfig, prompt_cache, _doc(prompt_cache),
+                  needs_route=True),
         StageSpec("egress", EgressConfig, None,
                   "egress: how the answer's events go back to the client", kind="egress"),
     )

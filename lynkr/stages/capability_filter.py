@@ -5,9 +5,18 @@ Guarantees: for non-Anthropic families the request carries no betas, no Anthropi
 top-level fields (``context_management``, ``output_config``, ...), no ``defer_loading``
 placeholder tools and no server tools (web_search_*, ...); JSON-schema keywords listed for the
 provider are removed from tool schemas at every depth; thinking blocks in the history are
-dropped (their signatures mean nothing elsewhere). Message-level ``cache_control`` marks are
-left to the format module, which does not send them to these families.
-Never: removes a client tool a conversation can call, or touches message text.
+dropped (their signatures mean nothing elsewhere) except the ones whose ``lynkr:`` signature
+carries this very provider's reasoning (echoed back for DeepSeek-style backends);
+``output_config.effort`` survives as ``thinking["effort"]`` for the reasoning controls.
+Message-level ``cache_control`` marks are left to the format module, which does not send them to
+these families. For the Anthropic family everything is kept except thinking blocks with
+foreign signatures (empty or ``lynkr:``), which a real Anthropic backend rejects; if that leaves
+a thinking-on tool loop without its leading thinking block, thinking is turned off.
+Bedrock keeps its betas and thinking history (the format keeps what Claude there accepts) and
+``cache_control`` (it becomes ``cachePoint``); a model without tool use loses its tools, with a
+WARNING in the note (the ``x-lynkr-stages`` header).
+Never: removes a client tool a conversation can call (but for a model that cannot call any), or
+touches message text.
 """
 
 from __future__ import annotations
@@ -17,12 +26,16 @@ from typing import Any
 
 import attrs
 
-from lynkr.model.content import RedactedThinkingBlock, ThinkingBlock
-from lynkr.model.request import Message, Tool
+from lynkr.formats.bedrock.models import supports_tools
+from lynkr.formats.reasoning import is_foreign, unpack
+from lynkr.model.content import RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
+from lynkr.model.request import Message, Request, Tool
 from lynkr.ports import Ports
 from lynkr.stages.exchange import Exchange
 
 BILLING_PREFIX = "x-anthropic-billing-header:"
+# an assistant turn that held only foreign thinking keeps its place (Anthropic rejects empty turns)
+EMPTIED = (TextBlock("(thinking omitted)"),)
 
 
 @attrs.frozen
@@ -38,7 +51,7 @@ def capability_filter(exchange: Exchange, config: CapabilityFilterConfig, ports:
     assert exchange.route is not None
     info = ports.providers[exchange.route.provider]
     if info.family == "anthropic":
-        return exchange.noted("capability_filter", "anthropic family: kept all")
+        return _anthropic(exchange, ports)
     request = exchange.request
     dropped: list[str] = []
     removed_text: list[str] = []
@@ -46,7 +59,10 @@ def capability_filter(exchange: Exchange, config: CapabilityFilterConfig, ports:
     if request.extra:
         dropped.extend(sorted(request.extra))
         changes["extra"] = {}
-    if request.betas:
+        thinking = _fold_effort(request)
+        if thinking is not None:
+            changes["thinking"] = thinking
+    if request.betas and info.family != "bedrock":  # bedrock: Claude takes some, in the body
         dropped.append(f"{len(request.betas)} betas")
         changes["betas"] = ()
     if config.strip_billing_header and any(
@@ -59,13 +75,19 @@ def capability_filter(exchange: Exchange, config: CapabilityFilterConfig, ports:
                           dropped, removed_text)
     if tools is not None:
         changes["tools"] = tools
-    if config.drop_thinking_history:
-        messages = _drop_thinking(request.messages)
+    if info.family == "bedrock" and request.tools and not supports_tools(request.model):
+        changes["tools"] = ()
+        dropped.append(f"all tools (WARNING: {request.model} has no tool use on Bedrock)")
+        removed_text.extend(t.description for t in request.tools)
+    # bedrock: Claude's own signatures stay valid there; the format drops the rest
+    if config.drop_thinking_history and info.family != "bedrock":
+        messages = _drop_thinking(request.messages, info.name)
         if messages is not None:
             changes["messages"] = messages
             dropped.append("thinking history")
             removed_text.extend(b.thinking for m in request.messages if m.role == "assistant"
-                                for b in m.content if isinstance(b, ThinkingBlock))
+                                for b in m.content if isinstance(b, ThinkingBlock)
+                                and not _own(b, info.name))
     if not changes:
         return exchange.noted("capability_filter", "nothing to drop")
     saved = sum(ports.count_tokens(t) for t in removed_text)
@@ -109,15 +131,71 @@ def strip_keywords(schema: Any, keywords: frozenset[str]) -> Any:
     return out
 
 
-def _drop_thinking(messages: tuple[Message, ...]) -> tuple[Message, ...] | None:
-    kinds = (ThinkingBlock, RedactedThinkingBlock)
-    if not any(isinstance(b, kinds) for m in messages if m.role == "assistant"
-               for b in m.content):
+def _own(block: Any, provider: str) -> bool:
+    """A thinking block carrying ``provider``'s own reasoning (kept for the echo)."""
+    if not isinstance(block, ThinkingBlock):
+        return False
+    unpacked = unpack(block.signature)
+    return unpacked is not None and unpacked[0] == provider
+
+
+def _drop_thinking(messages: tuple[Message, ...], provider: str) -> tuple[Message, ...] | None:
+    def drop(b: Any) -> bool:
+        return isinstance(b, RedactedThinkingBlock) or (
+            isinstance(b, ThinkingBlock) and not _own(b, provider))
+
+    if not any(drop(b) for m in messages if m.role == "assistant" for b in m.content):
         return None
     return tuple(
-        Message(m.role, tuple(b for b in m.content if not isinstance(b, kinds)))
+        Message(m.role, tuple(b for b in m.content if not drop(b)))
         if m.role == "assistant" else m
         for m in messages
     )
 
 
+def _fold_effort(request: Request) -> Mapping[str, Any] | None:
+    config = request.extra.get("output_config")
+    effort = config.get("effort") if isinstance(config, Mapping) else None
+    thinking = request.thinking
+    if not effort or not thinking or thinking.get("type") not in ("adaptive", "enabled"):
+        return None
+    return {**thinking, "effort": effort}
+
+
+def _anthropic(exchange: Exchange, ports: Ports) -> Exchange:
+    request = exchange.request
+
+    def foreign(b: Any) -> bool:
+        return isinstance(b, ThinkingBlock) and is_foreign(b.signature)
+
+    if not any(foreign(b) for m in request.messages if m.role == "assistant"
+               for b in m.content):
+        return exchange.noted("capability_filter", "anthropic family: kept all")
+    removed = [b.thinking for m in request.messages if m.role == "assistant"
+               for b in m.content if foreign(b)]
+    messages = tuple(
+        Message(m.role, tuple(b for b in m.content if not foreign(b)) or EMPTIED)
+        if m.role == "assistant" else m for m in request.messages)
+    changes: dict[str, Any] = {"messages": messages}
+    note = f"dropped {len(removed)} foreign thinking blocks"
+    if _tool_loop_lacks_thinking(messages) and request.thinking \
+            and request.thinking.get("type") in ("enabled", "adaptive"):
+        changes["thinking"] = None
+        edits = (request.extra.get("context_management") or {}).get("edits")
+        if edits:
+            kept = [e for e in edits if not str(e.get("type", "")).startswith("clear_thinking")]
+            changes["extra"] = {**request.extra,
+                                "context_management": {**request.extra["context_management"],
+                                                       "edits": kept}}
+        note += ", thinking off for this tool loop"
+    saved = sum(ports.count_tokens(t) for t in removed)
+    return exchange.noted("capability_filter", note, saved,
+                          request=attrs.evolve(request, **changes))
+
+
+def _tool_loop_lacks_thinking(messages: tuple[Message, ...]) -> bool:
+    """The last assistant turn used tools but no longer starts with a thinking block."""
+    last = next((m for m in reversed(messages) if m.role == "assistant"), None)
+    if last is None or not any(isinstance(b, ToolUseBlock) for b in last.content):
+        return False
+    return not isinstance(last.content[0], (ThinkingBlock, RedactedThinkingBlock))

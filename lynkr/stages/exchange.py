@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import attrs
@@ -43,6 +44,9 @@ class Exchange:
     route: Route | None = None
     response: Response | None = None
     notes: tuple[Note, ...] = ()
+    # What a stage leaves for the server, by "stage.key" (e.g. "prompt_cache.key": the digest
+    # under which the server stores the answer).
+    annotations: Mapping[str, str] = attrs.field(factory=dict)
 
     def noted(self, stage: str, summary: str, tokens_removed: int = 0, **changes: object
               ) -> Exchange:

@@ -1,7 +1,8 @@
 """map_model: name the upstream model and keep ``max_tokens`` within what it can produce.
 
 Assumes: a route is set.
-Guarantees: the request's ``model`` is the routed provider's model, or the first ``models``
+Guarantees: the request's ``model`` is the routed provider's model (the client's own when the
+provider has none configured, as Anthropic-dialect backends may), or the first ``models``
 pattern (shell-style, matched against the client's model id) that matches; ``max_tokens`` is at
 most the provider's limit (Claude Code asks for 128000; most models 400 on that).
 Never: raises ``max_tokens`` or touches the conversation.
@@ -17,8 +18,9 @@ import attrs
 from lynkr.ports import Ports
 from lynkr.stages.exchange import Exchange
 
+# Anthropic-dialect backends take Claude Code's max_tokens as sent: no entry, no clamp.
 DEFAULT_LIMITS = {"openai": 16384, "openrouter": 16384, "ollama": 8192, "llamacpp": 8192,
-                  "lmstudio": 8192}
+                  "lmstudio": 8192, "azure-openai": 16384, "databricks": 32000}
 
 
 @attrs.frozen
@@ -32,7 +34,7 @@ class MapModelConfig:
 def map_model(exchange: Exchange, config: MapModelConfig, ports: Ports) -> Exchange:
     assert exchange.route is not None
     request, route = exchange.request, exchange.route
-    model = route.model
+    model = route.model or request.model  # no configured model: the client's passes through
     for pattern, target in config.models.items():
         if fnmatchcase(request.model, pattern):
             model = target

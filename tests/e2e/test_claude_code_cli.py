@@ -1,4 +1,5 @@
-"""The real Claude Code CLI through Lynkr to a scripted fake model, in both upstream dialects.
+"""The real Claude Code CLI through Lynkr to a scripted fake model, in each upstream dialect
+(OpenAI chat, Ollama, and Anthropic Messages through MODEL_PROVIDER=anthropic).
 
 Each scenario scripts the model by conversation step (the number of assistant tool turns
 already in the history), then checks the workspace and what reached the model.
@@ -17,11 +18,37 @@ from harness.proxy import proxy
 from harness.wire import Reply, ToolCall
 
 pytestmark = pytest.mark.e2e
-DIALECTS = ["openai", "ollama"]
+DIALECTS = ["openai", "ollama", "anthropic", "bedrock", "bedrock-converse"]
+
+
+def _uses_tools(message: dict[str, Any]) -> bool:
+    if message.get("tool_calls"):
+        return True
+    content = message.get("content")
+    return isinstance(content, list) and any(b.get("type") == "tool_use" for b in content)
 
 
 def step_of(body: dict[str, Any]) -> int:
-    return sum(1 for m in body["messages"] if m["role"] == "assistant" and m.get("tool_calls"))
+    return sum(1 for m in body["messages"] if m["role"] == "assistant" and _uses_tools(m))
+
+
+def _as_tool_messages(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """Chat-style ``role: tool`` messages, from an Anthropic user turn's tool_result blocks."""
+    if message["role"] == "tool":
+        return [message]
+    content = message.get("content")
+    if message["role"] != "user" or not isinstance(content, list):
+        return []
+    out = []
+    for block in content:
+        if block.get("type") == "tool_result":
+            inner = block.get("content")
+            text = inner if isinstance(inner, str) else "\n".join(
+                b.get("text", "") for b in inner or () if b.get("type") == "text")
+            prefix = "[tool error] " if block.get("is_error") else ""
+            out.append({"role": "tool", "tool_call_id": block["tool_use_id"],
+                        "content": prefix + text})
+    return out
 
 
 def scripted(steps: list[Callable[[], Reply]]) -> Callable[[dict[str, Any]], Reply]:
@@ -35,7 +62,7 @@ def scripted(steps: list[Callable[[], Reply]]) -> Callable[[dict[str, Any]], Rep
 def tool_messages(fake: FakeModel) -> list[dict[str, Any]]:
     """The tool results in the model's last request."""
     main = [c for c in fake.calls if c.body.get("tools")]
-    return [m for m in main[-1].body["messages"] if m["role"] == "tool"]
+    return [t for m in main[-1].body["messages"] for t in _as_tool_messages(m)]
 
 
 def run(dialect: str, steps: list[Callable[[], Reply]], prompt: str, tmp_path: Path,

@@ -1,4 +1,5 @@
-"""A scripted fake model provider speaking OpenAI Chat Completions and Ollama's /api/chat.
+"""A scripted fake model provider speaking OpenAI Chat Completions (Azure's and Databricks'
+variants too), Ollama's /api/chat and Anthropic Messages, chosen by the request path.
 
 It records every request it receives (path, headers, JSON body) so tests can check what
 reached the model, and answers from a script: a list of replies and faults taken in order
@@ -14,6 +15,9 @@ import attrs
 import orjson
 import trio
 
+from harness.fake_anthropic import anthropic_frames
+from harness.fake_azure import PROMPT_FILTER_CHUNK
+from harness.fake_databricks import databricks_chunks
 from harness.wire import Reply, ollama_json, ollama_lines, openai_chunks, openai_json
 
 
@@ -39,6 +43,8 @@ class Call:
 
 Step = Reply | Fault
 Script = Sequence[Step] | Callable[[dict[str, Any]], Step]
+# (path, query, headers, body) -> (status, error JSON) to reject the request, or None
+Guard = Callable[[str, str, dict[str, str], dict[str, Any]], tuple[int, Any] | None]
 
 
 class _Cut(Exception):
@@ -46,8 +52,10 @@ class _Cut(Exception):
 
 
 class FakeModel:
-    def __init__(self, script: Script) -> None:
+    def __init__(self, script: Script, guard: Guard | None = None) -> None:
         self.script = script
+        self.guard = guard
+        self.rejected: list[tuple[int, Any]] = []
         self.calls: list[Call] = []
 
     def _next(self, body: dict[str, Any]) -> Step:
@@ -76,8 +84,16 @@ class FakeModel:
         body = orjson.loads(b"".join(chunks))
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         self.calls.append(Call(path, headers, body))
+        if self.guard is not None:
+            rejected = self.guard(path, scope.get("query_string", b"").decode(), headers, body)
+            if rejected is not None:
+                self.rejected.append(rejected)
+                await _json(send, *rejected)
+                return
         step = self._next(body)
         ollama = path == "/api/chat"
+        dialect = "ollama" if ollama else "anthropic" if path.endswith("/v1/messages") else \
+            "databricks" if path.endswith("/invocations") else "openai"
         if isinstance(step, Fault) and step.kind == "status":
             await _raw(send, step.status, step.body, list(step.headers))
             return
@@ -86,7 +102,7 @@ class FakeModel:
             await _json(send, 200, ollama_json(step) if ollama else openai_json(step))
             return
         reply = step if isinstance(step, Reply) else Reply(text="partial answer " * 4)
-        frames = ollama_lines(reply) if ollama else openai_chunks(reply)
+        frames = _frames(dialect, reply, path)
         content_type = b"application/x-ndjson" if ollama else b"text/event-stream"
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", content_type)]})
@@ -95,11 +111,27 @@ class FakeModel:
         for frame in frames:
             await send({"type": "http.response.body", "body": frame, "more_body": True})
         if isinstance(step, Fault):
-            await _fault(step, send, ollama)
+            await _fault(step, send, ollama, dialect == "anthropic")
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-async def _fault(step: Fault, send: Any, ollama: bool) -> None:
+def _frames(dialect: str, reply: Reply, path: str) -> list[bytes]:
+    if dialect == "ollama":
+        return ollama_lines(reply)
+    if dialect == "anthropic":
+        return anthropic_frames(reply)
+    if dialect == "databricks":
+        return databricks_chunks(reply)
+    frames = openai_chunks(reply)
+    return [PROMPT_FILTER_CHUNK, *frames] if path.startswith("/openai/") else frames
+
+
+async def _fault(step: Fault, send: Any, ollama: bool, anthropic: bool = False) -> None:
+    if anthropic and step.kind == "error_frame":
+        error = b'event: error\ndata: {"type":"error","error":{"type":"overloaded_error",' \
+            b'"message":"Overloaded"}}\n\n'
+        await send({"type": "http.response.body", "body": error, "more_body": True})
+        return
     if step.kind == "cut":
         raise _Cut("connection dropped on purpose")
     if step.kind == "stall":

@@ -9,6 +9,7 @@ import yaml
 
 from lynkr.cli import main
 from lynkr.pipeline.compile import REPO
+from lynkr.stages import STAGES
 from lynkr.stages.map_model import DEFAULT_LIMITS
 
 GOOD = "name: mine\nstages:\n  - normalize\n  - route\n  - map_model\n  - egress\n"
@@ -45,8 +46,7 @@ def test_lint_failing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert out == ""
     assert err.splitlines() == [
         f"lynkr: {path}: 3 problem(s) in the pipeline:",
-        f"  {path}:3:5: unknown stage 'compress' (known stages: capability_filter, egress, "
-        "map_model, normalize, route)",
+        f"  {path}:3:5: unknown stage 'compress' (known stages: {', '.join(sorted(STAGES))})",
         f"  {path}:2:3: stage 'map_model' (line 4) needs a route: put 'route' before it",
         f"  {path}:2:3: the pipeline has no 'route' stage; every request needs a route",
     ]
@@ -87,6 +87,12 @@ def test_show_default_by_name(capsys: pytest.CaptureFixture[str]) -> None:
         "route",
         "map_model",
         "capability_filter",
+        "tool_selection",
+        "dedupe",
+        "truncate_tool_results",
+        "compress_history",
+        "cache_breakpoints",
+        "prompt_cache",
         "egress",
     ]
     assert shown["stages"][3]["capability_filter"] == {
@@ -117,7 +123,8 @@ def test_show_unknown_name(capsys: pytest.CaptureFixture[str]) -> None:
             "MODEL_PROVIDER",
             "nope",
             "lynkr: MODEL_PROVIDER must be one of ollama, openai, "
-            "openrouter, llamacpp, lmstudio, got 'nope'",
+            "openrouter, llamacpp, lmstudio, anthropic, azure-anthropic, azure-openai, "
+            "databricks, bedrock, got 'nope'",
         ),
         (
             "LOG_LEVEL",

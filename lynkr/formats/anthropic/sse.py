@@ -92,18 +92,68 @@ def render_events(events: Iterable[Event]) -> bytes:
 
 
 class SseParser:
-    """Anthropic SSE bytes → canonical events, incrementally."""
+    """Anthropic SSE bytes → canonical events, incrementally.
 
-    def __init__(self) -> None:
+    ``done`` turns true at ``message_stop`` or an ``error`` frame; ``close()`` at the end of the
+    body reports a stream cut before ``message_stop`` as a ``StreamError``. As an upstream
+    parser (``message_id`` given) it names the message with our id and the reported model, and
+    fills the final usage's input counts from ``message_start`` when ``message_delta`` has
+    only ``output_tokens`` (a client would otherwise overwrite them with zeros).
+    """
+
+    def __init__(self, message_id: str | None = None, model: str = "",
+                 input_estimate: int = 0, taken_ids: frozenset[str] = frozenset()) -> None:
         self._decoder = SseDecoder()
+        self._message_id = message_id
+        self._model = model
+        self._start_usage: dict[str, Any] = {}
+        self.done = False
 
     def feed(self, data: bytes) -> list[Event]:
         out: list[Event] = []
         for _name, payload in self._decoder.feed(data):
-            event = parse_event(orjson.loads(payload))
-            if event is not None:
-                out.append(event)
+            if self.done:
+                break
+            self._frame(payload, out)
         return out
+
+    def close(self) -> list[Event]:
+        out: list[Event] = []
+        if not self.done:
+            for _name, payload in self._decoder.flush():
+                try:
+                    self._frame(payload, out)
+                except orjson.JSONDecodeError:
+                    break  # the body was cut inside this frame
+        if not self.done:
+            self.done = True
+            out.append(StreamError("api_error",
+                                   "upstream stream ended before the answer was complete"))
+        return out
+
+    def _frame(self, payload: bytes, out: list[Event]) -> None:
+        obj = orjson.loads(payload)
+        if self._message_id is not None:
+            obj = self._upstream(obj)
+        event = parse_event(obj)
+        if event is None:
+            return
+        out.append(event)
+        if isinstance(event, (MessageStop, StreamError)):
+            self.done = True
+
+    def _upstream(self, obj: dict[str, Any]) -> dict[str, Any]:
+        kind = obj.get("type")
+        if kind == "message_start":
+            message = obj.get("message") or {}
+            self._start_usage = message.get("usage") or {}
+            return {**obj, "message": {**message, "id": self._message_id,
+                                       "model": self._model or message.get("model", "")}}
+        if kind == "message_delta":
+            usage = obj.get("usage") or {}
+            return {**obj, "usage": {**self._start_usage, **{k: v for k, v in usage.items()
+                                                             if v is not None}}}
+        return obj
 
 
 def parse_usage(obj: dict[str, Any] | None) -> Usage:

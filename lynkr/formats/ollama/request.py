@@ -20,6 +20,7 @@ from lynkr.formats.chat_turns import (
     to_turns,
 )
 from lynkr.formats.openai_chat.request import render_tool
+from lynkr.formats.reasoning import intent, ollama_think
 from lynkr.model.request import Request
 
 
@@ -28,6 +29,7 @@ class OllamaOptions:
     num_ctx: int = 32768
     mid_system: MidSystem = "as_user"
     keep_alive: str | None = None
+    thinking_control: str = ""  # "think" (true/false) or "think_level"; "" sends nothing
 
 
 def build_ollama_request(request: Request, options: OllamaOptions = OllamaOptions()
@@ -52,6 +54,9 @@ def build_ollama_request(request: Request, options: OllamaOptions = OllamaOption
         body["tools"] = tools
     if options.keep_alive:
         body["keep_alive"] = options.keep_alive
+    think = ollama_think(options.thinking_control, intent(request.thinking))
+    if think is not None:
+        body["think"] = think
     return body
 
 

@@ -17,6 +17,7 @@ from lynkr.formats.chat_turns import (
     image_data_url,
     to_turns,
 )
+from lynkr.formats.reasoning import chat_fields, intent, restore
 from lynkr.model.request import Request, Tool
 
 
@@ -29,6 +30,10 @@ class ChatOptions:
     max_tokens_field: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
     stream_usage: bool = True  # ask for the usage chunk (stream_options.include_usage)
     max_stop_sequences: int = 4
+    include_model: bool = True  # Databricks: the endpoint in the path names the model
+    thinking_control: str = ""  # see reasoning.chat_fields
+    # provider name whose reasoning_content, carried in thinking signatures, is sent back
+    echo_reasoning: str | None = None
 
 
 def build_chat_request(request: Request, options: ChatOptions = ChatOptions()) -> dict[str, Any]:
@@ -37,6 +42,8 @@ def build_chat_request(request: Request, options: ChatOptions = ChatOptions()) -
         "messages": [_render(turn, options) for turn in to_turns(request, options.mid_system)],
         "stream": True,
     }
+    if not options.include_model:
+        del body["model"]
     if options.stream_usage:
         body["stream_options"] = {"include_usage": True}
     if request.max_tokens:
@@ -55,6 +62,9 @@ def build_chat_request(request: Request, options: ChatOptions = ChatOptions()) -
         body["top_p"] = request.top_p
     if request.stop_sequences:
         body["stop"] = list(request.stop_sequences[: options.max_stop_sequences])
+    if options.thinking_control:
+        body.update(chat_fields(options.thinking_control, intent(request.thinking),
+                                request.max_tokens))
     return body
 
 
@@ -71,6 +81,10 @@ def _render(turn: Any, options: ChatOptions) -> dict[str, Any]:
             ]
         elif out["content"] is None:
             out["content"] = ""
+        if options.echo_reasoning and turn.thinking:
+            reasoning = restore(turn.thinking, options.echo_reasoning)
+            if reasoning is not None:
+                out["reasoning_content"] = reasoning
         return out
     if isinstance(turn, UserTurn):
         if not turn.images:

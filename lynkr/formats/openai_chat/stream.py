@@ -1,6 +1,7 @@
 """OpenAI Chat Completions SSE bytes → canonical events, incrementally.
 
-Tolerates what real servers send: SSE comments, chunks with empty ``choices`` (Azure filter
+Tolerates what real servers send: SSE comments, content as a string or as a list of text and
+reasoning items (Databricks Claude endpoints), chunks with empty ``choices`` (Azure filter
 results, the usage chunk), ``delta.reasoning_content`` / ``delta.reasoning``, tool calls whole or
 in fragments, interleaved by index or without ids, usage on the last content chunk, a missing
 ``[DONE]`` after a finish, and ``data: {"error": ...}`` in the middle of a stream.
@@ -43,9 +44,9 @@ def usage_from_openai(obj: dict[str, Any] | None) -> Usage:
 
 class ChatStreamParser:
     def __init__(self, message_id: str, model: str, input_estimate: int = 0,
-                 taken_ids: frozenset[str] = frozenset()) -> None:
+                 taken_ids: frozenset[str] = frozenset(), sign_for: str | None = None) -> None:
         self._decoder = SseDecoder()
-        self._answer = AnswerBuilder(message_id, taken_ids)
+        self._answer = AnswerBuilder(message_id, taken_ids, sign_for)
         self._start = MessageStart(message_id, model, Usage(input_tokens=input_estimate))
         self._started = False
         self._finish: str | None = None
@@ -105,8 +106,10 @@ class ChatStreamParser:
             if isinstance(reasoning, str):
                 self._answer.thinking(reasoning, out)
             content = delta.get("content")
-            if content:
+            if isinstance(content, str):
                 self._answer.text(content, out)
+            elif isinstance(content, list):
+                self._items(content, out)
             for position, call in enumerate(delta.get("tool_calls") or ()):
                 function = call.get("function") or {}
                 pending = self._answer.call(call.get("index", position), call.get("id"),
@@ -123,6 +126,21 @@ class ChatStreamParser:
                 return
             if finish:
                 self._finish = finish
+
+    def _items(self, items: list[Any], out: list[Event]) -> None:
+        """Content as a list (Databricks Claude endpoints): text and reasoning items."""
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            kind = item.get("type")
+            if kind == "text" and isinstance(item.get("text"), str):
+                self._answer.text(item["text"], out)
+            elif kind == "reasoning":
+                for part in item.get("summary") or ():
+                    if isinstance(part, dict):
+                        text, signature = part.get("text"), part.get("signature")
+                        self._answer.thinking(text if isinstance(text, str) else "", out,
+                                              signature if isinstance(signature, str) else "")
 
     def _end(self, out: list[Event]) -> None:
         self.done = True

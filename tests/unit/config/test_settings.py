@@ -33,7 +33,9 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.max_body_bytes == 32 * 1024 * 1024
     assert (settings.connect_timeout_s, settings.keepalive_expiry_s) == (10.0, 30.0)
     assert (settings.max_connections, settings.graceful_timeout_s) == (100, 30.0)
-    assert set(settings.providers) == {"ollama", "openai", "openrouter", "llamacpp", "lmstudio"}
+    assert set(settings.providers) == {"ollama", "openai", "openrouter", "llamacpp", "lmstudio",
+                                       "anthropic", "azure-anthropic", "azure-openai",
+                                       "databricks", "bedrock"}
 
 
 def test_dotenv_read_and_environment_wins(tmp_path: Path) -> None:
@@ -93,15 +95,15 @@ def test_empty_values_mean_default(tmp_path: Path) -> None:
             {"MODEL_PROVIDER": "nope"},
             "MODEL_PROVIDER",
             "MODEL_PROVIDER must be one of ollama, openai, openrouter, llamacpp, "
-            "lmstudio, got 'nope'",
+            "lmstudio, anthropic, azure-anthropic, azure-openai, databricks, bedrock, "
+            "got 'nope'",
             id="unknown-provider",
         ),
         pytest.param(
-            {"MODEL_PROVIDER": "bedrock"},
-            "MODEL_PROVIDER",
-            "MODEL_PROVIDER=bedrock is not available in this version yet; choose one "
-            "of ollama, openai, openrouter, llamacpp, lmstudio",
-            id="not-yet-provider",
+            {"MODEL_PROVIDER": "bedrock", "AWS_BEDROCK_CLAUDE_API": "http"},
+            "AWS_BEDROCK_CLAUDE_API",
+            "AWS_BEDROCK_CLAUDE_API must be one of invoke, converse, got 'http'",
+            id="bedrock-claude-api",
         ),
         pytest.param(
             {"MODEL_PROVIDER": "openai"},
@@ -178,6 +180,7 @@ def test_openai_with_key(tmp_path: Path) -> None:
         api_key="sk-test-123",
         organization="org-1",
         num_ctx=0,
+        thinking_control="reasoning_effort",
     )
     assert "sk-test-123" not in repr(settings.provider)
 

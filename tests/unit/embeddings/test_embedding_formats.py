@@ -162,7 +162,7 @@ def test_render_response_floats_base64_and_usage() -> None:
         "object": "list", "model": "nomic",
         "data": [{"object": "embedding", "index": 0, "embedding": [3.0, 4.0]},
                  {"object": "embedding", "index": 1, "embedding": [1.0, 0.0]}],
-        "usage": {"prompt_tokens": 3, "total_tokens": 3}}  # estimated: 1 + 2
+        "usage": {"prompt_tokens": 2, "total_tokens": 2}}  # estimated: one word each
     packed = render_response(Embeddings(((3.0, 4.0),), "m", 9),
                              EmbeddingRequest(("a",), encoding="base64", dimensions=1))
     [item] = packed["data"]

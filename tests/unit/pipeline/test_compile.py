@@ -16,7 +16,7 @@ from lynkr.stages.normalize import NormalizeConfig
 from lynkr.stages.route import RouteConfig
 
 SHIPPED = sorted(REPO.glob("*.yaml"))
-KNOWN = "known stages: capability_filter, egress, map_model, normalize, route"
+KNOWN = "known stages: " + ", ".join(sorted(STAGES))
 
 
 def problems(text: str, source: str = "p.yaml") -> list[str]:
@@ -43,12 +43,13 @@ def test_every_shipped_pipeline_compiles(path: Path) -> None:
 
 def test_default_pipeline_values() -> None:
     pipeline = compile_file(REPO / "default.yaml")
-    assert [(s.name, s.config, s.line) for s in pipeline.stages] == [
-        ("normalize", NormalizeConfig(), 7),
-        ("route", RouteConfig(), 8),
-        ("map_model", MapModelConfig(), 9),
-        ("capability_filter", CapabilityFilterConfig(), 10),
-    ]
+    assert [(s.name, s.config) for s in pipeline.stages] == [
+        (name, STAGES[name].config()) for name in (
+            "normalize", "route", "map_model", "capability_filter", "tool_selection",
+            "dedupe", "truncate_tool_results", "compress_history", "cache_breakpoints",
+            "prompt_cache")]
+    lines = [s.line for s in pipeline.stages]
+    assert lines == sorted(lines) and len(set(lines)) == len(lines)
     assert pipeline.egress == EgressConfig()
 
 
@@ -73,7 +74,7 @@ stages:
         NormalizeConfig(drop_empty_text=False),
         RouteConfig(provider="openai"),
         MapModelConfig(models={"claude-*haiku*": "small"}, max_output_tokens={"default": 4096}),
-        CapabilityFilterConfig(schema_drop_keywords={"llamacpp": ["format", "pattern"]}),
+        CapabilityFilterConfig(schema_drop_keywords={"llamacpp": ("format", "pattern")}),
     ]
     assert pipeline.egress == EgressConfig(coalesce=False, report_model="upstream")
 
@@ -95,8 +96,8 @@ def test_unknown_stage_reports_place_and_known_stages() -> None:
 
 
 def test_unknown_stage_with_parameters_reports_place() -> None:
-    assert problems("stages:\n  - route\n  - dedupe:\n      x: 1\n  - egress\n") == [
-        f"p.yaml:3:5: unknown stage 'dedupe' ({KNOWN})"
+    assert problems("stages:\n  - route\n  - dedup:\n      x: 1\n  - egress\n") == [
+        f"p.yaml:3:5: unknown stage 'dedup' ({KNOWN})"
     ]
 
 

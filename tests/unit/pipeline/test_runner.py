@@ -91,7 +91,9 @@ async def test_default_pipeline_end_to_end() -> None:
     out, timings = await run_stages(default, start(), PORTS)
     assert out.route == Route("ollama", "qwen", "configured provider")
     assert out.request == attrs.evolve(REQUEST, model="qwen", max_tokens=8192)
-    assert [n.stage for n in out.notes] == ["normalize", "route", "map_model", "capability_filter"]
+    assert [n.stage for n in out.notes] == [
+        "normalize", "route", "map_model", "capability_filter", "tool_selection", "dedupe",
+        "truncate_tool_results", "compress_history", "cache_breakpoints", "prompt_cache"]
     assert [t.stage for t in timings] == [n.stage for n in out.notes]
     assert out.response is None
 

@@ -27,7 +27,7 @@ from lynkr.model import (
 from lynkr.pipeline import compile_file, run_stages
 from lynkr.pipeline.compile import REPO
 from lynkr.ports import Ports, ProviderInfo
-from lynkr.stages.capability_filter import BILLING_PREFIX
+from lynkr.stages.capability_filter import BILLING_PREFIX, EMPTIED
 from lynkr.stages.exchange import Context, Exchange
 from lynkr.stages.normalize import MISSING_RESULT, NormalizeConfig, normalize
 
@@ -110,16 +110,21 @@ def exchange(request: Request) -> Exchange:
 
 
 def is_filled(block: Any) -> bool:
-    return block == ToolResultBlock(block.tool_use_id, (TextBlock(MISSING_RESULT),), True)
+    """normalize's error result for a gap (a cache breakpoint may mark it later)."""
+    plain = attrs.evolve(block, cache_control=None, content=tuple(
+        attrs.evolve(b, cache_control=None) if isinstance(b, TextBlock) else b
+        for b in block.content))
+    return plain == ToolResultBlock(block.tool_use_id, (TextBlock(MISSING_RESULT),), True)
 
 
 def text_length(request: Request) -> int:
-    """All text a model reads, leaving out the error results normalize adds for gaps."""
+    """All text a model reads, leaving out the error results normalize adds for gaps and the
+    placeholder capability_filter leaves in a turn that held only dropped thinking."""
     total = sum(len(b.text) for b in request.system)
     total += sum(len(t.name) + len(t.description) for t in request.tools)
     for message in request.messages:
         for block in message.content:
-            if isinstance(block, TextBlock):
+            if isinstance(block, TextBlock) and (block,) != EMPTIED:
                 total += len(block.text)
             elif isinstance(block, ThinkingBlock):
                 total += len(block.thinking)
@@ -128,9 +133,10 @@ def text_length(request: Request) -> int:
     return total
 
 
-def last_user_texts(request: Request) -> tuple[TextBlock, ...]:
+def last_user_texts(request: Request) -> tuple[str, ...]:
+    """The last user turn's texts (a cache breakpoint mark on them is not an alteration)."""
     last = [m for m in request.messages if m.role == "user"][-1]
-    return tuple(b for b in last.content if isinstance(b, TextBlock) and b.text)
+    return tuple(b.text for b in last.content if isinstance(b, TextBlock) and b.text)
 
 
 PROPERTY = settings(max_examples=150, deadline=None)

@@ -1,0 +1,1 @@
+"""AWS Bedrock, pure: Converse requests and streams, and the Anthropic-native InvokeModel body."""

@@ -1,0 +1,167 @@
+"""compress_history: elide the middle of a conversation that outgrows its budget.
+
+Assumes: a route is set (the window is the routed provider's ``context_window`` unless
+``context_window`` is given); tool_use/tool_result pairs are adjacent (run ``normalize`` first).
+A "turn" is one message.
+Guarantees: nothing changes while the request's tokens are at most ``budget_tokens`` and
+``max_fraction`` of the window. Above that, the first user message is kept, the last
+``keep_recent_turns`` turns are kept verbatim (more when a cut would split a tool_use from its
+tool_result or leave two user turns side by side), and the turns between are replaced by ONE
+text block, appended to the first user message, that summarises them without a model: the tool
+calls made with their key arguments, the files they touched, the first line of each assistant
+text and of each user instruction. Every tool_result left has its tool_use in the turn before
+it and no tool_use is left without its result; roles still alternate.
+Never: alters the last user message or the recent turns, adds tokens (a summary that would not
+save anything is not applied), or calls a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from lynkr.formats.token_text import request_text
+from lynkr.model.content import TextBlock, ToolResultBlock, ToolUseBlock
+from lynkr.model.request import Message
+from lynkr.ports import Ports
+from lynkr.stages.exchange import Exchange
+
+PATH_KEYS = ("file_path", "path", "notebook_path", "filepath", "filename")
+REMINDER = "<system-reminder>"
+
+
+def _at_least(minimum: float) -> Callable[[Any, Any, Any], None]:
+    def check(_instance: Any, attribute: Any, value: Any) -> None:
+        if value is not None and value < minimum:
+            raise ValueError(f"{attribute.name} must be at least {minimum}, got {value}")
+    return check
+
+
+def _fraction(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not 0 < value <= 1:
+        raise ValueError(f"{attribute.name} must be in (0, 1], got {value}")
+
+
+@attrs.frozen
+class CompressHistoryConfig:
+    budget_tokens: int | None = attrs.field(default=None, validator=_at_least(1))
+    max_fraction: float = attrs.field(default=0.8, validator=_fraction)
+    keep_recent_turns: int = attrs.field(default=6, validator=_at_least(1))
+    context_window: int | None = attrs.field(default=None, validator=_at_least(1))
+    summary_max_lines: int = attrs.field(default=60, validator=_at_least(4))
+    argument_chars: int = attrs.field(default=80, validator=_at_least(8))
+
+
+def compress_history(exchange: Exchange, config: CompressHistoryConfig, ports: Ports
+                     ) -> Exchange:
+    assert exchange.route is not None
+    request = exchange.request
+    window = config.context_window or ports.providers[exchange.route.provider].context_window
+    limit = int(window * config.max_fraction)
+    if config.budget_tokens is not None:
+        limit = min(limit, config.budget_tokens)
+    text = request_text(request)
+    if len(text) // 2 <= limit:
+        # cheap bound first: text runs at well under one token per two characters, so the
+        # exact count (milliseconds on a large request) is only paid near the budget
+        return exchange.noted("compress_history", f"within budget (~{len(text) // 4}/{limit})")
+    before = ports.count_tokens(text)
+    if before <= limit:
+        return exchange.noted("compress_history", f"within budget ({before}/{limit})")
+    cut = plan_cut(request.messages, config.keep_recent_turns)
+    if cut is None:
+        return exchange.noted("compress_history", f"over budget ({before}/{limit}), "
+                                                  "nothing old enough to elide")
+    head, start = cut
+    messages = request.messages
+    summary = TextBlock(summarize(messages[head:start], config))
+    first = (Message("user", (*messages[0].content, summary)) if head
+             else Message("user", (summary,)))
+    compressed = attrs.evolve(request, messages=(first, *messages[start:]))
+    after = ports.count_tokens(request_text(compressed))
+    if after >= before:
+        return exchange.noted("compress_history", "a summary would not save tokens")
+    still = "" if after <= limit else ", still over budget"
+    return exchange.noted(
+        "compress_history", f"elided {start - head} turns, {before}>{after} tokens{still}",
+        before - after, request=compressed)
+
+
+def plan_cut(messages: tuple[Message, ...], keep: int) -> tuple[int, int] | None:
+    """``(head, start)``: keep ``messages[:head]`` (the first user message, or nothing) and
+    ``messages[start:]``; None when there is nothing that can be elided."""
+    head = 1 if messages and messages[0].role == "user" and not any(
+        isinstance(b, ToolResultBlock) for b in messages[0].content) else 0
+    start = max(head, len(messages) - keep)
+    while start > head and not _clean_cut(messages[start:]):
+        start -= 1
+    if start <= head or not any(m.role == "user" for m in messages[start:]):
+        return None
+    return head, start
+
+
+def _clean_cut(tail: tuple[Message, ...]) -> bool:
+    """A tail can follow the summary: it opens with the assistant, and every tool_result in it
+    answers a tool_use in it."""
+    if tail[0].role != "assistant":
+        return False
+    calls = {b.id for m in tail for b in m.content if isinstance(b, ToolUseBlock)}
+    return all(b.tool_use_id in calls for m in tail for b in m.content
+               if isinstance(b, ToolResultBlock))
+
+
+def summarize(elided: tuple[Message, ...], config: CompressHistoryConfig) -> str:
+    """A deterministic, extractive summary of ``elided``."""
+    calls: list[str] = []
+    paths: list[str] = []
+    said: list[str] = []
+    asked: list[str] = []
+    for message in elided:
+        for block in message.content:
+            if isinstance(block, ToolUseBlock):
+                calls.append(_call_line(block, config.argument_chars))
+                paths.extend(str(block.input[k]) for k in PATH_KEYS
+                             if isinstance(block.input.get(k), str))
+            elif isinstance(block, TextBlock) and not block.text.startswith(REMINDER):
+                line = _first_line(block.text, 2 * config.argument_chars)
+                if line:
+                    (said if message.role == "assistant" else asked).append(line)
+    lines = [f"[{len(elided)} earlier turns were elided by the proxy to fit the context "
+             "window. What they contained:]"]
+    budget = config.summary_max_lines
+    sections = (("User asked:", asked), ("Assistant said:", said), ("Tool calls made:", calls))
+    for title, items in sections:
+        lines.extend(_section(title, items, max(1, budget // 4)))
+    unique = list(dict.fromkeys(paths))
+    if unique:
+        lines.append("Files touched: " + ", ".join(unique[-budget:]))
+    return "\n".join(lines)
+
+
+def _section(title: str, items: list[str], limit: int) -> list[str]:
+    if not items:
+        return []
+    shown = items[-limit:]  # the latest matter most
+    head = [title] if len(shown) == len(items) else \
+        [f"{title} (the last {len(shown)} of {len(items)})"]
+    return [*head, *(f"- {item}" for item in shown)]
+
+
+def _call_line(block: ToolUseBlock, chars: int) -> str:
+    args = [f"{k}={_clip(str(v), chars)}" for k, v in block.input.items()
+            if isinstance(v, (str, int, float, bool))][:3]
+    return f"{block.name}({', '.join(args)})"
+
+
+def _first_line(text: str, chars: int) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return _clip(line.strip(), chars)
+    return ""
+
+
+def _clip(text: str, chars: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= chars else text[: chars - 1] + "…"

@@ -1,0 +1,140 @@
+"""system_prompt: a shorter system prompt for small local models.
+
+Assumes: a route is set; the system prompt is Markdown-like (``#`` headings start sections, as
+Claude Code's does) and may hold an ``<env>...</env>`` block describing the environment.
+Guarantees: only for the providers named in ``applies_to`` (by default the local ones); removes
+the sections whose heading is listed in ``drop_sections`` (with their sub-sections) from the
+system blocks and from mid-conversation ``system`` messages; then, when ``max_tokens`` is set,
+keeps the system blocks' start up to that budget, cut on a line, with a marker, and keeps every
+``<env>`` block; ``tokens_removed`` is what it saved.
+Never: applies to a provider not in ``applies_to`` (so never to Anthropic backends by default),
+touches user or assistant messages, or makes the system prompt longer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import attrs
+
+from lynkr.model.content import Block, TextBlock
+from lynkr.model.request import Message
+from lynkr.ports import Ports
+from lynkr.stages.exchange import Exchange
+
+LOCAL_PROVIDERS = ("ollama", "llamacpp", "lmstudio")
+_HEADING = re.compile(r"^(#{1,6})\s+\S.*$", re.MULTILINE)
+_ENV = re.compile(r"<env>.*?</env>", re.DOTALL)
+
+
+@attrs.frozen
+class SystemPromptConfig:
+    applies_to: Sequence[str] = LOCAL_PROVIDERS
+    drop_sections: Sequence[str] = ()  # headings as written, e.g. "# Tone and style"
+    max_tokens: int = 8000  # 0: no budget
+
+
+def system_prompt(exchange: Exchange, config: SystemPromptConfig, ports: Ports) -> Exchange:
+    assert exchange.route is not None
+    if exchange.route.provider not in config.applies_to:
+        return exchange.noted("system_prompt", f"not applied to {exchange.route.provider}")
+    request = exchange.request
+    drop = {h.strip().lower() for h in config.drop_sections}
+    system = tuple(b2 for b in request.system if (b2 := _drop_block(b, drop)) is not None)
+    if config.max_tokens:
+        system = _budget(system, config.max_tokens, ports)
+    messages = tuple(_drop_message(m, drop) for m in request.messages)
+    messages = tuple(m for m in messages if m.content or m.role != "system")
+    if _same(system, request.system) and _same(messages, request.messages):
+        return exchange.noted("system_prompt", "unchanged")
+    before = _tokens(request.system, request.messages, ports)
+    after = _tokens(system, messages, ports)
+    if after >= before:
+        return exchange.noted("system_prompt", "unchanged")
+    changed = attrs.evolve(request, system=system, messages=messages)
+    return exchange.noted("system_prompt", f"system prompt {before:,}>{after:,} tokens",
+                          before - after, request=changed)
+
+
+def drop_sections(text: str, drop: set[str]) -> str:
+    """``text`` without the sections (heading to the next heading of the same or a higher
+    level) whose heading, lower-cased, is in ``drop``."""
+    if not drop:
+        return text
+    out: list[str] = []
+    skip_level = 0
+    position = 0
+    for match in _HEADING.finditer(text):
+        chunk = text[position: match.start()]
+        if not skip_level:
+            out.append(chunk)
+        level = len(match.group(1))
+        if skip_level and level > skip_level:
+            position = match.start()
+            continue
+        skip_level = level if match.group(0).strip().lower() in drop else 0
+        position = match.start()
+    if not skip_level:
+        out.append(text[position:])
+    return "".join(out)
+
+
+def _drop_block(block: TextBlock, drop: set[str]) -> TextBlock | None:
+    text = drop_sections(block.text, drop)
+    if text == block.text:
+        return block
+    return attrs.evolve(block, text=text) if text.strip() else None
+
+
+def _drop_message(message: Message, drop: set[str]) -> Message:
+    if message.role != "system" or not drop:
+        return message
+    content: list[Block] = []
+    for block in message.content:
+        if isinstance(block, TextBlock):
+            kept = _drop_block(block, drop)
+            if kept is not None:
+                content.append(kept)
+        else:
+            content.append(block)
+    return Message("system", tuple(content))
+
+
+def _same(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+def _budget(system: tuple[TextBlock, ...], budget: int, ports: Ports) -> tuple[TextBlock, ...]:
+    if 4 * sum(len(b.text) for b in system) <= budget:  # no counter gives 4 tokens a character
+        return system
+    envs = [e for b in system for e in _ENV.findall(b.text)]
+    left = budget - sum(ports.count_tokens(e) for e in envs)
+    out: list[TextBlock] = []
+    for block in system:
+        cost = ports.count_tokens(block.text)
+        if cost <= left:
+            out.append(block)
+            left -= cost
+            continue
+        lines = block.text.splitlines(keepends=True)
+        kept, spent = [], 0
+        for line in lines:
+            spent += ports.count_tokens(line)
+            if spent > left:
+                break
+            kept.append(line)
+        omitted = ports.count_tokens("".join(lines[len(kept):]))
+        head = "".join(kept).rstrip("\n")
+        marker = f"[... system prompt shortened: {omitted:,} tokens omitted ...]"
+        rest_envs = [e for b in system[len(out):] for e in _ENV.findall(b.text) if e not in head]
+        out.append(attrs.evolve(block, text="\n".join(p for p in (head, marker, *rest_envs) if p)))
+        break
+    return tuple(out)
+
+
+def _tokens(system: tuple[TextBlock, ...], messages: tuple[Message, ...], ports: Ports) -> int:
+    texts = [b.text for b in system]
+    texts += [b.text for m in messages if m.role == "system" for b in m.content
+              if isinstance(b, TextBlock)]
+    return sum(ports.count_tokens(t) for t in texts)
