@@ -37,6 +37,7 @@ def effective(settings: Settings) -> dict[str, Any]:
     for key in SECRET_FIELDS:
         embeddings[key] = mask(embeddings.get(key))
     out["embeddings"] = embeddings
+    out["resilience"] = attrs.asdict(settings.resilience)  # no secrets
     return out
 
 

@@ -16,6 +16,7 @@ from lynkr.config.bedrock import BedrockSettings, bedrock_settings
 from lynkr.config.dotenv import read_dotenv
 from lynkr.config.embeddings import EmbeddingsSettings, embeddings_settings
 from lynkr.config.errors import SettingsError
+from lynkr.config.resilience import ResilienceSettings, resilience_settings
 from lynkr.config.providers import PROVIDERS, UNSUPPORTED, ProviderSettings, provider_settings
 
 
@@ -36,6 +37,7 @@ class Settings:
     db_path: str = "data/lynkr.db"
     responses_retention_s: float = 86_400.0
     embeddings: EmbeddingsSettings = attrs.field(factory=EmbeddingsSettings)
+    resilience: ResilienceSettings = attrs.field(factory=ResilienceSettings)
     bedrock: BedrockSettings = attrs.field(factory=BedrockSettings)  # region, limiter, API
     # the whole environment (.env overlaid by the process), for the variables that set pipeline
     # stage parameters (lynkr.pipeline.env_overlay); never printed
@@ -116,6 +118,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         db_path=env.str("LYNKR_DB_PATH") or env.str("SESSION_DB_PATH") or "data/lynkr.db",
         responses_retention_s=env.int("RESPONSES_RETENTION_MS", 86_400_000, minimum=0) / 1000,
         embeddings=embeddings_settings(env, provider, providers),
+        resilience=resilience_settings(env),
         bedrock=bedrock_settings(env, required=provider == "bedrock"),
         environ=env.values,
     )

@@ -30,7 +30,9 @@ from lynkr.server.anthropic_routes import (
 from lynkr.server.asgi import request_id
 from lynkr.server.embeddings_route import EmbeddingsEndpoint
 from lynkr.server.health import HealthEndpoint
+from lynkr.server.metrics_routes import ObservabilityEndpoint, PrometheusEndpoint
 from lynkr.server.openai_routes import ChatBinding, DialectEndpoint, ResponsesBinding
+from lynkr.resilience.breaker import CircuitBreaker
 from lynkr.server.state import AppState
 from lynkr.stages.prompt_cache import PromptCacheConfig
 from lynkr.storage.responses import ResponseStore
@@ -44,8 +46,13 @@ def build_state(settings: Settings, pipeline: Pipeline | None = None,
              for name, info in provider_infos(providers).items()}
     ports = Ports(providers=infos, default_provider=settings.model_provider,
                   cache=response_cache(pipeline))
+    resilience = settings.resilience
+    breakers = {name: CircuitBreaker(name, resilience.breaker_failure_threshold,
+                                     resilience.breaker_success_threshold,
+                                     resilience.breaker_timeout_s) for name in providers}
     return AppState(settings, pipeline, ports, providers, embeddings=build_embedder(settings),
-                    responses=ResponseStore(settings.db_path, settings.responses_retention_s))
+                    responses=ResponseStore(settings.db_path, settings.responses_retention_s),
+                    breakers=breakers)
 
 
 def response_cache(pipeline: Pipeline) -> MemoryCache | None:
@@ -75,6 +82,8 @@ def _routes(state: AppState) -> list[Route]:
         Route("/health", HealthEndpoint(state, "summary"), methods=["GET"]),
         Route("/v1/health", HealthEndpoint(state, "summary"), methods=["GET"]),
         Route("/health/live", HealthEndpoint(state, "live"), methods=["GET"]),
+        Route("/metrics/prometheus", PrometheusEndpoint(state), methods=["GET"]),
+        Route("/metrics/observability", ObservabilityEndpoint(state), methods=["GET"]),
         Route("/health/ready", HealthEndpoint(state, "ready"), methods=["GET"]),
     ]
 

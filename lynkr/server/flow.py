@@ -24,7 +24,7 @@ import trio
 from lynkr.formats.fold import Folder, stream_error, unfold
 from lynkr.model.content import ToolUseBlock
 from lynkr.model.errors import LynkrError
-from lynkr.model.events import BlockStart, Event, MessageStart, Ping, StreamError
+from lynkr.model.events import BlockStart, Event, MessageDelta, MessageStart, Ping, StreamError
 from lynkr.model.request import Request
 from lynkr.model.response import Response
 from lynkr.pipeline.runner import run_stages
@@ -42,9 +42,15 @@ log = logging.getLogger("lynkr.request")
 
 @attrs.define
 class Progress:
-    """Whether the response has started (after that, errors go into the stream)."""
+    """Whether the response has started (after that, errors go into the stream), and when."""
 
+    started_at: float = attrs.field(factory=perf_counter)
     started: bool = False
+    first_byte_at: float | None = None
+
+    def start(self) -> None:
+        self.started = True
+        self.first_byte_at = perf_counter()
 
 
 class StreamRenderer(Protocol):
@@ -83,10 +89,10 @@ class DialectBinding(Protocol):
 
 async def handle(state: AppState, binding: DialectBinding, scope: Scope, receive: Receive,
                  send: Send) -> None:
-    started_at = perf_counter()
     rid = request_id(scope)
     fields: dict[str, Any] = {"request_id": rid, "dialect": binding.name}
     progress = Progress()
+    state.metrics.active_requests.inc()
     try:
         body = await read_body(receive, state.settings.max_body_bytes,
                                header(scope, b"content-length"))
@@ -111,7 +117,7 @@ async def handle(state: AppState, binding: DialectBinding, scope: Scope, receive
         # 499: the client closed the request (nginx's convention), the upstream call stopped
         status = 499 if fields.get("client_disconnected") else fields.setdefault("status", 200)
     except LynkrError as exc:
-        fields.update(status=exc.status, error=exc.message)
+        fields.update(status=exc.status, error=exc.message, error_type=exc.anthropic_type)
         if not progress.started:
             code, payload = error_payload(exc, rid, binding.name)
             await send_json(send, code, payload, error_headers(exc, rid))
@@ -124,9 +130,20 @@ async def handle(state: AppState, binding: DialectBinding, scope: Scope, receive
                              f"request id {rid}")
             code, payload = error_payload(exc, rid, binding.name)
             await send_json(send, code, payload, error_headers(exc, rid))
+        fields["error_type"] = "internal"
+    finally:
+        state.metrics.active_requests.dec()
     fields["status"] = status
-    fields["ms"] = round((perf_counter() - started_at) * 1000, 2)
+    fields["ms"] = round((perf_counter() - progress.started_at) * 1000, 2)
+    if progress.first_byte_at is not None:
+        fields["ttfb_ms"] = round((progress.first_byte_at - progress.started_at) * 1000, 2)
+    usage = fields.pop("usage", None)
+    if usage is not None:
+        fields["input_tokens"] = usage.input_tokens + usage.cache_read_input_tokens \
+            + usage.cache_creation_input_tokens
+        fields["output_tokens"] = usage.output_tokens
     log.info("request", extra=fields)
+    state.metrics.record(fields)
 
 
 async def _watch_disconnect(receive: Receive, scope: trio.CancelScope,
@@ -134,8 +151,11 @@ async def _watch_disconnect(receive: Receive, scope: trio.CancelScope,
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            fields["client_disconnected"] = True
-            scope.cancel()
+            # hypercorn also says "disconnect" once the whole response is out: only a
+            # disconnect before that is a client going away
+            if not fields.get("complete"):
+                fields["client_disconnected"] = True
+                scope.cancel()
             return
 
 
@@ -167,20 +187,26 @@ async def _answer(state: AppState, turn: Turn, headers: list[tuple[bytes, bytes]
     async with _source(state, exchange, "msg_" + rid.removeprefix("req_"), model) as stream:
         first = await _first_events(stream)
         if request.stream:
-            progress.started = True
+            progress.start()
             await send({"type": "http.response.start", "status": 200, "headers": [
                 (b"content-type", binding.content_type), (b"cache-control", b"no-cache"),
                 (b"x-accel-buffering", b"no"), *headers]})
             renderer = binding.renderer(turn.client, answer)
             tap = folder if binding.wants_result or store_key else None
-            if state.pipeline.egress.coalesce:
-                await _stream_coalesced(renderer, first, stream, send, fields, nursery, tap)
-            else:
-                await _stream_each(renderer, first, stream, send, fields, tap)
+            state.metrics.active_streams.inc()
+            try:
+                if state.pipeline.egress.coalesce:
+                    await _stream_coalesced(renderer, first, stream, send, fields, nursery,
+                                            tap)
+                else:
+                    await _stream_each(renderer, first, stream, send, fields, tap)
+            finally:
+                state.metrics.active_streams.dec()
             # before the body ends: a client that reads to the end may send its next
             # request (previous_response_id) the moment it does
             await _completed(turn, answer, folder, fields)
             _store(state, store_key, folder, fields)
+            fields["complete"] = True
             await send({"type": "http.response.body", "body": renderer.finish(),
                         "more_body": False})
         else:
@@ -191,7 +217,9 @@ async def _answer(state: AppState, turn: Turn, headers: list[tuple[bytes, bytes]
                     folder.add(event)
             await _completed(turn, answer, folder, fields)
             _store(state, store_key, folder, fields)
-            progress.started = True
+            fields["usage"] = folder.result().usage
+            fields["complete"] = True
+            progress.start()
             await send_json(send, 200, binding.render_whole(folder.result(), turn.client,
                                                             answer), headers)
 
@@ -323,5 +351,8 @@ def _observe(events: list[Event], fields: dict[str, Any], tap: Folder | None) ->
     for event in events:
         if isinstance(event, StreamError):
             fields["stream_error"] = event.message
-        elif tap is not None:
+            continue
+        if isinstance(event, MessageDelta):
+            fields["usage"] = event.usage
+        if tap is not None:
             tap.add(event)

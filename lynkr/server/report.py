@@ -15,9 +15,12 @@ def pipeline_headers(exchange: Exchange, timings: tuple[StageTiming, ...]
     notes = "; ".join(f"{n.stage}={n.summary}" for n in exchange.notes)
     timing = ", ".join(f"{t.stage};dur={t.micros / 1000:.3f}" for t in timings)
     removed = sum(n.tokens_removed for n in exchange.notes)
+    by_stage = ", ".join(f"{n.stage}={n.tokens_removed}" for n in exchange.notes
+                         if n.tokens_removed)
     headers = [
         (b"x-lynkr-stages", header_value(notes)),
         (b"x-lynkr-tokens-removed", str(removed).encode()),
+        (b"x-lynkr-tokens-removed-by-stage", header_value(by_stage or "none")),
         (b"server-timing", header_value(timing)),
     ]
     if route is not None:
@@ -39,4 +42,6 @@ def log_fields(exchange: Exchange, timings: tuple[StageTiming, ...]) -> dict[str
         "stages": {n.stage: n.summary for n in exchange.notes},
         "stage_us": {t.stage: round(t.micros, 1) for t in timings},
         "tokens_removed": sum(n.tokens_removed for n in exchange.notes),
+        "stage_tokens_removed": {n.stage: n.tokens_removed for n in exchange.notes},
+        "cache": exchange.annotations.get("prompt_cache"),
     }

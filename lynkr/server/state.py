@@ -6,6 +6,8 @@ import attrs
 
 from lynkr.config.settings import Settings
 from lynkr.embeddings import Embedder
+from lynkr.observability.metrics import Metrics
+from lynkr.resilience.breaker import CircuitBreaker
 from lynkr.pipeline.compile import Pipeline
 from lynkr.ports import Ports
 from lynkr.providers.http import HttpProvider
@@ -21,3 +23,5 @@ class AppState:
     ready: bool = True
     embeddings: Embedder | None = None  # None: not configured, /v1/embeddings answers 501
     responses: ResponseStore | None = None  # conversations for previous_response_id
+    metrics: Metrics = attrs.field(factory=Metrics)
+    breakers: dict[str, CircuitBreaker] = attrs.field(factory=dict)  # per provider

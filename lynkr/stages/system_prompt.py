@@ -6,7 +6,8 @@ Guarantees: only for the providers named in ``applies_to`` (by default the local
 the sections whose heading is listed in ``drop_sections`` (with their sub-sections) from the
 system blocks and from mid-conversation ``system`` messages; then, when ``max_tokens`` is set,
 keeps the system blocks' start up to that budget, cut on a line, with a marker, and keeps every
-``<env>`` block; ``tokens_removed`` is what it saved.
+``<env>`` block (``message_max_tokens`` does the same for each mid-conversation system
+message); ``tokens_removed`` is what it saved.
 Never: applies to a provider not in ``applies_to`` (so never to Anthropic backends by default),
 touches user or assistant messages, or makes the system prompt longer.
 """
@@ -33,6 +34,9 @@ class SystemPromptConfig:
     applies_to: Sequence[str] = LOCAL_PROVIDERS
     drop_sections: Sequence[str] = ()  # headings as written, e.g. "# Tone and style"
     max_tokens: int = 8000  # 0: no budget
+    # 0: mid-conversation system messages (Claude Code's environment notes) kept whole; else
+    # each is cut to about this many tokens the same way
+    message_max_tokens: int = 0
 
 
 def system_prompt(exchange: Exchange, config: SystemPromptConfig, ports: Ports) -> Exchange:
@@ -46,6 +50,9 @@ def system_prompt(exchange: Exchange, config: SystemPromptConfig, ports: Ports) 
         system = _budget(system, config.max_tokens, ports)
     messages = tuple(_drop_message(m, drop) for m in request.messages)
     messages = tuple(m for m in messages if m.content or m.role != "system")
+    if config.message_max_tokens:
+        messages = tuple(_budget_message(m, config.message_max_tokens, ports)
+                         for m in messages)
     if _same(system, request.system) and _same(messages, request.messages):
         return exchange.noted("system_prompt", "unchanged")
     before = _tokens(request.system, request.messages, ports)
@@ -101,12 +108,20 @@ def _drop_message(message: Message, drop: set[str]) -> Message:
     return Message("system", tuple(content))
 
 
+def _budget_message(message: Message, budget: int, ports: Ports) -> Message:
+    if message.role != "system" or not all(isinstance(b, TextBlock) for b in message.content):
+        return message
+    blocks: tuple[TextBlock, ...] = message.content  # type: ignore[assignment]
+    cut = _budget(blocks, budget, ports)
+    return message if cut is blocks else Message("system", cut)
+
+
 def _same(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
     return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
 def _budget(system: tuple[TextBlock, ...], budget: int, ports: Ports) -> tuple[TextBlock, ...]:
-    if 4 * sum(len(b.text) for b in system) <= budget:  # no counter gives 4 tokens a character
+    if 2 * sum(len(b.text) for b in system) <= budget:  # text runs well under 1 token a char
         return system
     envs = [e for b in system for e in _ENV.findall(b.text)]
     left = budget - sum(ports.count_tokens(e) for e in envs)

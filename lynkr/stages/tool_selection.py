@@ -13,8 +13,9 @@ for an Anthropic-family backend unless ``apply_to_anthropic`` is set.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 import orjson
@@ -22,6 +23,7 @@ import orjson
 from lynkr.model.content import TextBlock, ToolUseBlock
 from lynkr.model.request import Request, Tool
 from lynkr.ports import Ports
+from lynkr.stages.capability_filter import strip_keywords
 from lynkr.stages.exchange import Exchange
 
 CORE_TOOLS = ("Bash", "Read", "Edit", "Write", "Glob", "Grep")
@@ -45,6 +47,9 @@ class ToolSelectionConfig:
     # 0: descriptions as sent; else each kept tool's description is cut at a paragraph or
     # sentence end to about this many tokens (Claude Code's are thousands of tokens long)
     max_description_tokens: int = 0
+    # drop the "description" of each parameter inside kept tools' schemas (property names,
+    # types and enums stay)
+    strip_schema_descriptions: bool = False
 
 
 def tool_selection(exchange: Exchange, config: ToolSelectionConfig, ports: Ports) -> Exchange:
@@ -59,20 +64,34 @@ def tool_selection(exchange: Exchange, config: ToolSelectionConfig, ports: Ports
     kept_names = _choose(request, config, protected, ports)
     removed = [t for t in request.tools if t.name not in kept_names]
     kept = tuple(t for t in request.tools if t.name in kept_names)
-    shortened = tuple(compact(t, config.max_description_tokens * 4) for t in kept) \
-        if config.max_description_tokens else kept
+    shortened = tuple(slim(t, config) for t in kept)
     cut = [a for a, b in zip(kept, shortened, strict=True) if a is not b]
     if not removed and not cut:
         return exchange.noted("tool_selection", f"kept all {len(request.tools)} tools")
-    saved = sum(ports.count_tokens(tool_text(t)) for t in removed)
-    saved += sum(ports.count_tokens(t.description) for t in cut) - sum(
-        ports.count_tokens(t.description) for t in shortened if t.name in {c.name for c in cut})
+    saved = sum(_count(ports, tool_text(t)) for t in removed)
+    saved += sum(_count(ports, tool_text(a)) - _count(ports, tool_text(b))
+                 for a, b in zip(kept, shortened, strict=True) if a is not b)
     summary = f"removed {len(removed)} of {len(request.tools)} tools: " \
         f"{', '.join(t.name for t in removed) or 'none'}"
     if cut:
-        summary += f"; shortened {len(cut)} descriptions"
+        summary += f"; slimmed {len(cut)} descriptions"
     return exchange.noted("tool_selection", summary, saved,
                           request=attrs.evolve(request, tools=shortened))
+
+
+def slim(tool: Tool, config: ToolSelectionConfig) -> Tool:
+    """A kept tool with its description shortened and its parameter descriptions dropped, as
+    configured; the very same tool when nothing applies."""
+    out = compact(tool, config.max_description_tokens * 4) if config.max_description_tokens \
+        else tool
+    if config.strip_schema_descriptions:
+        schema = strip_keywords(out.input_schema, _DESCRIPTION)
+        if schema != out.input_schema:
+            out = attrs.evolve(out, input_schema=schema)
+    return out
+
+
+_DESCRIPTION = frozenset({"description"})
 
 
 def compact(tool: Tool, max_chars: int) -> Tool:
@@ -113,13 +132,13 @@ def _choose(request: Request, config: ToolSelectionConfig, protected: set[str], 
               if t.name not in kept and (score := _score(t, query)) > 0]
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
     budget = config.token_budget
-    spent = sum(ports.count_tokens(tool_text(t)) for t in request.tools if t.name in kept) \
+    spent = sum(_count(ports, tool_text(t)) for t in request.tools if t.name in kept) \
         if budget else 0
     for _score_value, _order, tool in scored:
         if len(kept) >= config.max_tools:
             break
         if budget:
-            cost = ports.count_tokens(tool_text(tool))
+            cost = _count(ports, tool_text(tool))
             if spent + cost > budget:
                 continue
             spent += cost
@@ -127,7 +146,7 @@ def _choose(request: Request, config: ToolSelectionConfig, protected: set[str], 
     return kept
 
 
-def _query_words(request: Request, turns: int) -> set[str]:
+def _query_words(request: Request, turns: int) -> frozenset[str]:
     users = [m for m in request.messages if m.role == "user"][-turns:] if turns > 0 else []
     text = " ".join(b.text for m in users for b in m.content if isinstance(b, TextBlock))
     recent = [b.name for m in request.messages[-6:] for b in m.content
@@ -135,14 +154,30 @@ def _query_words(request: Request, turns: int) -> set[str]:
     return _words(text + " " + " ".join(recent))
 
 
-def _words(text: str) -> set[str]:
+def _words(text: str) -> frozenset[str]:
     split = _CAMEL.sub(" ", text.replace("_", " ").replace("-", " ")).lower()
-    return {w for w in _WORDS.findall(split) if len(w) > 2 and w not in _STOP}
+    return frozenset(w for w in _WORDS.findall(split) if len(w) > 2 and w not in _STOP)
 
 
-def _score(tool: Tool, query: set[str]) -> int:
+# Tool names and descriptions repeat on every request of a session: their words are computed
+# once (a pure function memoised, not state: the same text always gives the same words).
+_tool_words = functools.lru_cache(maxsize=1024)(_words)
+
+
+@functools.lru_cache(maxsize=2048)
+def _counted(counter: Callable[[str], int], text: str) -> int:
+    return counter(text)
+
+
+def _count(ports: Ports, text: str) -> int:
+    """Tokens of a tool's text: the same tools come with every request of a session, so each
+    text is counted once per counter (memoised; the counter is a pure function)."""
+    return _counted(ports.count_tokens, text)
+
+
+def _score(tool: Tool, query: frozenset[str]) -> int:
     if not query:
         return 0
-    name_words = _words(tool.name) - {"mcp"}
-    description_words = _words(tool.description[:600])
+    name_words = _tool_words(tool.name) - {"mcp"}
+    description_words = _tool_words(tool.description[:600])
     return 3 * len(name_words & query) + len((description_words - name_words) & query)

@@ -18,7 +18,9 @@ from harness.proxy import proxy
 from harness.wire import Reply, ToolCall
 
 pytestmark = pytest.mark.e2e
-DIALECTS = ["openai", "ollama", "anthropic", "bedrock", "bedrock-converse"]
+# "dialect+pipeline" runs the scenario through that named pipeline instead of the default
+DIALECTS = ["openai", "ollama", "anthropic", "bedrock", "bedrock-converse",
+            "openai+max-savings"]
 
 
 def _uses_tools(message: dict[str, Any]) -> bool:
@@ -70,7 +72,8 @@ def run(dialect: str, steps: list[Callable[[], Reply]], prompt: str, tmp_path: P
     workspace, home = tmp_path / "ws", tmp_path / "home"
     workspace.mkdir(exist_ok=True)
     home.mkdir(exist_ok=True)
-    with proxy(dialect, scripted(steps)) as (url, fake):
+    dialect, _, pipeline = dialect.partition("+")
+    with proxy(dialect, scripted(steps), pipeline or None) as (url, fake):
         result = run_claude(claude_bin, url, prompt, workspace, home)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.result["is_error"] is False, result.result

@@ -108,3 +108,19 @@ def test_anthropic_when_listed() -> None:
     config = SystemPromptConfig(applies_to=["anthropic"], drop_sections=["# Git"], max_tokens=0)
     assert run(req(PROMPT), config, "anthropic").request.system == (
         TextBlock(drop_sections(PROMPT, {"# git"})),)
+
+
+def test_mid_conversation_system_messages_get_their_own_budget() -> None:
+    notes = "# Environment\n" + "".join(f" - fact number {i} about the machine\n"
+                                        for i in range(300))
+    request = Request("m", (Message("user", (TextBlock("hi"),)),
+                            Message("system", (TextBlock(notes),))), 10)
+    before = Exchange(request, Context("r"), route=Route("ollama", "m"))
+    after = system_prompt(before, SystemPromptConfig(max_tokens=0, message_max_tokens=200), PORTS)
+    text = after.request.messages[1].content[0].text
+    assert text.startswith("# Environment\n - fact number 0")
+    assert "tokens omitted" in text and len(text) < len(notes) // 4
+    assert after.request.messages[0] == request.messages[0]
+    assert after.notes[-1].tokens_removed > 1000
+    again = system_prompt(after, SystemPromptConfig(max_tokens=0, message_max_tokens=200), PORTS)
+    assert again.request == after.request

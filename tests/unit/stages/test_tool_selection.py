@@ -155,3 +155,15 @@ def test_long_descriptions_are_cut_at_a_paragraph_and_a_second_run_changes_nothi
     assert once.notes[-1].tokens_removed > 500
     twice = tool_selection(once, config, PORTS)
     assert twice.request == once.request
+
+
+def test_parameter_descriptions_can_be_dropped_but_names_stay() -> None:
+    schema = {"type": "object", "properties": {
+        "description": {"type": "string", "description": "the commit message"},
+        "path": {"type": "string", "description": "where"}}, "required": ["path"]}
+    bash = Tool("Bash", "Run.", schema)
+    out = run(Request("m", (user(TextBlock("go")),), 10, tools=(bash,)),
+              ToolSelectionConfig(strip_schema_descriptions=True))
+    assert out.request.tools[0].input_schema == {"type": "object", "properties": {
+        "description": {"type": "string"}, "path": {"type": "string"}}, "required": ["path"]}
+    assert out.notes[-1].tokens_removed > 0

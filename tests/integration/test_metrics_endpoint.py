@@ -1,0 +1,52 @@
+"""Metrics after real requests, read back with prometheus-client's own text parser."""
+
+from __future__ import annotations
+
+import httpx
+from harness.fake_model import Fault
+from harness.proxy import proxy
+from harness.wire import Reply, ToolCall
+from prometheus_client.parser import text_string_to_metric_families
+from sse_client import stream_events
+
+BODY = {"model": "claude-x", "max_tokens": 100, "stream": True,
+        "messages": [{"role": "user", "content": "hi"}],
+        "tools": [{"name": "Bash", "description": "Run.", "input_schema": {"type": "object"}},
+                  {"name": "WebFetch", "description": "Fetch a page.",
+                   "input_schema": {"type": "object"}}]}
+
+
+def parse(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def test_requests_tokens_stages_and_errors_are_exported() -> None:
+    script = [Reply(text="ok", tool_calls=(ToolCall("Bash", {"command": "ls"}),)),
+              Fault("status", status=429)]
+    with proxy("openai", script) as (url, _), httpx.Client() as c:
+        response, _, _ = stream_events(c, url, BODY)
+        removed = response.headers["x-lynkr-tokens-removed-by-stage"]
+        c.post(url + "/v1/messages", json={**BODY, "stream": False},
+               headers={"anthropic-version": "2023-06-01"})
+        exposition = c.get(url + "/metrics/prometheus")
+        observability = c.get(url + "/metrics/observability").json()
+    assert exposition.headers["content-type"].startswith("text/plain")
+    got = parse(exposition.text)
+    ok = frozenset({("dialect", "anthropic"), ("provider", "openai"), ("status", "200")})
+    limited = frozenset({("dialect", "anthropic"), ("provider", "openai"), ("status", "429")})
+    assert got[("lynkr_requests_total", ok)] == 1
+    assert got[("lynkr_requests_total", limited)] == 1
+    assert got[("lynkr_tokens_total", frozenset({("provider", "openai"),
+                                                  ("model", "fake-model"),
+                                                  ("direction", "input")}))] == 120
+    assert got[("lynkr_errors_total", frozenset({("dialect", "anthropic"),
+                                                  ("type", "rate_limit_error")}))] == 1
+    assert "tool_selection=" in removed  # WebFetch was not needed
+    stage = int(removed.split("tool_selection=")[1].split(",")[0])
+    assert got[("lynkr_stage_tokens_removed_total",
+                frozenset({("stage", "tool_selection")}))] >= stage > 0
+    assert got[("lynkr_active_requests", frozenset())] == 0
+    assert got[("lynkr_time_to_first_byte_seconds_count",
+                frozenset({("dialect", "anthropic"), ("provider", "openai")}))] == 1
+    assert "lynkr_requests" in observability["metrics"]
