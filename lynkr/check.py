@@ -38,6 +38,7 @@ def effective(settings: Settings) -> dict[str, Any]:
         embeddings[key] = mask(embeddings.get(key))
     out["embeddings"] = embeddings
     out["resilience"] = attrs.asdict(settings.resilience)  # no secrets
+    out["routing"] = attrs.asdict(settings.routing)
     return out
 
 
@@ -58,21 +59,47 @@ def probe_url(provider: ProviderSettings) -> str:
     return endpoint.removesuffix("/chat/completions") + "/models"
 
 
+def _probe_headers(provider: ProviderSettings) -> dict[str, str]:
+    return {k: v for k, v in auth_headers(provider).items()
+            if k not in ("content-type", "accept-encoding")}
+
+
 def probe(provider: ProviderSettings, timeout: float = 5.0) -> tuple[bool, str]:
-    headers = {k: v for k, v in auth_headers(provider).items()
-               if k not in ("content-type", "accept-encoding")}
     url = probe_url(provider)
     try:
-        response = httpx.get(url, headers=headers, timeout=timeout)
+        response = httpx.get(url, headers=_probe_headers(provider), timeout=timeout)
     except httpx.HTTPError as exc:
         return False, f"{provider.name} at {url} is not answering: {exc or type(exc).__name__}"
+    return judge(provider, url, response)
+
+
+async def probe_async(provider: ProviderSettings, client: httpx.AsyncClient,
+                      timeout: float = 2.0) -> tuple[bool, str]:
+    """``probe`` on an async client (``/health/ready?deep=true``), with a short timeout."""
+    url = probe_url(provider)
+    try:
+        response = await client.get(url, headers=_probe_headers(provider), timeout=timeout)
+    except httpx.HTTPError as exc:
+        return False, f"{provider.name} at {url} is not answering: {exc or type(exc).__name__}"
+    return judge(provider, url, response)
+
+
+def judge(provider: ProviderSettings, url: str, response: httpx.Response) -> tuple[bool, str]:
+    """What a probe's answer says about the provider."""
+    if provider.name == "bedrock":  # unsigned GET: any answer below 500 means reachable
+        ok = response.status_code < 500
+        return ok, f"bedrock at {url} {'is reachable' if ok else 'answered'} " \
+                   f"({response.status_code})"
     if response.status_code >= 400:
         return False, f"{provider.name} at {url} answered {response.status_code}"
     try:
         data = response.json()
     except ValueError:
         return True, f"{provider.name} at {url} answered (not JSON)"
-    names = [m.get("name") or m.get("id") for m in data.get("models") or data.get("data") or []]
+    if not isinstance(data, dict):
+        return True, f"{provider.name} at {url} answered"
+    names = [m.get("name") or m.get("id") for m in data.get("models") or data.get("data") or []
+             if isinstance(m, dict)]
     unnamed = provider.model in ("", "default") or provider.name == "azure-openai"
     if names and provider.model not in names and not unnamed:
         return True, (f"{provider.name} answers, but model {provider.model!r} is not among "

@@ -16,8 +16,9 @@ from lynkr.config.bedrock import BedrockSettings, bedrock_settings
 from lynkr.config.dotenv import read_dotenv
 from lynkr.config.embeddings import EmbeddingsSettings, embeddings_settings
 from lynkr.config.errors import SettingsError
-from lynkr.config.resilience import ResilienceSettings, resilience_settings
 from lynkr.config.providers import PROVIDERS, UNSUPPORTED, ProviderSettings, provider_settings
+from lynkr.config.resilience import ResilienceSettings, resilience_settings
+from lynkr.config.routing import RoutingSettings, routing_settings
 
 
 @attrs.frozen
@@ -34,10 +35,12 @@ class Settings:
     keepalive_expiry_s: float = 30.0
     max_connections: int = 100
     graceful_timeout_s: float = 30.0
+    drain_s: float = 1.0  # after SIGTERM: readiness 503, still accepting, before closing
     db_path: str = "data/lynkr.db"
     responses_retention_s: float = 86_400.0
     embeddings: EmbeddingsSettings = attrs.field(factory=EmbeddingsSettings)
     resilience: ResilienceSettings = attrs.field(factory=ResilienceSettings)
+    routing: RoutingSettings = attrs.field(factory=RoutingSettings)
     bedrock: BedrockSettings = attrs.field(factory=BedrockSettings)  # region, limiter, API
     # the whole environment (.env overlaid by the process), for the variables that set pipeline
     # stage parameters (lynkr.pipeline.env_overlay); never printed
@@ -97,7 +100,9 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
     if provider not in PROVIDERS:
         raise SettingsError(f"MODEL_PROVIDER must be one of {', '.join(PROVIDERS)}, "
                             f"got {provider!r}")
-    providers = {name: provider_settings(name, env, required=name == provider)
+    routing = routing_settings(env, provider, PROVIDERS)
+    routed = set(routing.providers()) | {provider}
+    providers = {name: provider_settings(name, env, required=name in routed)
                  for name in PROVIDERS}
     model_default = env.str("MODEL_DEFAULT")
     if model_default:
@@ -115,10 +120,12 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         keepalive_expiry_s=env.int("UPSTREAM_KEEPALIVE_MS", 30_000, minimum=0) / 1000,
         max_connections=env.int("UPSTREAM_MAX_CONNECTIONS", 100, minimum=1),
         graceful_timeout_s=env.int("GRACEFUL_SHUTDOWN_TIMEOUT", 30_000, minimum=0) / 1000,
+        drain_s=env.int("SHUTDOWN_DRAIN_DELAY_MS", 1000, minimum=0) / 1000,
         db_path=env.str("LYNKR_DB_PATH") or env.str("SESSION_DB_PATH") or "data/lynkr.db",
         responses_retention_s=env.int("RESPONSES_RETENTION_MS", 86_400_000, minimum=0) / 1000,
         embeddings=embeddings_settings(env, provider, providers),
         resilience=resilience_settings(env),
+        routing=routing,
         bedrock=bedrock_settings(env, required=provider == "bedrock"),
         environ=env.values,
     )

@@ -235,8 +235,12 @@ def fit_dimensions(vector: Vector, dimensions: int | None) -> Vector:
         raise BadRequest(f"'dimensions' is {dimensions}, but this model's embeddings have "
                          f"{len(vector)}")
     head = vector[:dimensions]
-    norm = math.sqrt(math.fsum(x * x for x in head))
-    return head if norm == 0.0 else tuple(x / norm for x in head)
+    scale = max((abs(x) for x in head), default=0.0)
+    if scale == 0.0:
+        return head
+    # scaled first: squares of tiny values (1e-162) underflow to zero
+    norm = math.sqrt(math.fsum((x / scale) ** 2 for x in head))
+    return tuple(x / scale / norm for x in head)
 
 
 def pack_base64(vector: Sequence[float]) -> str:

@@ -53,6 +53,8 @@ class Metrics:
                                      registry=registry)
         self.active_streams = Gauge("lynkr_active_streams", "Streams being sent",
                                     registry=registry)
+        self.shed = Counter("lynkr_shed_total", "Requests refused with 503 by load shedding",
+                            ["reason"], registry=registry)
 
     def record(self, fields: Mapping[str, Any]) -> None:
         """One finished request, from its log fields."""
@@ -81,6 +83,15 @@ class Metrics:
                                                   else None)
         if error_type:
             self.errors.labels(dialect, str(error_type)).inc()
+
+    def shed_one(self, reason: str) -> None:
+        """A request the load shedder refused (``active_requests``, ``memory``, ``shutdown``)."""
+        self.shed.labels(reason).inc()
+
+    def breaker_states(self, states: Mapping[str, str]) -> None:
+        """Set the breaker gauge from each provider's state name (read at scrape time)."""
+        for provider, state in states.items():
+            self.breaker.labels(provider).set(BREAKER_VALUES.get(state, -1))
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

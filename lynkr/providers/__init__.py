@@ -9,15 +9,19 @@ from lynkr.providers.profiles import make_profile
 
 
 def build_providers(settings: Settings) -> dict[str, HttpProvider]:
-    """The configured provider(s), each with its own pooled client."""
-    chosen = settings.provider
-    if chosen.name == "bedrock":  # boto3, not httpx: same interface (body/open/settings)
+    """The configured provider and every one routing may use, each with its own client."""
+    names = dict.fromkeys((settings.model_provider, *settings.routing.providers()))
+    return {name: _build(settings, name) for name in names}
+
+
+def _build(settings: Settings, name: str) -> HttpProvider:
+    chosen = settings.providers[name]
+    if name == "bedrock":  # boto3, not httpx: same interface (body/open/settings)
         from lynkr.providers.bedrock import BedrockProvider, make_bedrock_client
 
         client = make_bedrock_client(settings.bedrock, settings.connect_timeout_s)
-        return {"bedrock": BedrockProvider(settings.bedrock, client,  # type: ignore[dict-item]
-                                           chosen)}
-    return {chosen.name: HttpProvider(chosen, make_client(settings, chosen))}
+        return BedrockProvider(settings.bedrock, client, chosen)  # type: ignore[return-value]
+    return HttpProvider(chosen, make_client(settings, chosen))
 
 
 def provider_infos(providers: dict[str, HttpProvider]) -> dict[str, ProviderInfo]:

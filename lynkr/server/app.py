@@ -15,12 +15,14 @@ from starlette.routing import Route
 
 from lynkr.cache import MemoryCache
 from lynkr.config.context_windows import context_window
+from lynkr.config.routing import RoutingSettings
 from lynkr.config.settings import Settings
 from lynkr.embeddings import build_embedder
 from lynkr.pipeline.compile import Pipeline, compile_file, resolve
 from lynkr.pipeline.env_overlay import apply_env
 from lynkr.ports import Ports
 from lynkr.providers import HttpProvider, build_providers, provider_infos
+from lynkr.resilience.breaker import CircuitBreaker
 from lynkr.server.anthropic_routes import (
     CountTokensEndpoint,
     MessagesEndpoint,
@@ -30,17 +32,24 @@ from lynkr.server.anthropic_routes import (
 from lynkr.server.asgi import request_id
 from lynkr.server.embeddings_route import EmbeddingsEndpoint
 from lynkr.server.health import HealthEndpoint
-from lynkr.server.metrics_routes import ObservabilityEndpoint, PrometheusEndpoint
+from lynkr.server.metrics_routes import (
+    BreakersEndpoint,
+    ObservabilityEndpoint,
+    PrometheusEndpoint,
+)
 from lynkr.server.openai_routes import ChatBinding, DialectEndpoint, ResponsesBinding
-from lynkr.resilience.breaker import CircuitBreaker
+from lynkr.server.shedding import LoadShedder
 from lynkr.server.state import AppState
 from lynkr.stages.prompt_cache import PromptCacheConfig
+from lynkr.stages.route import RouteConfig
+from lynkr.stages.route_rules import Tier
 from lynkr.storage.responses import ResponseStore
 
 
 def build_state(settings: Settings, pipeline: Pipeline | None = None,
                 providers: dict[str, HttpProvider] | None = None) -> AppState:
     pipeline = apply_env(pipeline or compile_file(resolve(settings.pipeline)), settings.environ)
+    pipeline = apply_routing(pipeline, settings.routing)
     providers = providers if providers is not None else build_providers(settings)
     infos = {name: attrs.evolve(info, context_window=context_window(providers[name].settings))
              for name, info in provider_infos(providers).items()}
@@ -53,6 +62,22 @@ def build_state(settings: Settings, pipeline: Pipeline | None = None,
     return AppState(settings, pipeline, ports, providers, embeddings=build_embedder(settings),
                     responses=ResponseStore(settings.db_path, settings.responses_retention_s),
                     breakers=breakers)
+
+
+def apply_routing(pipeline: Pipeline, routing: RoutingSettings) -> Pipeline:
+    """The route stage with the tiers and fallbacks of PREFER_OLLAMA / FALLBACK_PROVIDER, unless
+    the pipeline file sets its own."""
+    if not (routing.tiers or routing.fallbacks):
+        return pipeline
+    stages = []
+    for bound in pipeline.stages:
+        config = bound.config
+        if isinstance(config, RouteConfig) and not config.tiers and not config.fallbacks:
+            tiers = tuple(Tier(t.provider, t.max_tools) for t in routing.tiers)
+            bound = attrs.evolve(bound, config=attrs.evolve(
+                config, tiers=tiers, fallbacks=routing.fallbacks))
+        stages.append(bound)
+    return attrs.evolve(pipeline, stages=tuple(stages))
 
 
 def response_cache(pipeline: Pipeline) -> MemoryCache | None:
@@ -84,6 +109,7 @@ def _routes(state: AppState) -> list[Route]:
         Route("/health/live", HealthEndpoint(state, "live"), methods=["GET"]),
         Route("/metrics/prometheus", PrometheusEndpoint(state), methods=["GET"]),
         Route("/metrics/observability", ObservabilityEndpoint(state), methods=["GET"]),
+        Route("/metrics/circuit-breakers", BreakersEndpoint(state), methods=["GET"]),
         Route("/health/ready", HealthEndpoint(state, "ready"), methods=["GET"]),
     ]
 
@@ -131,7 +157,8 @@ class FastPaths:
         await self.app(scope, receive, send)
 
 
-def build_app(state: AppState) -> FastPaths:
+def build_app(state: AppState) -> LoadShedder:
+    """The app behind the load shedder (health probes and metrics pass it untouched)."""
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
@@ -150,4 +177,7 @@ def build_app(state: AppState) -> FastPaths:
     app.state.lynkr = state
     hot = {("POST", path): endpoint for path, endpoint in _dialects(state)}
     hot[("POST", "/v1/messages")] = MessagesEndpoint(state)
-    return FastPaths(app, hot)
+    resilience = state.settings.resilience
+    return LoadShedder(FastPaths(app, hot), max_active=resilience.shed_active_requests,
+                       memory_fraction=resilience.shed_memory_fraction,
+                       on_shed=state.metrics.shed_one, closing=lambda: not state.ready)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from lynkr.config.settings import load_settings
 from lynkr.observability.logs import configure
-from lynkr.server.app import FastPaths, build_app, build_state
+from lynkr.server.app import build_app, build_state
+from lynkr.server.shedding import LoadShedder
 
 
-def create_app() -> FastPaths:
+def create_app() -> LoadShedder:
     settings = load_settings()
     configure(settings.log_level)
     return build_app(build_state(settings))

@@ -14,24 +14,23 @@ from __future__ import annotations
 import logging
 import math
 import time
-from contextlib import AbstractAsyncContextManager, nullcontext
 from time import perf_counter
 from typing import Any, Protocol
 
 import attrs
 import trio
 
-from lynkr.formats.fold import Folder, stream_error, unfold
-from lynkr.model.content import ToolUseBlock
+from lynkr.formats.fold import Folder
 from lynkr.model.errors import LynkrError
-from lynkr.model.events import BlockStart, Event, MessageDelta, MessageStart, Ping, StreamError
+from lynkr.model.events import Event, MessageDelta, StreamError
 from lynkr.model.request import Request
 from lynkr.model.response import Response
 from lynkr.pipeline.runner import run_stages
 from lynkr.server.asgi import Receive, Scope, Send, header, read_body, request_id, send_json
 from lynkr.server.errors import error_headers, error_payload
-from lynkr.server.report import log_fields, pipeline_headers
+from lynkr.server.report import fallback_headers, log_fields, pipeline_headers
 from lynkr.server.state import AppState
+from lynkr.server.upstream_call import open_answer
 from lynkr.stages.exchange import Context, Dialect, Exchange
 from lynkr.stages.prompt_cache import KEY as CACHE_KEY
 from lynkr.stages.prompt_cache import STATE as CACHE_STATE
@@ -184,8 +183,11 @@ async def _answer(state: AppState, turn: Turn, headers: list[tuple[bytes, bytes]
         if state.pipeline.egress.report_model == "client" else route.model
     answer = Answer(binding.answer_id(rid), model, int(time.time()))
     folder = Folder()
-    async with _source(state, exchange, "msg_" + rid.removeprefix("req_"), model) as stream:
-        first = await _first_events(stream)
+    async with open_answer(state, exchange, turn.client_request,
+                           "msg_" + rid.removeprefix("req_"), model, fields) as opened:
+        stream, first = opened.stream, opened.first
+        if opened.exchange is not exchange:
+            headers.extend(fallback_headers(opened.exchange))
         if request.stream:
             progress.start()
             await send({"type": "http.response.start", "status": 200, "headers": [
@@ -224,37 +226,6 @@ async def _answer(state: AppState, turn: Turn, headers: list[tuple[bytes, bytes]
                                                             answer), headers)
 
 
-def _source(state: AppState, exchange: Exchange, message_id: str, model: str
-            ) -> AbstractAsyncContextManager[Any]:
-    """Where the answer's events come from: the upstream, or the response a stage set (a
-    cache hit), replayed as the stream it would have been."""
-    if exchange.response is not None:
-        replay = attrs.evolve(exchange.response, id=message_id, model=model)
-        return nullcontext(Replay([unfold(replay)]))
-    request, route = exchange.request, exchange.route
-    assert route is not None
-    provider = state.providers[route.provider]
-    body = provider.body(request)
-    taken = frozenset(b.id for m in request.messages if m.role == "assistant"
-                      for b in m.content if isinstance(b, ToolUseBlock))
-    return provider.open(body, message_id, model, len(body) // 4, taken)
-
-
-class Replay:
-    """Event batches already in hand, read like an upstream stream."""
-
-    def __init__(self, batches: list[list[Event]]) -> None:
-        self._batches = batches
-
-    def __aiter__(self) -> Replay:
-        return self
-
-    async def __anext__(self) -> list[Event]:
-        if not self._batches:
-            raise StopAsyncIteration
-        return self._batches.pop(0)
-
-
 def _store(state: AppState, key: str | None, folder: Folder, fields: dict[str, Any]) -> None:
     """Keep a complete, cacheable answer for the next identical request (before the last
     bytes go out: once they have, the server may cancel the request's task)."""
@@ -270,20 +241,6 @@ async def _completed(turn: Turn, answer: Answer, folder: Folder, fields: dict[st
     if turn.binding.wants_result and "stream_error" not in fields:
         await turn.binding.completed(turn.client_request, turn.client, answer,
                                      folder.result())
-
-
-async def _first_events(stream: Any) -> list[Event]:
-    """The first read's events; an error there is still answered as an HTTP error."""
-    events: list[Event] = []
-    async for batch in stream:
-        events.extend(batch)
-        for event in batch:
-            if isinstance(event, StreamError) and not any(
-                    isinstance(e, BlockStart) for e in events):
-                raise stream_error(event)
-        if any(not isinstance(e, (MessageStart, Ping)) for e in batch):
-            break
-    return events
 
 
 async def _stream_coalesced(renderer: StreamRenderer, first: list[Event], stream: Any,

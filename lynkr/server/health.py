@@ -1,10 +1,24 @@
-"""Health probes: liveness never depends on upstreams; readiness turns 503 on shutdown."""
+"""Health probes: liveness never depends on upstreams; readiness turns 503 on shutdown.
+
+``/health/ready?deep=true`` also probes every configured provider (the GET ``lynkr check``
+makes, concurrently, each bounded by ``DEEP_PROBE_TIMEOUT_S``): 200 when the default provider
+answers, 503 otherwise, with each provider's result. Point a load balancer at the plain probe;
+the deep one costs a request to every provider.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
+import trio
+
 from lynkr import __version__
+from lynkr.check import probe_async
 from lynkr.server.asgi import Receive, Scope, Send, send_json
 from lynkr.server.state import AppState
+
+DEEP_PROBE_TIMEOUT_S = 2.0
 
 
 class HealthEndpoint:
@@ -18,6 +32,9 @@ class HealthEndpoint:
             return
         ready = self.state.ready
         if self.kind == "ready":
+            if ready and _deep(scope):
+                await self._deep(send)
+                return
             await send_json(send, 200 if ready else 503,
                             {"status": "ready" if ready else "shutting_down"})
             return
@@ -28,3 +45,35 @@ class HealthEndpoint:
             "model": self.state.settings.provider.model,
             "pipeline": self.state.pipeline.name,
         })
+
+    async def _deep(self, send: Send) -> None:
+        results = await probe_providers(self.state, DEEP_PROBE_TIMEOUT_S)
+        default = self.state.settings.model_provider
+        ok = results.get(default, {}).get("ok", False)
+        await send_json(send, 200 if ok else 503, {
+            "status": "ready" if ok else "default_provider_unavailable",
+            "default_provider": default, "providers": results})
+
+
+def _deep(scope: Scope) -> bool:
+    query = scope.get("query_string", b"").decode("latin-1").lower()
+    return any(part in ("deep=true", "deep=1", "deep") for part in query.split("&"))
+
+
+async def probe_providers(state: AppState, timeout: float) -> dict[str, dict[str, Any]]:
+    """Each configured provider probed at once; a probe slower than ``timeout`` fails."""
+    results: dict[str, dict[str, Any]] = {}
+
+    async def one(name: str, client: httpx.AsyncClient) -> None:
+        settings = state.providers[name].settings
+        started = trio.current_time()
+        ok, message = False, f"{name}: no answer within {timeout:g}s"
+        with trio.move_on_after(timeout):
+            ok, message = await probe_async(settings, client, timeout)
+        results[name] = {"ok": ok, "detail": message,
+                         "ms": round((trio.current_time() - started) * 1000, 1)}
+
+    async with httpx.AsyncClient(trust_env=True) as client, trio.open_nursery() as nursery:
+        for name in state.providers:
+            nursery.start_soon(one, name, client)
+    return results

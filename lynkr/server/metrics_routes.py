@@ -1,11 +1,14 @@
-"""/metrics/prometheus (text exposition) and /metrics/observability (the same, as JSON)."""
+"""/metrics/prometheus (text exposition), /metrics/observability (the same, as JSON) and
+/metrics/circuit-breakers (each provider's breaker)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import trio
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from lynkr.resilience.breaker import BreakerState
 from lynkr.server.asgi import Receive, Scope, Send, send_json
 from lynkr.server.state import AppState
 
@@ -15,7 +18,10 @@ class PrometheusEndpoint:
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = self.state.metrics.exposition()
+        metrics = self.state.metrics
+        metrics.breaker_states({name: breaker.state.value
+                                for name, breaker in self.state.breakers.items()})
+        body = metrics.exposition()
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-type", CONTENT_TYPE_LATEST.encode()),
             (b"content-length", str(len(body)).encode())]})
@@ -37,3 +43,22 @@ class ObservabilityEndpoint:
             out[family.name] = {"help": family.documentation, "type": family.type,
                                 "samples": samples}
         await send_json(send, 200, {"metrics": out})
+
+
+class BreakersEndpoint:
+    """Each provider's breaker snapshot; an open one says how long until it goes half-open
+    (it moves there at the next request after that, never on its own)."""
+
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        now = trio.current_time()
+        out: dict[str, Any] = {}
+        for name, breaker in self.state.breakers.items():
+            snapshot = breaker.snapshot()
+            if breaker.state is BreakerState.OPEN:
+                snapshot["half_open_in_s"] = round(
+                    max(breaker.timeout_s - (now - breaker.opened_at), 0.0), 3)
+            out[name] = snapshot
+        await send_json(send, 200, {"circuit_breakers": out})

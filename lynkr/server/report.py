@@ -45,3 +45,11 @@ def log_fields(exchange: Exchange, timings: tuple[StageTiming, ...]) -> dict[str
         "stage_tokens_removed": {n.stage: n.tokens_removed for n in exchange.notes},
         "cache": exchange.annotations.get("prompt_cache"),
     }
+
+
+def fallback_headers(exchange: Exchange) -> list[tuple[bytes, bytes]]:
+    """The route that really answered, after a fallback."""
+    route = exchange.route
+    assert route is not None
+    return [(b"x-lynkr-fallback",
+             header_value(f"{route.provider}/{route.model}; reason={route.reason}"))]

@@ -5,6 +5,9 @@ and resident memory over ``memory_fraction`` (``LOAD_SHEDDING_MEMORY_THRESHOLD``
 container's limit, sampled at most every ``memory_every_s``. A shed request gets 503 with
 ``Retry-After`` in the client's dialect; health probes and metrics are never shed, and nothing
 is shed on an idle server (the original's shedder answered 503 to its own liveness probe).
+Once shutdown begins (``closing()`` is true) every new request is refused the same way, while
+in-flight ones finish. ``on_shed(reason)`` is told of every refusal (``active_requests``,
+``memory`` or ``shutdown``), for the ``lynkr_shed_total`` counter.
 """
 
 from __future__ import annotations
@@ -18,14 +21,16 @@ import orjson
 from lynkr.observability.memory import memory_limit, rss_bytes
 from lynkr.server.asgi import request_id
 
-NEVER_SHED = ("/health", "/metrics")
+NEVER_SHED = ("/health", "/v1/health", "/metrics")
 
 
 class LoadShedder:
     def __init__(self, app: Any, *, max_active: int, memory_fraction: float,
                  memory_every_s: float = 1.0, retry_after_s: int = 2,
                  rss: Callable[[], int] = rss_bytes, limit: int | None = None,
-                 clock: Callable[[], float] = monotonic) -> None:
+                 clock: Callable[[], float] = monotonic,
+                 on_shed: Callable[[str], None] | None = None,
+                 closing: Callable[[], bool] | None = None) -> None:
         self.app = app
         self.max_active = max_active
         self.memory_fraction = memory_fraction
@@ -33,6 +38,7 @@ class LoadShedder:
         self.retry_after_s = retry_after_s
         self._rss, self._clock = rss, clock
         self._limit = limit if limit is not None else memory_limit()
+        self._on_shed, self._closing = on_shed, closing
         self._checked_at = float("-inf")
         self._memory_high = False
         self.active = 0
@@ -49,14 +55,12 @@ class LoadShedder:
         if scope["type"] != "http" or scope["path"].startswith(NEVER_SHED):
             await self.app(scope, receive, send)
             return
-        reason = None
-        if self.active >= self.max_active:
-            reason = f"{self.active} requests in flight (limit {self.max_active})"
-        elif self.over_memory():
-            reason = f"memory above {self.memory_fraction:.0%} of the limit"
-        if reason is not None:
+        refusal = self.refusal()
+        if refusal is not None:
             self.shed += 1
-            await self._refuse(scope, send, reason)
+            if self._on_shed is not None:
+                self._on_shed(refusal[0])
+            await self._refuse(scope, send, refusal[1])
             return
         self.active += 1
         try:
@@ -64,9 +68,20 @@ class LoadShedder:
         finally:
             self.active -= 1
 
+    def refusal(self) -> tuple[str, str] | None:
+        """(reason label, message) if a new request must be refused now, else None."""
+        if self._closing is not None and self._closing():
+            return "shutdown", "shutting down"
+        if self.active >= self.max_active:
+            return ("active_requests",
+                    f"{self.active} requests in flight (limit {self.max_active})")
+        if self.over_memory():
+            return "memory", f"memory above {self.memory_fraction:.0%} of the limit"
+        return None
+
     async def _refuse(self, scope: dict[str, Any], send: Any, reason: str) -> None:
         rid = request_id(scope)
-        message = f"Lynkr is shedding load ({reason}); retry in {self.retry_after_s}s"
+        message = f"Lynkr is refusing new requests ({reason}); retry in {self.retry_after_s}s"
         if scope["path"].startswith("/v1/messages"):
             body: Any = {"type": "error", "error": {"type": "overloaded_error",
                                                     "message": message}, "request_id": rid}

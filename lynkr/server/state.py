@@ -7,10 +7,10 @@ import attrs
 from lynkr.config.settings import Settings
 from lynkr.embeddings import Embedder
 from lynkr.observability.metrics import Metrics
-from lynkr.resilience.breaker import CircuitBreaker
 from lynkr.pipeline.compile import Pipeline
 from lynkr.ports import Ports
 from lynkr.providers.http import HttpProvider
+from lynkr.resilience.breaker import CircuitBreaker
 from lynkr.storage.responses import ResponseStore
 
 

@@ -19,6 +19,9 @@ class Context:
     dialect: Dialect = "anthropic"
     session_id: str | None = None
     client_model: str = ""
+    # set by the server when it falls back: the route stage must choose this provider
+    forced_provider: str | None = None
+    forced_reason: str = ""
 
 
 @attrs.frozen
@@ -26,6 +29,7 @@ class Route:
     provider: str
     model: str
     reason: str = ""
+    fallbacks: tuple[str, ...] = ()  # providers to try, in order, if this one fails
 
 
 @attrs.frozen

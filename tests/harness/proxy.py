@@ -40,6 +40,8 @@ def proxy(dialect: str, script: Script, pipeline: str | None = None, guard: Guar
     fake: Any = FakeBedrock(script) if dialect.startswith("bedrock") \
         else FakeModel(script, guard)
     with serve_asgi(fake) as upstream:
-        settings = {**provider_env(dialect, upstream), "LOG_LEVEL": "warning", **env}
+        # no retries unless a test asks: most tests check how one upstream answer is relayed
+        settings = {**provider_env(dialect, upstream), "LOG_LEVEL": "warning",
+                    "API_RETRY_MAX_RETRIES": "0", **env}
         with serve_lynkr(settings, pipeline) as url:
             yield url, fake

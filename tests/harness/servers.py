@@ -16,6 +16,7 @@ from lynkr.config.settings import load_settings
 from lynkr.pipeline.compile import compile_file, resolve
 from lynkr.server.app import build_state
 from lynkr.server.serve import hypercorn_config, serve_app
+from lynkr.server.state import AppState
 
 
 @contextmanager
@@ -70,12 +71,23 @@ def serve_asgi(app: Any, name: str = "fake-upstream", graceful: float = 0.2) -> 
         yield url
 
 
+def lynkr_state(env: Mapping[str, str], pipeline: str | None = None) -> AppState:
+    """The app state ``serve_lynkr`` builds from ``env`` alone (no .env file)."""
+    settings = load_settings(environ=dict(env), env_file="/nonexistent/.env")
+    return build_state(settings, compile_file(resolve(pipeline or settings.pipeline)))
+
+
 @contextmanager
 def serve_lynkr(env: Mapping[str, str], pipeline: str | None = None) -> Iterator[str]:
     """The real Lynkr app on a random loopback port, configured by ``env`` alone."""
-    settings = load_settings(environ=dict(env), env_file="/nonexistent/.env")
-    state = build_state(settings, compile_file(resolve(pipeline or settings.pipeline)))
-    config = hypercorn_config(settings, bind="127.0.0.1:0")
+    with serve_state(lynkr_state(env, pipeline)) as url:
+        yield url
+
+
+@contextmanager
+def serve_state(state: AppState) -> Iterator[str]:
+    """The real Lynkr app over a state the test built (and may look into) on loopback."""
+    config = hypercorn_config(state.settings, bind="127.0.0.1:0")
     config.graceful_timeout = 0.5
 
     async def start(stop: trio.Event, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:

@@ -41,7 +41,8 @@ def wait_live(url: str, process: subprocess.Popen) -> None:
 
 def test_start_on_embedded_defaults_then_sigterm_exits_0(tmp_path: Path) -> None:
     port, dead = free_port(), free_port()
-    env = base_env(tmp_path, PORT=str(port), OLLAMA_ENDPOINT=f"http://127.0.0.1:{dead}")
+    env = base_env(tmp_path, PORT=str(port), OLLAMA_ENDPOINT=f"http://127.0.0.1:{dead}",
+                   API_RETRY_MAX_RETRIES="0")
     process = subprocess.Popen([sys.executable, "-m", "lynkr", "start"], cwd=tmp_path, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -53,7 +53,8 @@ def test_unreachable_upstream_names_provider_and_endpoint() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    env = {"OLLAMA_ENDPOINT": f"http://127.0.0.1:{port}", "LOG_LEVEL": "warning"}
+    env = {"OLLAMA_ENDPOINT": f"http://127.0.0.1:{port}", "LOG_LEVEL": "warning",
+           "API_RETRY_MAX_RETRIES": "0"}
     with serve_lynkr(env) as url, httpx.Client() as c:
         response = c.post(url + "/v1/messages", json=BODY, headers=HEADERS)
     body = assert_anthropic_error(response, 502, "api_error")

@@ -68,7 +68,7 @@ def test_show_prints_every_parameter(tmp_path: Path, capsys: pytest.CaptureFixtu
         "name": "mine",
         "stages": [
             {"normalize": {"fill_missing_tool_results": True, "drop_empty_text": True}},
-            {"route": {"provider": None}},
+            {"route": {"provider": None, "tiers": [], "fallbacks": []}},
             {"map_model": {"models": {}, "max_output_tokens": DEFAULT_LIMITS}},
             {"egress": {"coalesce": True, "report_model": "client"}},
         ],

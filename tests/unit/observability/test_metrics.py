@@ -48,3 +48,17 @@ def test_each_app_has_its_own_registry() -> None:
     first, second = Metrics(), Metrics()
     first.record({"dialect": "anthropic", "status": 200})
     assert not any(name == "lynkr_requests_total" for name, _ in samples(second))
+
+
+def test_shed_requests_and_breaker_states() -> None:
+    metrics = Metrics()
+    metrics.shed_one("active_requests")
+    metrics.shed_one("active_requests")
+    metrics.shed_one("shutdown")
+    metrics.breaker_states({"ollama": "open", "openai": "half_open", "anthropic": "closed"})
+    got = samples(metrics)
+    assert got[("lynkr_shed_total", (("reason", "active_requests"),))] == 2
+    assert got[("lynkr_shed_total", (("reason", "shutdown"),))] == 1
+    assert got[("lynkr_circuit_breaker_state", (("provider", "ollama"),))] == 2
+    assert got[("lynkr_circuit_breaker_state", (("provider", "openai"),))] == 1
+    assert got[("lynkr_circuit_breaker_state", (("provider", "anthropic"),))] == 0

@@ -271,7 +271,7 @@ def test_describe_gives_every_default() -> None:
     assert described == {
         "name": "small",
         "stages": [
-            {"route": {"provider": None}},
+            {"route": {"provider": None, "tiers": [], "fallbacks": []}},
             {"map_model": {"models": {"a": "b"}, "max_output_tokens": DEFAULT_LIMITS}},
             {"egress": {"coalesce": True, "report_model": "client"}},
         ],

@@ -80,3 +80,27 @@ async def test_an_idle_server_sheds_nothing() -> None:
     shedder = LoadShedder(inner, max_active=1000, memory_fraction=0.85)  # real readings
     assert (await call(shedder, "/health/live"))[0] == 200
     assert (await call(shedder, "/v1/messages"))[0] == 200
+
+
+async def test_each_refusal_is_reported_with_its_reason_and_shutdown_refuses_all() -> None:
+    inner = Slow()
+    inner.release.set()
+    reasons: list[str] = []
+    closing = [False]
+    rss = [0]
+    shedder = LoadShedder(inner, max_active=0, memory_fraction=0.5, rss=lambda: rss[0],
+                          limit=100, memory_every_s=0.0, on_shed=reasons.append,
+                          closing=lambda: closing[0])
+    assert (await call(shedder, "/v1/messages"))[0] == 503
+    shedder.max_active = 10
+    rss[0] = 90
+    assert (await call(shedder, "/v1/messages"))[0] == 503
+    rss[0] = 0
+    assert (await call(shedder, "/v1/messages"))[0] == 200
+    closing[0] = True
+    status, headers, body = await call(shedder, "/v1/chat/completions")
+    assert status == 503 and headers[b"retry-after"] == b"2"
+    assert "shutting down" in orjson.loads(body)["error"]["message"]
+    assert (await call(shedder, "/health/ready"))[0] == 200
+    assert (await call(shedder, "/metrics/prometheus"))[0] == 200
+    assert reasons == ["active_requests", "memory", "shutdown"]

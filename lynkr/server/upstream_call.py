@@ -1,0 +1,146 @@
+"""Getting the answer's first events: the cache replay, or the routed provider with retries,
+its circuit breaker, and the route's fallbacks.
+
+Everything here happens before the first byte reaches the client, so it may be retried: a
+connect error, 429 (after its Retry-After), 5xx or an error in the first read is retried on the
+same provider, then the next fallback is tried (the pipeline is run again for it, so its
+model mapping and capability filter apply). An open breaker skips its provider at once. Once
+this returns, nothing is retried.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import attrs
+import trio
+
+from lynkr.formats.fold import stream_error, unfold
+from lynkr.model.content import ToolUseBlock
+from lynkr.model.errors import LynkrError
+from lynkr.model.events import BlockStart, Event, MessageStart, Ping, StreamError
+from lynkr.model.request import Request
+from lynkr.pipeline.runner import run_stages
+from lynkr.resilience import CircuitOpen, RetryPolicy, is_retryable
+from lynkr.resilience.calls import open_with_retry
+from lynkr.resilience.retry import counts_against_breaker
+from lynkr.server.state import AppState
+from lynkr.stages.exchange import Exchange
+
+_rng = random.Random()
+
+
+class Replay:
+    """Event batches already in hand, read like an upstream stream."""
+
+    def __init__(self, batches: list[list[Event]]) -> None:
+        self._batches = batches
+
+    def __aiter__(self) -> Replay:
+        return self
+
+    async def __anext__(self) -> list[Event]:
+        if not self._batches:
+            raise StopAsyncIteration
+        return self._batches.pop(0)
+
+
+@attrs.frozen
+class Opened:
+    stream: Any
+    first: list[Event]
+    exchange: Exchange  # the one that answered (differs from the request's after a fallback)
+
+
+@asynccontextmanager
+async def open_answer(state: AppState, exchange: Exchange, client_request: Request,
+                      message_id: str, model: str, fields: dict[str, Any]
+                      ) -> AsyncIterator[Opened]:
+    if exchange.response is not None:  # a stage answered (a cache hit): replay it
+        replay = attrs.evolve(exchange.response, id=message_id, model=model)
+        yield Opened(Replay([]), unfold(replay), exchange)
+        return
+    tried: list[str] = []
+    while True:
+        assert exchange.route is not None
+        name = exchange.route.provider
+        tried.append(name)
+        async with AsyncExitStack() as stack:
+            try:
+                stream = await stack.enter_async_context(
+                    _open_provider(state, exchange, message_id, model, fields))
+                first = await first_events(stream)
+            except LynkrError as error:
+                if counts_against_breaker(error) and not isinstance(error, CircuitOpen):
+                    state.breakers[name].record_failure(trio.current_time())
+                following = _next_fallback(state, exchange, tried, error)
+                if following is None:
+                    raise
+                await stack.aclose()
+                state.metrics.fallbacks.labels(name, following).inc()
+                fields.setdefault("fallbacks", []).append(
+                    {"from": name, "to": following, "error": error.message[:200]})
+                exchange = await _reroute(state, exchange, client_request, following,
+                                          f"fallback from {name}: {type(error).__name__}")
+                continue
+            yield Opened(stream, first, exchange)
+            return
+
+
+def _open_provider(state: AppState, exchange: Exchange, message_id: str, model: str,
+                   fields: dict[str, Any]) -> Any:
+    request, route = exchange.request, exchange.route
+    assert route is not None
+    provider = state.providers[route.provider]
+    body = provider.body(request)
+    taken = frozenset(b.id for m in request.messages if m.role == "assistant"
+                      for b in m.content if isinstance(b, ToolUseBlock))
+    settings = state.settings.resilience
+    policy = RetryPolicy(settings.retry_max_retries, settings.retry_initial_delay_s,
+                         settings.retry_max_delay_s)
+
+    def on_retry(attempt: int, error: LynkrError, delay: float) -> None:
+        state.metrics.retries.labels(route.provider, type(error).__name__).inc()
+        fields["retries"] = attempt
+
+    return open_with_retry(
+        lambda: provider.open(body, message_id, model, len(body) // 4, taken),
+        state.breakers[route.provider], policy, rng=_rng, on_retry=on_retry)
+
+
+def _next_fallback(state: AppState, exchange: Exchange, tried: list[str],
+                   error: LynkrError) -> str | None:
+    if not (is_retryable(error) or isinstance(error, CircuitOpen)):
+        return None  # a request the provider refused as such: another would refuse it too
+    assert exchange.route is not None
+    for name in exchange.route.fallbacks:
+        if name not in tried and name in state.providers:
+            return name
+    return None
+
+
+async def _reroute(state: AppState, exchange: Exchange, client_request: Request,
+                   provider: str, reason: str) -> Exchange:
+    """The pipeline run again for ``provider`` (its model mapping and filters apply)."""
+    context = attrs.evolve(exchange.context, forced_provider=provider, forced_reason=reason)
+    rerouted, _ = await run_stages(state.pipeline,
+                                   Exchange(client_request, context, route=exchange.route),
+                                   state.ports)
+    return rerouted
+
+
+async def first_events(stream: Any) -> list[Event]:
+    """The first read's events; an error there is still answered as an HTTP error."""
+    events: list[Event] = []
+    async for batch in stream:
+        events.extend(batch)
+        for event in batch:
+            if isinstance(event, StreamError) and not any(
+                    isinstance(e, BlockStart) for e in events):
+                raise stream_error(event)
+        if any(not isinstance(e, (MessageStart, Ping)) for e in batch):
+            break
+    return events
