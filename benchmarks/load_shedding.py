@@ -93,6 +93,8 @@ async def _serve_upstream(reader: asyncio.StreamReader, writer: asyncio.StreamWr
             await _answer(writer)
     except (asyncio.IncompleteReadError, ConnectionError):
         pass
+    except asyncio.CancelledError:  # asyncio.run's teardown; 3.11 would log it as an error
+        return
     finally:
         _OPEN.discard(writer)
         writer.close()

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import attrs
 import orjson
@@ -64,13 +65,13 @@ def tool_selection(exchange: Exchange, config: ToolSelectionConfig, ports: Ports
     kept_names = _choose(request, config, protected, ports)
     removed = [t for t in request.tools if t.name not in kept_names]
     kept = tuple(t for t in request.tools if t.name in kept_names)
-    shortened = tuple(slim(t, config) for t in kept)
+    slimmed = [_slim(t, config, ports) for t in kept]
+    shortened = tuple(tool for tool, _ in slimmed)
     cut = [a for a, b in zip(kept, shortened, strict=True) if a is not b]
     if not removed and not cut:
         return exchange.noted("tool_selection", f"kept all {len(request.tools)} tools")
     saved = sum(_count(ports, tool_text(t)) for t in removed)
-    saved += sum(_count(ports, tool_text(a)) - _count(ports, tool_text(b))
-                 for a, b in zip(kept, shortened, strict=True) if a is not b)
+    saved += sum(tokens for _, tokens in slimmed)
     summary = f"removed {len(removed)} of {len(request.tools)} tools: " \
         f"{', '.join(t.name for t in removed) or 'none'}"
     if cut:
@@ -92,6 +93,32 @@ def slim(tool: Tool, config: ToolSelectionConfig) -> Tool:
 
 
 _DESCRIPTION = frozenset({"description"})
+
+
+def _slim(tool: Tool, config: ToolSelectionConfig, ports: Ports) -> tuple[Tool, int]:
+    """``slim`` and the tokens it saved, memoised on the tool's text: a session sends the same
+    tools with every request, so each is slimmed and counted once."""
+    if not (config.max_description_tokens or config.strip_schema_descriptions):
+        return tool, 0
+    key = (tool.name, tool.description, orjson.dumps(tool.input_schema),
+           config.max_description_tokens, config.strip_schema_descriptions)
+    description, schema, saved = _slimmed(ports.count_tokens, key)
+    if description is None:
+        return tool, 0
+    return attrs.evolve(tool, description=description, input_schema=schema), saved
+
+
+@functools.lru_cache(maxsize=1024)
+def _slimmed(counter: Callable[[str], int], key: tuple[str, str, bytes, int, bool]
+             ) -> tuple[str | None, Mapping[str, Any], int]:
+    name, description, schema_json, max_tokens, strip = key
+    before = Tool(name, description, orjson.loads(schema_json))
+    after = slim(before, ToolSelectionConfig(max_description_tokens=max_tokens,
+                                             strip_schema_descriptions=strip))
+    if after is before:
+        return None, before.input_schema, 0
+    return after.description, after.input_schema, \
+        counter(tool_text(before)) - counter(tool_text(after))
 
 
 def compact(tool: Tool, max_chars: int) -> Tool:
