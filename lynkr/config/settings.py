@@ -41,6 +41,7 @@ class Settings:
     embeddings: EmbeddingsSettings = attrs.field(factory=EmbeddingsSettings)
     resilience: ResilienceSettings = attrs.field(factory=ResilienceSettings)
     routing: RoutingSettings = attrs.field(factory=RoutingSettings)
+    prices_path: str | None = None  # LYNKR_PRICES, else config/prices.yaml when present
     bedrock: BedrockSettings = attrs.field(factory=BedrockSettings)  # region, limiter, API
     # the whole environment (.env overlaid by the process), for the variables that set pipeline
     # stage parameters (lynkr.pipeline.env_overlay); never printed
@@ -126,6 +127,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         embeddings=embeddings_settings(env, provider, providers),
         resilience=resilience_settings(env),
         routing=routing,
+        prices_path=env.str("LYNKR_PRICES"),
         bedrock=bedrock_settings(env, required=provider == "bedrock"),
         environ=env.values,
     )

@@ -11,13 +11,17 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from lynkr.model.events import Usage
+from lynkr.observability.cost import PriceTable
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 STAGE_BUCKETS = (0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05)
 BREAKER_VALUES = {"closed": 0, "half_open": 1, "open": 2}
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, prices: PriceTable | None = None) -> None:
+        self.prices = prices
         self.registry = registry = CollectorRegistry()
         self.requests = Counter("lynkr_requests_total", "Requests answered, by outcome",
                                 ["dialect", "provider", "status"], registry=registry)
@@ -55,6 +59,11 @@ class Metrics:
                                     registry=registry)
         self.shed = Counter("lynkr_shed_total", "Requests refused with 503 by load shedding",
                             ["reason"], registry=registry)
+        self.cost = Counter("lynkr_cost_usd_total", "Estimated spend from the price table",
+                            ["provider", "model"], registry=registry)
+        self.savings = Counter("lynkr_routing_savings_usd_total",
+                               "Estimated saving against the price table's reference model",
+                               ["provider"], registry=registry)
 
     def record(self, fields: Mapping[str, Any]) -> None:
         """One finished request, from its log fields."""
@@ -70,13 +79,21 @@ class Metrics:
         for stage, removed in (fields.get("stage_tokens_removed") or {}).items():
             if removed:
                 self.tokens_removed.labels(stage).inc(removed)
-        if fields.get("route_reason"):
-            self.routes.labels(provider, str(fields["route_reason"])).inc()
+        if fields.get("route_reason"):  # the kind of reason, not its numbers (cardinality)
+            kind = str(fields["route_reason"]).split(" (")[0].split(":")[0]
+            self.routes.labels(provider, kind).inc()
         model = str(fields.get("upstream_model") or "")
         for direction in ("input", "output"):
             count = fields.get(f"{direction}_tokens")
             if count:
                 self.tokens.labels(provider, model, direction).inc(count)
+        if self.prices is not None and (fields.get("input_tokens") or
+                                        fields.get("output_tokens")):
+            usage = Usage(fields.get("input_tokens") or 0, fields.get("output_tokens") or 0)
+            spent, saved = self.prices.cost(provider, model, usage)
+            if spent is not None:
+                self.cost.labels(provider, model).inc(spent)
+                self.savings.labels(provider).inc(saved)
         if fields.get("cache"):
             self.cache.labels(str(fields["cache"])).inc()
         error_type = fields.get("error_type") or ("stream_error" if fields.get("stream_error")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -15,9 +16,12 @@ from starlette.routing import Route
 
 from lynkr.cache import MemoryCache
 from lynkr.config.context_windows import context_window
+from lynkr.config.errors import SettingsError
 from lynkr.config.routing import RoutingSettings
 from lynkr.config.settings import Settings
 from lynkr.embeddings import build_embedder
+from lynkr.observability.cost import PriceTable, load_prices
+from lynkr.observability.metrics import Metrics
 from lynkr.pipeline.compile import Pipeline, compile_file, resolve
 from lynkr.pipeline.env_overlay import apply_env
 from lynkr.ports import Ports
@@ -59,9 +63,23 @@ def build_state(settings: Settings, pipeline: Pipeline | None = None,
     breakers = {name: CircuitBreaker(name, resilience.breaker_failure_threshold,
                                      resilience.breaker_success_threshold,
                                      resilience.breaker_timeout_s) for name in providers}
+    metrics = Metrics(prices=price_table(settings))
     return AppState(settings, pipeline, ports, providers, embeddings=build_embedder(settings),
+                    metrics=metrics,
                     responses=ResponseStore(settings.db_path, settings.responses_retention_s),
                     breakers=breakers)
+
+
+def price_table(settings: Settings) -> PriceTable | None:
+    """LYNKR_PRICES, else config/prices.yaml in the working directory or the checkout."""
+    candidates = [Path(settings.prices_path)] if settings.prices_path else [
+        Path("config/prices.yaml"), Path(__file__).resolve().parents[2] / "config/prices.yaml"]
+    for path in candidates:
+        if path.is_file():
+            return load_prices(path)
+    if settings.prices_path:
+        raise SettingsError(f"LYNKR_PRICES: no price table at {settings.prices_path}")
+    return None
 
 
 def apply_routing(pipeline: Pipeline, routing: RoutingSettings) -> Pipeline:

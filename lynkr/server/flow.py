@@ -22,7 +22,7 @@ import trio
 
 from lynkr.formats.fold import Folder
 from lynkr.model.errors import LynkrError
-from lynkr.model.events import Event, MessageDelta, StreamError
+from lynkr.model.events import Event, MessageDelta, Ping, StreamError
 from lynkr.model.request import Request
 from lynkr.model.response import Response
 from lynkr.pipeline.runner import run_stages
@@ -199,7 +199,7 @@ async def _answer(state: AppState, turn: Turn, headers: list[tuple[bytes, bytes]
             try:
                 if state.pipeline.egress.coalesce:
                     await _stream_coalesced(renderer, first, stream, send, fields, nursery,
-                                            tap)
+                                            tap, state.pipeline.egress.ping_interval_s)
                 else:
                     await _stream_each(renderer, first, stream, send, fields, tap)
             finally:
@@ -245,7 +245,7 @@ async def _completed(turn: Turn, answer: Answer, folder: Folder, fields: dict[st
 
 async def _stream_coalesced(renderer: StreamRenderer, first: list[Event], stream: Any,
                             send: Send, fields: dict[str, Any], nursery: trio.Nursery,
-                            tap: Folder | None) -> None:
+                            tap: Folder | None, ping_s: float) -> None:
     """A reader task feeds a channel; the writer sends whatever has piled up in one write.
 
     When the upstream is slower than the client (the usual case) every read goes out at
@@ -271,7 +271,7 @@ async def _stream_coalesced(renderer: StreamRenderer, first: list[Event], stream
         await send({"type": "http.response.body", "body": renderer.render(first),
                     "more_body": True})
         async with receiver:
-            async for batch in receiver:
+            while (batch := await _next_batch(receiver, ping_s)) is not None:
                 while True:
                     try:
                         batch = batch + receiver.receive_nowait()
@@ -286,6 +286,20 @@ async def _stream_coalesced(renderer: StreamRenderer, first: list[Event], stream
         reading.cancel()
         with trio.CancelScope(shield=True):
             await finished.wait()
+
+
+async def _next_batch(receiver: trio.MemoryReceiveChannel[list[Event]], ping_s: float
+                      ) -> list[Event] | None:
+    """The next read's events; a keep-alive ``Ping`` after ``ping_s`` seconds of upstream
+    silence (so clients and proxies in between keep the stream open); None at the end."""
+    try:
+        if ping_s <= 0:
+            return await receiver.receive()
+        with trio.move_on_after(ping_s):
+            return await receiver.receive()
+        return [Ping()]
+    except trio.EndOfChannel:
+        return None
 
 
 async def _stream_each(renderer: StreamRenderer, first: list[Event], stream: Any,

@@ -18,3 +18,6 @@ import attrs
 class EgressConfig:
     coalesce: bool = True
     report_model: Literal["client", "upstream"] = "client"
+    # a keep-alive ping after this many seconds of upstream silence (0: never); Anthropic
+    # clients get `event: ping`, OpenAI-dialect clients nothing (their formats have none)
+    ping_interval_s: float = 10.0

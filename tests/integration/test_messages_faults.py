@@ -172,3 +172,15 @@ def test_client_going_away_stops_the_upstream_call(caplog: pytest.LogCaptureFixt
             time.sleep(0.05)
     [record] = [r for r in caplog.records if getattr(r, "client_disconnected", False)]
     assert record.status == 499
+
+
+def test_keep_alive_pings_while_the_upstream_is_silent(tmp_path) -> None:
+    pipeline = tmp_path / "pings.yaml"
+    pipeline.write_text("stages:\n  - normalize\n  - route\n  - map_model\n"
+                        "  - capability_filter\n  - egress:\n      ping_interval_s: 0.3\n")
+    with proxy("openai", [Fault("stall", after=3)], str(pipeline),
+               OPENAI_TIMEOUT_MS="1500") as (url, _), httpx.Client(timeout=10) as c:
+        _, raw, events = stream_events(c, url, BODY)
+    pings = raw.count(b"event: ping\ndata: {\"type\":\"ping\"}\n\n")
+    assert 3 <= pings <= 6  # about one every 0.3 s of the 1.5 s silence
+    assert isinstance(events[-1], StreamError) and events[-1].error_type == "timeout_error"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 from harness.fake_model import Fault
 from harness.proxy import proxy
@@ -21,6 +23,17 @@ def parse(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
             for family in text_string_to_metric_families(text) for s in family.samples}
 
 
+def scrape_when(c: httpx.Client, url: str, name: str) -> dict:
+    """The metrics once ``name`` has a sample: a request is recorded just after its last byte
+    went out, so a scrape right after it may come first."""
+    deadline = time.monotonic() + 5
+    while True:
+        got = parse(c.get(url + "/metrics/prometheus").text)
+        if any(key[0] == name for key in got) or time.monotonic() > deadline:
+            return got
+        time.sleep(0.02)
+
+
 def test_requests_tokens_stages_and_errors_are_exported() -> None:
     script = [Reply(text="ok", tool_calls=(ToolCall("Bash", {"command": "ls"}),)),
               Fault("status", status=429)]
@@ -29,10 +42,10 @@ def test_requests_tokens_stages_and_errors_are_exported() -> None:
         removed = response.headers["x-lynkr-tokens-removed-by-stage"]
         c.post(url + "/v1/messages", json={**BODY, "stream": False},
                headers={"anthropic-version": "2023-06-01"})
+        got = scrape_when(c, url, "lynkr_errors_total")
         exposition = c.get(url + "/metrics/prometheus")
         observability = c.get(url + "/metrics/observability").json()
     assert exposition.headers["content-type"].startswith("text/plain")
-    got = parse(exposition.text)
     ok = frozenset({("dialect", "anthropic"), ("provider", "openai"), ("status", "200")})
     limited = frozenset({("dialect", "anthropic"), ("provider", "openai"), ("status", "429")})
     assert got[("lynkr_requests_total", ok)] == 1
@@ -50,3 +63,17 @@ def test_requests_tokens_stages_and_errors_are_exported() -> None:
     assert got[("lynkr_time_to_first_byte_seconds_count",
                 frozenset({("dialect", "anthropic"), ("provider", "openai")}))] == 1
     assert "lynkr_requests" in observability["metrics"]
+
+
+def test_cost_and_routing_savings_from_the_price_table(tmp_path) -> None:
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("reference: {input: 3.0, output: 15.0}\n"
+                      "providers:\n  ollama: {'*': {input: 0, output: 0}}\n")
+    with proxy("ollama", [Reply(text="ok")], LYNKR_PRICES=str(prices)) as (url, _), \
+            httpx.Client() as c:
+        stream_events(c, url, {**BODY, "tools": []})
+        got = scrape_when(c, url, "lynkr_routing_savings_usd_total")
+    assert got[("lynkr_cost_usd_total", frozenset({("provider", "ollama"),
+                                                    ("model", "fake-model")}))] == 0
+    saved = got[("lynkr_routing_savings_usd_total", frozenset({("provider", "ollama")}))]
+    assert saved == (120 * 3.0 + 12 * 15.0) / 1_000_000

@@ -70,7 +70,7 @@ def test_show_prints_every_parameter(tmp_path: Path, capsys: pytest.CaptureFixtu
             {"normalize": {"fill_missing_tool_results": True, "drop_empty_text": True}},
             {"route": {"provider": None, "tiers": [], "fallbacks": []}},
             {"map_model": {"models": {}, "max_output_tokens": DEFAULT_LIMITS}},
-            {"egress": {"coalesce": True, "report_model": "client"}},
+            {"egress": {"coalesce": True, "report_model": "client", "ping_interval_s": 10.0}},
         ],
     }
     assert rest.index("normalize") < rest.index("route") < rest.index("map_model")

@@ -273,7 +273,7 @@ def test_describe_gives_every_default() -> None:
         "stages": [
             {"route": {"provider": None, "tiers": [], "fallbacks": []}},
             {"map_model": {"models": {"a": "b"}, "max_output_tokens": DEFAULT_LIMITS}},
-            {"egress": {"coalesce": True, "report_model": "client"}},
+            {"egress": {"coalesce": True, "report_model": "client", "ping_interval_s": 10.0}},
         ],
     }
 
