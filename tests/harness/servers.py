@@ -51,9 +51,11 @@ def run_in_thread(start: Any, name: str) -> Iterator[str]:
         thread.join(20)
 
 
-def _plain_config(graceful: float) -> Config:
+def _plain_config(graceful: float, certfile: str | None = None) -> Config:
     config = Config()
     config.bind = ["127.0.0.1:0"]
+    if certfile is not None:  # one PEM file with the key and the certificate chain
+        config.certfile = config.keyfile = certfile
     config.accesslog = None
     config.errorlog = None
     config.graceful_timeout = graceful
@@ -61,8 +63,10 @@ def _plain_config(graceful: float) -> Config:
 
 
 @contextmanager
-def serve_asgi(app: Any, name: str = "fake-upstream", graceful: float = 0.2) -> Iterator[str]:
-    config = _plain_config(graceful)
+def serve_asgi(app: Any, name: str = "fake-upstream", graceful: float = 0.2,
+               certfile: str | None = None) -> Iterator[str]:
+    """``app`` on a loopback port; over TLS (an https:// URL) when ``certfile`` is given."""
+    config = _plain_config(graceful, certfile)
 
     async def start(stop: trio.Event, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         await serve(app, config, shutdown_trigger=stop.wait, task_status=task_status)

@@ -77,3 +77,18 @@ def test_cost_and_routing_savings_from_the_price_table(tmp_path) -> None:
                                                     ("model", "fake-model")}))] == 0
     saved = got[("lynkr_routing_savings_usd_total", frozenset({("provider", "ollama")}))]
     assert saved == (120 * 3.0 + 12 * 15.0) / 1_000_000
+
+
+def test_secrets_never_reach_the_log(caplog) -> None:
+    caplog.set_level("DEBUG", logger="lynkr")
+    with proxy("openai", [Reply(text="ok"), Fault("status", status=401)]) as (url, _), \
+            httpx.Client() as c:
+        for _ in range(2):
+            c.post(url + "/v1/messages", json={**BODY, "stream": False},
+                   headers={"x-api-key": "client-secret-123", "anthropic-version": "2023-06-01",
+                            "authorization": "Bearer client-bearer-456"})
+        scrape_when(c, url, "lynkr_errors_total")
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "request" in logged  # the request lines were captured
+    for secret in ("sk-upstream-secret", "client-secret-123", "client-bearer-456"):
+        assert secret not in logged

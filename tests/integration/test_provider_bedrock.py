@@ -10,10 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import trustme
 from harness.fake_bedrock import FakeBedrock
 from harness.fake_model import Fault
 from harness.proxy import provider_env
@@ -39,10 +41,10 @@ BETAS = {"anthropic-beta": "claude-code-20250219,interleaved-thinking-2025-05-14
 
 
 @contextmanager
-def bedrock(route: str, script: Any, api_key: str | None = None, **env: str
-            ) -> Iterator[tuple[str, FakeBedrock]]:
+def bedrock(route: str, script: Any, api_key: str | None = None, certfile: str | None = None,
+            **env: str) -> Iterator[tuple[str, FakeBedrock]]:
     fake = FakeBedrock(script, api_key=api_key)
-    with serve_asgi(fake) as upstream:
+    with serve_asgi(fake, certfile=certfile) as upstream:
         settings = {**provider_env(route, upstream), "LOG_LEVEL": "warning", **env}
         if api_key:
             settings["AWS_BEDROCK_API_KEY"] = api_key
@@ -136,9 +138,16 @@ def test_exception_event_mid_stream_ends_with_an_error_event(route: str) -> None
     assert not any(isinstance(e, MessageStop) for e in events)
 
 
-def test_bearer_api_key_replaces_sigv4() -> None:
-    with bedrock("bedrock-converse", [Reply(text="ok")], api_key="bedrock-api-key-123") as (
-            url, fake):
+def test_bearer_api_key_replaces_sigv4(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                       ) -> None:
+    """botocore sends a bearer token only over HTTPS: the fake serves TLS from a test CA."""
+    ca = trustme.CA()
+    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
+        str(tmp_path / "server.pem"))
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(tmp_path / "ca.pem"))
+    with bedrock("bedrock-converse", [Reply(text="ok")], api_key="bedrock-api-key-123",
+                 certfile=str(tmp_path / "server.pem")) as (url, fake):
         response = httpx.post(url + "/v1/messages", json={**BODY, "stream": False},
                               timeout=30, headers={"x-api-key": "dummy"})
     assert response.status_code == 200, response.text
