@@ -3,7 +3,7 @@
 Assumes: a route is set; ``ports.providers`` knows the route's wire family.
 Guarantees: for non-Anthropic families the request carries no betas, no Anthropic-only
 top-level fields (``context_management``, ``output_config``, ...), no ``defer_loading``
-placeholder tools and no server tools (web_search_*, ...); JSON-schema keywords listed for the
+stand-in tools and no server tools (web_search_*, ...); JSON-schema keywords listed for the
 provider are removed from tool schemas at every depth; thinking blocks in the history are
 dropped (their signatures mean nothing elsewhere) except the ones whose ``lynkr:`` signature
 carries this very provider's reasoning (echoed back for DeepSeek-style backends);
