@@ -25,6 +25,7 @@ import attrs
 import orjson
 import trio
 
+from harness.asgi import handled_lifespan, read_request
 from harness.fake_model import Fault
 from harness.wire import Reply
 
@@ -86,18 +87,9 @@ class FakeBedrock:
         return self.script[min(len(self.calls) - 1, len(self.script) - 1)]
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+        if await handled_lifespan(scope, receive, send):
             return
-        chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        body, headers = await read_request(scope, receive)
         parts = scope["path"].split("/")
         if len(parts) != 4 or parts[1] != "model" or parts[3] not in (
                 "converse", "converse-stream", "invoke", "invoke-with-response-stream"):
@@ -108,7 +100,7 @@ class FakeBedrock:
             await _error(send, 403, "UnrecognizedClientException",
                          "The security token included in the request is invalid.")
             return
-        raw = orjson.loads(b"".join(chunks))
+        raw = orjson.loads(body)
         invoke = operation.startswith("invoke")
         problem = _check_invoke(raw) if invoke else _check_converse(raw)
         view = _view(raw, invoke)

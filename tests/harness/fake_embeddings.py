@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 import orjson
 
+from harness.asgi import handled_lifespan, read_request
 from harness.proxy import provider_env
 from harness.servers import serve_asgi, serve_lynkr
 
@@ -42,19 +43,10 @@ class FakeEmbeddings:
     calls: list[Call] = attrs.field(factory=list)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+        if await handled_lifespan(scope, receive, send):
             return
-        chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
-        body = orjson.loads(b"".join(chunks))
-        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        raw, headers = await read_request(scope, receive)
+        body = orjson.loads(raw)
         self.calls.append(Call(scope["path"], headers, body))
         if self.status is not None:
             await _reply(send, self.status, self.error_body)

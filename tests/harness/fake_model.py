@@ -15,6 +15,7 @@ import attrs
 import orjson
 import trio
 
+from harness.asgi import handled_lifespan, read_request
 from harness.fake_anthropic import anthropic_frames
 from harness.fake_azure import PROMPT_FILTER_CHUNK
 from harness.fake_databricks import databricks_chunks
@@ -65,24 +66,15 @@ class FakeModel:
         return self.script[index]
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+        if await handled_lifespan(scope, receive, send):
             return
         path, method = scope["path"], scope["method"]
         if method == "GET":
             await _json(send, 200, {"models": [{"name": "fake-model"}]} if path == "/api/tags"
                         else {"object": "list", "data": [{"id": "fake-model"}]})
             return
-        chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
-        body = orjson.loads(b"".join(chunks))
-        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        raw, headers = await read_request(scope, receive)
+        body = orjson.loads(raw)
         self.calls.append(Call(path, headers, body))
         if self.guard is not None:
             rejected = self.guard(path, scope.get("query_string", b"").decode(), headers, body)

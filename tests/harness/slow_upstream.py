@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 import trio
 
+from harness.asgi import handled_lifespan
 from harness.fake_anthropic import anthropic_frames
 from harness.wire import Reply, openai_chunks
 
@@ -24,10 +25,7 @@ class SlowUpstream:
         self.finished = 0
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+        if await handled_lifespan(scope, receive, send):
             return
         if scope["method"] == "GET":
             body = orjson.dumps({"object": "list", "data": [{"id": "fake-model"}],

@@ -1,0 +1,27 @@
+"""What every fake upstream does before it answers: lifespan, and reading the request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+async def handled_lifespan(scope: dict[str, Any], receive: Any, send: Any) -> bool:
+    """Answer a lifespan scope (start-up and shut-down); False for any other scope."""
+    if scope["type"] != "lifespan":
+        return False
+    while (await receive())["type"] != "lifespan.shutdown":
+        await send({"type": "lifespan.startup.complete"})
+    await send({"type": "lifespan.shutdown.complete"})
+    return True
+
+
+async def read_request(scope: dict[str, Any], receive: Any) -> tuple[bytes, dict[str, str]]:
+    """The whole body and the headers (names lower-cased) of an HTTP request."""
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+    return b"".join(chunks), headers
