@@ -184,3 +184,24 @@ def test_keep_alive_pings_while_the_upstream_is_silent(tmp_path) -> None:
     pings = raw.count(b"event: ping\ndata: {\"type\":\"ping\"}\n\n")
     assert 3 <= pings <= 6  # about one every 0.3 s of the 1.5 s silence
     assert isinstance(events[-1], StreamError) and events[-1].error_type == "timeout_error"
+
+
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/responses"])
+@pytest.mark.parametrize(("body", "fragment"), [
+    (b"{not json", "not valid JSON"),
+    (b"[]", "JSON object"),
+    (b'{"messages": [], "input": "x"}', "model"),
+])
+def test_openai_endpoints_answer_bad_input_in_openai_json(path: str, body: bytes,
+                                                          fragment: str) -> None:
+    with proxy("openai", [Reply(text="never")]) as (url, fake), httpx.Client() as c:
+        response = c.post(url + path, content=body,
+                          headers={"content-type": "application/json",
+                                   "authorization": "Bearer x"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert fragment.lower() in error["message"].lower()
+    assert response.headers["request-id"]
+    assert "Traceback" not in response.text
+    assert fake.calls == []
