@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 
 PROVIDERS = ("ollama", "openai", "openrouter", "llamacpp", "lmstudio", "anthropic",
              "azure-anthropic", "azure-openai", "databricks", "bedrock")
-UNSUPPORTED: tuple[str, ...] = ()
 
 
 @attrs.frozen

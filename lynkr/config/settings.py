@@ -16,7 +16,7 @@ from lynkr.config.bedrock import BedrockSettings, bedrock_settings
 from lynkr.config.dotenv import read_dotenv
 from lynkr.config.embeddings import EmbeddingsSettings, embeddings_settings
 from lynkr.config.errors import SettingsError
-from lynkr.config.providers import PROVIDERS, UNSUPPORTED, ProviderSettings, provider_settings
+from lynkr.config.providers import PROVIDERS, ProviderSettings, provider_settings
 from lynkr.config.resilience import ResilienceSettings, resilience_settings
 from lynkr.config.routing import RoutingSettings, routing_settings
 
@@ -94,10 +94,6 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
     path = Path(env_file or environ.get("LYNKR_ENV_FILE") or ".env")
     env = Env({**read_dotenv(path), **environ})
     provider = (env.str("MODEL_PROVIDER", "ollama") or "ollama").lower()
-    if provider in UNSUPPORTED:
-        raise SettingsError(
-            f"MODEL_PROVIDER={provider} is not available in this version yet; "
-            f"choose one of {', '.join(PROVIDERS)}")
     if provider not in PROVIDERS:
         raise SettingsError(f"MODEL_PROVIDER must be one of {', '.join(PROVIDERS)}, "
                             f"got {provider!r}")

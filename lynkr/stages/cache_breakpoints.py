@@ -50,7 +50,8 @@ def cache_breakpoints(exchange: Exchange, config: CacheBreakpointsConfig, ports:
     assert exchange.route is not None
     family = ports.providers[exchange.route.provider].family
     if family not in config.families:
-        return exchange.noted("cache_breakpoints", f"{family}: automatic prefix caching")
+        return exchange.noted("cache_breakpoints",
+                              f"{family}: no marks (the backend caches prefixes itself)")
     request = exchange.request
     existing = count_marks(request)
     if existing > config.max_breakpoints:

@@ -5,6 +5,7 @@ from typing import Any
 
 import orjson
 import pytest
+from harness.events import CUT, end, text_block, tool
 
 from lynkr.formats.openai_chat.stream import ChatStreamParser, usage_from_openai
 from lynkr.model import (
@@ -17,7 +18,6 @@ from lynkr.model import (
     MessageStop,
     SignatureDelta,
     StreamError,
-    TextBlock,
     TextDelta,
     ThinkingBlock,
     ThinkingDelta,
@@ -26,20 +26,6 @@ from lynkr.model import (
 )
 
 START = MessageStart("msg_1", "m", Usage(input_tokens=5))
-CUT = StreamError("api_error", "upstream stream ended before the answer was complete")
-
-
-def text_block(index: int, *pieces: str) -> list[Event]:
-    return [BlockStart(index, TextBlock("")), *(TextDelta(index, p) for p in pieces)]
-
-
-def tool(index: int, call_id: str, name: str, args: str) -> list[Event]:
-    return [BlockStart(index, ToolUseBlock(call_id, name, {})), InputJsonDelta(index, args),
-            BlockStop(index)]
-
-
-def end(stop: str, usage: Usage) -> list[Event]:
-    return [MessageDelta(stop, usage), MessageStop()]
 
 
 RECORDINGS: list[tuple[str, list[Event]]] = [

@@ -58,7 +58,7 @@ def test_places_four_marks_at_the_prefix_ends(provider: str) -> None:
 def test_openai_family_gets_nothing() -> None:
     out = run(provider="openai")
     assert out.request == REQUEST
-    assert out.notes[-1].summary == "openai: automatic prefix caching"
+    assert out.notes[-1].summary == "openai: no marks (the backend caches prefixes itself)"
 
 
 def test_client_marks_are_kept_as_they_are() -> None:
