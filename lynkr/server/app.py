@@ -17,6 +17,7 @@ from starlette.routing import Route
 from lynkr.cache import MemoryCache
 from lynkr.config.context_windows import context_window
 from lynkr.config.errors import SettingsError
+from lynkr.config.output_limits import output_limit
 from lynkr.config.routing import RoutingSettings
 from lynkr.config.settings import Settings
 from lynkr.embeddings import build_embedder
@@ -58,7 +59,7 @@ def build_state(settings: Settings, pipeline: Pipeline | None = None,
     infos = {name: attrs.evolve(info, context_window=context_window(providers[name].settings))
              for name, info in provider_infos(providers).items()}
     ports = Ports(providers=infos, default_provider=settings.model_provider,
-                  cache=response_cache(pipeline))
+                  cache=response_cache(pipeline), output_limit=output_limit)
     resilience = settings.resilience
     breakers = {name: CircuitBreaker(name, resilience.breaker_failure_threshold,
                                      resilience.breaker_success_threshold,

@@ -9,8 +9,8 @@ turns (other shapes of them are ignored); ``null`` for any optional field; every
 field (seed, penalties, logprobs, store, ...), which is dropped.
 
 Guarantees: consecutive tool results and the user message after them form one canonical user
-turn with the results first; ``max_tokens`` is always set (8192 when the client gave none; the
-pipeline clamps it per provider); ``tool_choice`` is only set when there are tools. A wrong type
+turn with the results first; ``max_tokens`` is the client's limit, 0 when it gave none (the
+pipeline's map_model gives the routed model its own); ``tool_choice`` is only set when there are tools. A wrong type
 in a field we read is a BadRequest naming its path (``messages.2.tool_calls.0.function.name``).
 Never: does I/O, mutates its input, or accepts ``n > 1``.
 """
@@ -37,7 +37,6 @@ from lynkr.model.content import (
 from lynkr.model.errors import BadRequest
 from lynkr.model.request import Message, Request, Tool
 
-DEFAULT_MAX_TOKENS = 8192
 PLACEHOLDER_SCHEMA: Mapping[str, Any] = {"type": "object", "properties": {}}
 # A custom (free-form text) tool is offered to function-calling models as one string argument.
 FREEFORM_SCHEMA: Mapping[str, Any] = {
@@ -336,7 +335,7 @@ def _max_tokens(obj: dict[str, Any]) -> int:
             if value < 1:
                 raise BadRequest(f"{key}: must be at least 1")
             return value
-    return DEFAULT_MAX_TOKENS
+    return 0  # none: map_model gives the routed model its own limit
 
 
 def _stop(value: Any) -> tuple[str, ...]:

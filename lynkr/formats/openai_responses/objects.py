@@ -13,7 +13,8 @@ from typing import Any
 from lynkr.formats.openai_responses.ingress import ResponsesClientOptions
 from lynkr.model.events import StreamError, Usage
 
-_PREFIXES = {"message": "msg", "function_call": "fc", "reasoning": "rs"}
+_PREFIXES = {"message": "msg", "function_call": "fc", "reasoning": "rs",
+             "custom_tool_call": "ctc", "tool_search_call": "tsc"}
 _INCOMPLETE = {
     "max_tokens": "max_output_tokens",
     "model_context_window_exceeded": "max_output_tokens",
@@ -42,9 +43,27 @@ def message_item(id_: str, text: str | None, status: str) -> dict[str, Any]:
 
 
 def function_call_item(id_: str, call_id: str, name: str, arguments: str,
-                       status: str) -> dict[str, Any]:
-    return {"id": id_, "type": "function_call", "status": status, "arguments": arguments,
+                       status: str, namespace: str | None = None) -> dict[str, Any]:
+    item = {"id": id_, "type": "function_call", "status": status, "arguments": arguments,
             "call_id": call_id, "name": name}
+    if namespace:
+        item["namespace"] = namespace
+    return item
+
+
+def custom_tool_call_item(id_: str, call_id: str, name: str, input_: str,
+                          status: str, namespace: str | None = None) -> dict[str, Any]:
+    item = {"id": id_, "type": "custom_tool_call", "status": status, "call_id": call_id,
+            "name": name, "input": input_}
+    if namespace:
+        item["namespace"] = namespace
+    return item
+
+
+def tool_search_call_item(id_: str, call_id: str, arguments: Any, status: str
+                          ) -> dict[str, Any]:
+    return {"id": id_, "type": "tool_search_call", "status": status, "call_id": call_id,
+            "execution": "client", "arguments": arguments if isinstance(arguments, dict) else {}}
 
 
 def reasoning_item(id_: str, summary: list[str], encrypted: str | None) -> dict[str, Any]:

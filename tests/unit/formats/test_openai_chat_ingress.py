@@ -149,7 +149,7 @@ def parsed(**fields: Any) -> Request:
 
 def test_minimal_defaults() -> None:
     request, options = parse_chat_request(minimal())
-    assert request == Request("m", (Message("user", (TextBlock("hi"),)),), 8192)
+    assert request == Request("m", (Message("user", (TextBlock("hi"),)),), 0)
     assert options == ChatClientOptions(include_usage=False, n=1)
 
 
@@ -185,7 +185,7 @@ def test_nulls_are_absent() -> None:
     ],
 )
 def test_settings(fields: dict[str, Any], expected: dict[str, Any]) -> None:
-    base = Request("m", (Message("user", (TextBlock("hi"),)),), 8192)
+    base = Request("m", (Message("user", (TextBlock("hi"),)),), 0)
     assert parsed(**fields) == Request(**{**{f: getattr(base, f) for f in (
         "model", "messages", "max_tokens")}, **expected})
 
