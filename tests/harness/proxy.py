@@ -25,6 +25,10 @@ def provider_env(dialect: str, upstream_url: str) -> dict[str, str]:
     if dialect == "anthropic":
         return {"MODEL_PROVIDER": "anthropic", "ANTHROPIC_UPSTREAM_API_KEY": UPSTREAM_KEY,
                 "ANTHROPIC_UPSTREAM_ENDPOINT": upstream_url + "/v1/messages"}
+    if dialect == "openrouter":
+        return {"MODEL_PROVIDER": "openrouter", "OPENROUTER_API_KEY": "sk-or-upstream-secret",
+                "OPENROUTER_ENDPOINT": upstream_url + "/api/v1/chat/completions",
+                "OPENROUTER_MODEL": "fake/reasoner"}
     if dialect == "ollama":
         return {"MODEL_PROVIDER": "ollama", "OLLAMA_ENDPOINT": upstream_url,
                 "OLLAMA_MODEL": "fake-model"}

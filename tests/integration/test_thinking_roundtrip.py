@@ -57,14 +57,13 @@ def conversation(url: str) -> list[dict[str, Any]]:
 
 
 def test_reasoning_survives_three_turns() -> None:
-    with proxy("openai", script, guard=deepseek_guard, OPENAI_ECHO_REASONING="true"
-               ) as (url, fake):
+    with proxy("openai", script, guard=deepseek_guard) as (url, fake):  # on by default
         answers = conversation(url)
     assert [c for c in fake.calls if c.body] and len(fake.calls) == 3
     for n, answer in enumerate(answers):
         thinking = answer["content"][0]
         assert thinking["type"] == "thinking" and thinking["thinking"] == REASONING[n]
-        assert unpack(thinking["signature"]) == ("openai", REASONING[n])
+        assert unpack(thinking["signature"]) == ("openai", {"reasoning_content": REASONING[n]})
     assert answers[2]["content"][1] == {"type": "text", "text": "x holds 42."}
     third = fake.calls[2].body["messages"]
     echoed = [m["reasoning_content"] for m in third if m["role"] == "assistant"]
@@ -72,7 +71,7 @@ def test_reasoning_survives_three_turns() -> None:
     assert fake.rejected == []
 
 
-def test_without_the_echo_the_backend_rejects_the_second_turn() -> None:
+def test_with_the_echo_turned_off_the_backend_rejects_the_second_turn() -> None:
     with proxy("openai", script, guard=deepseek_guard, OPENAI_ECHO_REASONING="false"
                ) as (url, fake), pytest.raises(AssertionError, match="reasoning_content"):
         conversation(url)
