@@ -11,8 +11,8 @@ dropped (their signatures mean nothing elsewhere) except the ones whose ``lynkr:
 carries this very provider's reasoning (echoed back for DeepSeek-style backends);
 ``output_config.effort`` survives as ``thinking["effort"]`` for the reasoning controls.
 Message-level ``cache_control`` marks are left to the format module, which does not send them to
-these families. For the Anthropic family everything is kept (an OpenAI client's output format in Anthropic's
-shape, ``json_object`` dropped with a WARNING) except thinking blocks with
+these families. For the Anthropic family everything is kept (an OpenAI client's output format
+in Anthropic's shape, ``json_object`` dropped with a WARNING) except thinking blocks with
 foreign signatures (empty or ``lynkr:``), which a real Anthropic backend rejects; if that leaves
 a thinking-on tool loop without its leading thinking block, thinking is turned off.
 Bedrock keeps its betas and thinking history (the format keeps what Claude there accepts) and

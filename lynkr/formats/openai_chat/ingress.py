@@ -10,8 +10,9 @@ field (seed, penalties, logprobs, store, ...), which is dropped.
 
 Guarantees: consecutive tool results and the user message after them form one canonical user
 turn with the results first; ``max_tokens`` is the client's limit, 0 when it gave none (the
-pipeline's map_model gives the routed model its own); ``tool_choice`` is only set when there are tools. A wrong type
-in a field we read is a BadRequest naming its path (``messages.2.tool_calls.0.function.name``).
+pipeline's map_model gives the routed model its own); ``tool_choice`` is only set when there
+are tools. A wrong type in a field we read is a BadRequest naming its path
+(``messages.2.tool_calls.0.function.name``).
 Never: does I/O, mutates its input, or accepts ``n > 1``.
 """
 

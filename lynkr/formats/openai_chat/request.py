@@ -21,7 +21,6 @@ from lynkr.formats.output_format import chat_response_format, output_format
 from lynkr.formats.reasoning import chat_fields, intent, restore
 from lynkr.model.request import Request, Tool
 
-
 CHAT_REASONING_FIELDS = ("reasoning_content", "reasoning", "reasoning_details")
 
 
