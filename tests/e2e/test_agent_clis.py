@@ -1,4 +1,4 @@
-"""The real Codex CLI and opencode through Lynkr (default pipeline) to a scripted fake model.
+"""The real Codex CLI, opencode and llm through Lynkr (default pipeline) to a scripted fake model.
 
 Each client is configured the way its own documentation says for a custom provider (Codex: one
 ``model_providers`` entry with ``wire_api = "responses"``; opencode: an OpenAI-compatible
@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness.agent_clis import CODEX_BIN, OPENCODE_BIN, find_cli, run_codex, run_opencode
+from harness.agent_clis import (
+    CODEX_BIN,
+    LLM_BIN,
+    OPENCODE_BIN,
+    find_cli,
+    run_codex,
+    run_llm,
+    run_opencode,
+)
 from harness.fake_model import FakeModel
 from harness.proxy import proxy
 from harness.wire import Reply, ToolCall
@@ -44,6 +52,11 @@ def opencode_bin() -> str:
     return _binary("LYNKR_OPENCODE_BIN", OPENCODE_BIN, "opencode")
 
 
+@pytest.fixture(scope="session")
+def llm_bin() -> str:
+    return _binary("LYNKR_LLM_BIN", LLM_BIN, "llm")
+
+
 def tool_turns(body: dict[str, Any]) -> int:
     return sum(1 for m in body["messages"] if m["role"] == "assistant" and m.get("tool_calls"))
 
@@ -58,7 +71,18 @@ def scripted(steps: list[Reply], final: str = "done") -> Callable[[dict[str, Any
 
 
 def call(name: str, arguments: dict[str, Any], n: int) -> Reply:
-    return Reply(tool_calls=(ToolCall(name, arguments, id=f"call_{n}"),))
+    return Reply(thinking=f"Thought {n}.", tool_calls=(ToolCall(name, arguments, id=f"call_{n}"),))
+
+
+def needs_reasoning_back(path: str, query: str, headers: dict[str, str], body: dict[str, Any]
+                         ) -> tuple[int, Any] | None:
+    """A vLLM/DeepSeek-style backend: a tool-call turn without its reasoning is a 400."""
+    for message in body["messages"]:
+        if message["role"] == "assistant" and message.get("tool_calls") \
+                and not message.get("reasoning_content"):
+            return 400, {"error": {"message": "Missing `reasoning_content` field in the "
+                                   "assistant message", "type": "invalid_request_error"}}
+    return None
 
 
 def tool_results(fake: FakeModel) -> list[str]:
@@ -92,9 +116,13 @@ def test_codex_writes_files_through_its_shell_and_apply_patch(
         kind: str, codex_bin: str, tmp_path: Path) -> None:
     model, shell, patch = CODEX_MODELS[kind]
     ws, home = workspace(tmp_path)
-    with proxy("openai", scripted([shell, patch])) as (url, fake):
+    with proxy("openai", scripted([shell, patch]), guard=needs_reasoning_back) as (url, fake):
         run = run_codex(codex_bin, url, "Create hello.txt with a greeting", ws, home, model)
     assert run.returncode == 0, run.stderr[-3000:]
+    assert fake.rejected == []  # the reasoning went back (Codex: encrypted_content)
+    last = [c for c in fake.calls if c.body.get("tools")][-1].body["messages"]
+    assert [m["reasoning_content"] for m in last if m.get("tool_calls")] == [
+        "Thought 0.", "Thought 1."]
     assert (ws / "hello.txt").read_text() == "hello there\n"
     assert (ws / "patched.txt").read_text() == "patched by codex\n"
     assert len(tool_results(fake)) == 2  # both results went back to the model
@@ -142,3 +170,16 @@ def test_opencode_reads_a_file(opencode_bin: str, tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr[-3000:]
     assert "pelican" in tool_results(fake)[0]
     assert "The file says pelican." in run.stdout
+
+
+def test_llm_schema_reaches_the_model_and_no_output_limit_is_invented(
+        llm_bin: str, tmp_path: Path) -> None:
+    with proxy("openai", [Reply(text='{"answer": 42}')]) as (url, fake):
+        run = run_llm(llm_bin, url, ("--schema", "answer int", "6 times 7?"), tmp_path / "llm")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert json.loads(run.stdout) == {"answer": 42}
+    body = fake.calls[0].body
+    assert body["response_format"]["json_schema"]["schema"]["properties"] == {
+        "answer": {"type": "integer"}}
+    # llm sets no limit and fake-model is in no table: the server's own default applies
+    assert "max_tokens" not in body and "max_completion_tokens" not in body

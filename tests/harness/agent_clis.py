@@ -1,7 +1,8 @@
-"""Finding and running the real Codex CLI and opencode against a Lynkr URL.
+"""Finding and running the real Codex CLI, opencode and llm against a Lynkr URL.
 
-Both are npm packages that tests/run.py installs (pinned) under .cache/; each run gets its own
-home and config directories under the test's tmp_path, and talks to loopback only.
+Codex and opencode are npm packages, llm a PyPI one in its own venv: tests/run.py installs each
+(pinned) under .cache/; each run gets its own home and config directories under the test's
+tmp_path, and talks to loopback only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import attrs
 REPO = Path(__file__).resolve().parents[2]
 CODEX_BIN = REPO / ".cache" / "codex" / "node_modules" / ".bin" / "codex"
 OPENCODE_BIN = REPO / ".cache" / "opencode" / "node_modules" / ".bin" / "opencode"
+LLM_BIN = REPO / ".cache" / "llm-venv" / "bin" / "llm"
 
 
 def find_cli(variable: str, local: Path, name: str) -> str | None:
@@ -98,4 +100,21 @@ def run_opencode(binary: str, base_url: str, prompt: str, workspace: Path, home:
     completed = subprocess.run([binary, "run", "--model", "lynkr/fake-model", prompt],
                                cwd=workspace, env=env, stdin=subprocess.DEVNULL,
                                capture_output=True, text=True, timeout=timeout, check=False)
+    return Run(completed.returncode, completed.stdout, completed.stderr)
+
+
+def llm_models(base_url: str) -> str:
+    """llm's documented extra-openai-models.yaml entry for an OpenAI-compatible server."""
+    return (f"- model_id: lynkr\n  model_name: fake-model\n  api_base: \"{base_url}/v1\"\n"
+            "  supports_schema: true\n  supports_tools: true\n")
+
+
+def run_llm(binary: str, base_url: str, args: tuple[str, ...], home: Path,
+            timeout: float = 60) -> Run:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "extra-openai-models.yaml").write_text(llm_models(base_url))
+    env = {**_base_env(home), "LLM_USER_PATH": str(home), "OPENAI_API_KEY": "dummy"}
+    completed = subprocess.run([binary, "-m", "lynkr", *args], env=env,
+                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                               timeout=timeout, check=False)
     return Run(completed.returncode, completed.stdout, completed.stderr)
