@@ -3,7 +3,8 @@
     pip install -e '.[test]' && python tests/run.py [pytest arguments]
 
 Each CLI goes to its own folder under .cache/ (pinned version, installed once): the Claude Code
-CLI, the OpenAI Codex CLI and opencode with npm, and llm with pip in a venv of its own. Without
+CLI, the OpenAI Codex CLI and opencode with npm, and llm and aider with pip, each in a venv of
+its own. Without
 npm their end-to-end tests are skipped, and this script says so; in CI (CI=true) they are
 required.
 """
@@ -95,8 +96,9 @@ class PipTool:
         return marker.exists() and self.bin.exists()
 
 
-# aider-chat is not here: its pinned dependencies take several minutes to install
-PIP_TOOLS = (PipTool("llm", "0.36", "llm", "LYNKR_LLM_BIN"),)
+# each pins versions of its own (aider dozens): never installed into the project's environment
+PIP_TOOLS = (PipTool("llm", "0.36", "llm", "LYNKR_LLM_BIN"),
+             PipTool("aider-chat", "0.86.2", "aider", "LYNKR_AIDER_BIN"))
 
 
 def ensure_pip(tool: PipTool) -> bool:

@@ -1,4 +1,5 @@
-"""The real Codex CLI, opencode and llm through Lynkr (default pipeline) to a scripted fake model.
+"""The real Codex CLI, opencode, llm and aider through Lynkr (default pipeline) to a scripted
+fake model.
 
 Each client is configured the way its own documentation says for a custom provider (Codex: one
 ``model_providers`` entry with ``wire_api = "responses"``; opencode: an OpenAI-compatible
@@ -16,10 +17,12 @@ from typing import Any
 
 import pytest
 from harness.agent_clis import (
+    AIDER_BIN,
     CODEX_BIN,
     LLM_BIN,
     OPENCODE_BIN,
     find_cli,
+    run_aider,
     run_codex,
     run_llm,
     run_opencode,
@@ -50,6 +53,11 @@ def codex_bin() -> str:
 @pytest.fixture(scope="session")
 def opencode_bin() -> str:
     return _binary("LYNKR_OPENCODE_BIN", OPENCODE_BIN, "opencode")
+
+
+@pytest.fixture(scope="session")
+def aider_bin() -> str:
+    return _binary("LYNKR_AIDER_BIN", AIDER_BIN, "aider")
 
 
 @pytest.fixture(scope="session")
@@ -183,3 +191,16 @@ def test_llm_schema_reaches_the_model_and_no_output_limit_is_invented(
         "answer": {"type": "integer"}}
     # llm sets no limit and fake-model is in no table: the server's own default applies
     assert "max_tokens" not in body and "max_completion_tokens" not in body
+
+
+def test_aider_edits_a_file(aider_bin: str, tmp_path: Path) -> None:
+    ws, home = workspace(tmp_path)
+    (ws / "hello.py").write_text("print('hello')\n")
+    # an unknown model gets aider's "whole" edit format: the file's new content, fenced
+    reply = Reply(text="hello.py\n```python\nprint('hello, world')\n```\n")
+    with proxy("openai", [reply]) as (url, fake):
+        run = run_aider(aider_bin, url, "Say hello, world", ("hello.py",), ws, home)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert (ws / "hello.py").read_text() == "print('hello, world')\n"
+    assert "Applied edit to hello.py" in run.stdout
+    assert "hello.py" in str(fake.calls[0].body["messages"])

@@ -1,8 +1,8 @@
-"""Finding and running the real Codex CLI, opencode and llm against a Lynkr URL.
+"""Finding and running the real Codex CLI, opencode, llm and aider against a Lynkr URL.
 
-Codex and opencode are npm packages, llm a PyPI one in its own venv: tests/run.py installs each
-(pinned) under .cache/; each run gets its own home and config directories under the test's
-tmp_path, and talks to loopback only.
+Codex and opencode are npm packages, llm and aider PyPI ones, each in its own venv: tests/run.py
+installs each (pinned) under .cache/; each run gets its own home and config directories under
+the test's tmp_path, and talks to loopback only.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 CODEX_BIN = REPO / ".cache" / "codex" / "node_modules" / ".bin" / "codex"
 OPENCODE_BIN = REPO / ".cache" / "opencode" / "node_modules" / ".bin" / "opencode"
 LLM_BIN = REPO / ".cache" / "llm-venv" / "bin" / "llm"
+AIDER_BIN = REPO / ".cache" / "aider-venv" / "bin" / "aider"
 
 
 def find_cli(variable: str, local: Path, name: str) -> str | None:
@@ -117,4 +118,18 @@ def run_llm(binary: str, base_url: str, args: tuple[str, ...], home: Path,
     completed = subprocess.run([binary, "-m", "lynkr", *args], env=env,
                                stdin=subprocess.DEVNULL, capture_output=True, text=True,
                                timeout=timeout, check=False)
+    return Run(completed.returncode, completed.stdout, completed.stderr)
+
+
+def run_aider(binary: str, base_url: str, message: str, files: tuple[str, ...],
+              workspace: Path, home: Path, timeout: float = 120) -> Run:
+    """aider's documented OpenAI-compatible setup: OPENAI_API_BASE and an ``openai/`` model."""
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**_base_env(home), "OPENAI_API_BASE": f"{base_url}/v1", "OPENAI_API_KEY": "dummy",
+           "LITELLM_LOCAL_MODEL_COST_MAP": "True"}  # no model-price download from GitHub
+    command = [binary, "--model", "openai/fake-model", "--no-git", "--yes-always",
+               "--no-check-update", "--analytics-disable", "--no-show-model-warnings",
+               "--no-pretty", "--message", message, *files]
+    completed = subprocess.run(command, cwd=workspace, env=env, stdin=subprocess.DEVNULL,
+                               capture_output=True, text=True, timeout=timeout, check=False)
     return Run(completed.returncode, completed.stdout, completed.stderr)
