@@ -30,7 +30,12 @@ import attrs
 
 from lynkr.formats.jsonvalue import opt_int, opt_number, opt_object, opt_str, required, want
 from lynkr.formats.openai_responses.parts import parse_parts
-from lynkr.formats.openai_responses.tools import ClientTool, ParsedTools, parse_tools
+from lynkr.formats.openai_responses.tools import (
+    ClientTool,
+    flat_names,
+    parse_tools,
+    tool_choice,
+)
 from lynkr.formats.toolcalls import parse_arguments
 from lynkr.model.content import (
     EMPTY,
@@ -49,8 +54,6 @@ DEFAULT_TEXT: Mapping[str, Any] = {"format": {"type": "text"}}
 ENCRYPTED_REASONING = "reasoning.encrypted_content"
 
 _ROLES = ("user", "assistant", "system", "developer")
-_TOOL_CHOICES: Mapping[str, Mapping[str, Any]] = {
-    "auto": {"type": "auto"}, "required": {"type": "any"}, "none": {"type": "none"}}
 # OpenAI effort → Anthropic output_config.effort ("none" means: no thinking at all)
 _EFFORTS = {"minimal": "low", "low": "low", "medium": "medium", "high": "high",
             "xhigh": "xhigh", "max": "max"}
@@ -108,14 +111,14 @@ def parse_responses_request(
     items = _input_items(obj.get("input"))
     raw_tools = want(list, obj.get("tools") or [], "tools", "an array")
     parsed = parse_tools([(raw_tools, "tools"), *_item_tools(items)])
-    conversation = _Conversation(history, _flat_names(parsed))
+    conversation = _Conversation(history, flat_names(parsed))
     for i, item in enumerate(items):
         conversation.add(item, f"input.{i}")
     messages = conversation.messages()
     if not messages:
         raise BadRequest("input: field required (no user input to answer)")
     parallel = _opt_bool(obj, "parallel_tool_calls", default=True)
-    choice = _tool_choice(obj.get("tool_choice"), parallel, parsed)
+    choice = tool_choice(obj.get("tool_choice"), parallel, parsed)
     thinking, extra = _output_config(obj)
     max_tokens = opt_int(obj, "max_output_tokens", "")
     if max_tokens is not None and max_tokens < 1:
@@ -152,11 +155,6 @@ def _item_tools(items: list[Any]) -> list[tuple[list[Any], str]]:
             tools = want(list, item.get("tools") or [], f"input.{i}.tools", "an array")
             groups.append((tools, f"input.{i}.tools"))
     return groups
-
-
-def _flat_names(parsed: ParsedTools) -> Mapping[tuple[str | None, str], str]:
-    """(namespace, client name) → flattened name, to read calls in the history."""
-    return {(c.namespace, c.name): flat for flat, c in parsed.by_name.items()}
 
 
 def _options(obj: dict[str, Any], instructions: str | None, tools: list[Any], parallel: bool,
@@ -353,42 +351,6 @@ def _texts(value: Any, path: str) -> list[str]:
     items = want(list, value or [], path, "an array")
     return [_str(want(dict, part, f"{path}.{i}", "an object"), "text", f"{path}.{i}")
             for i, part in enumerate(items)]
-
-
-def _tool_choice(value: Any, parallel: bool, parsed: ParsedTools
-                 ) -> Mapping[str, Any] | None:
-    choice: Mapping[str, Any] | None
-    if value is None:
-        choice = None
-    elif isinstance(value, str):
-        choice = _TOOL_CHOICES.get(value)
-        if choice is None:
-            raise BadRequest(f"tool_choice: expected 'auto', 'required' or 'none', got {value!r}")
-    else:
-        choice = _named_choice(want(dict, value, "tool_choice", "a string or an object"),
-                               parsed)
-    if not parsed.tools:
-        return None  # Anthropic-shaped upstreams reject a tool_choice without tools
-    if not parallel and (choice is None or choice["type"] != "none"):
-        choice = {**(choice or {"type": "auto"}), "disable_parallel_tool_use": True}
-    return choice
-
-
-def _named_choice(obj: dict[str, Any], parsed: ParsedTools) -> Mapping[str, Any]:
-    kind = _str(obj, "type", "tool_choice")
-    if kind in ("function", "custom"):
-        name = _str(obj, "name", "tool_choice")
-        namespace = opt_str(obj, "namespace", "tool_choice.")
-        return {"type": "tool", "name": _flat_names(parsed).get((namespace, name), name)}
-    if kind == "allowed_tools":
-        mode = obj.get("mode", "auto")
-        if mode not in ("auto", "required"):
-            raise BadRequest(f"tool_choice.mode: expected 'auto' or 'required', got {mode!r}")
-        return _TOOL_CHOICES[mode]
-    if kind == "tool_search" and "tool_search" in parsed.by_name:
-        return {"type": "tool", "name": "tool_search"}
-    raise BadRequest(f"tool_choice.type: the client requires the hosted tool {kind!r}, which "
-                     "this proxy cannot run (it only runs function and custom tools)")
 
 
 def _output_config(obj: dict[str, Any]) -> tuple[Mapping[str, Any] | None, Mapping[str, Any]]:

@@ -11,7 +11,8 @@ Guarantees: a flattened name is the tool's own name unless another tool has it, 
 ``<namespace>__<name>``; the same tool list always gives the same canonical tools (the
 prompt-cache prefix stays stable); ``ClientTool`` says how a call of each flattened name is
 answered (``function_call`` with its namespace, ``custom_tool_call`` with ``input``, or
-``tool_search_call``).
+``tool_search_call``); ``tool_choice`` names a flattened tool, and one forcing a hosted tool
+is a BadRequest.
 Never: runs a hosted tool, or drops a function or custom tool.
 """
 
@@ -27,11 +28,14 @@ from lynkr.formats.jsonvalue import opt_object, opt_str, required, want
 from lynkr.model.errors import BadRequest
 from lynkr.model.request import Tool
 
-__all__ = ["ClientTool", "ParsedTools", "custom_input", "parse_tools"]
+__all__ = ["ClientTool", "ParsedTools", "custom_input", "flat_names", "parse_tools",
+           "tool_choice"]
 
 Kind = Literal["function", "custom", "tool_search"]
 CUSTOM_INPUT = "input"
 EMPTY_SCHEMA: Mapping[str, Any] = {"type": "object", "properties": {}}
+_TOOL_CHOICES: Mapping[str, Mapping[str, Any]] = {
+    "auto": {"type": "auto"}, "required": {"type": "any"}, "none": {"type": "none"}}
 
 
 @attrs.frozen
@@ -71,6 +75,51 @@ def parse_tools(groups: list[tuple[list[Any], str]]) -> ParsedTools:
         by_name[flat] = client
         tools.append(attrs.evolve(tool, name=flat))
     return ParsedTools(tuple(tools), by_name, tuple(dropped))
+
+
+def flat_names(parsed: ParsedTools) -> Mapping[tuple[str | None, str], str]:
+    """(namespace, client name) → flattened name, to read calls in the history."""
+    return {(c.namespace, c.name): flat for flat, c in parsed.by_name.items()}
+
+
+def tool_choice(value: Any, parallel: bool, parsed: ParsedTools
+                 ) -> Mapping[str, Any] | None:
+    choice: Mapping[str, Any] | None
+    if value is None:
+        choice = None
+    elif isinstance(value, str):
+        choice = _TOOL_CHOICES.get(value)
+        if choice is None:
+            raise BadRequest(f"tool_choice: expected 'auto', 'required' or 'none', got {value!r}")
+    else:
+        choice = named_choice(want(dict, value, "tool_choice", "a string or an object"),
+                               parsed)
+    if not parsed.tools:
+        return None  # Anthropic-shaped upstreams reject a tool_choice without tools
+    if not parallel and (choice is None or choice["type"] != "none"):
+        choice = {**(choice or {"type": "auto"}), "disable_parallel_tool_use": True}
+    return choice
+
+
+def named_choice(obj: dict[str, Any], parsed: ParsedTools) -> Mapping[str, Any]:
+    kind = _text(obj, "type", "tool_choice")
+    if kind in ("function", "custom"):
+        name = _text(obj, "name", "tool_choice")
+        namespace = opt_str(obj, "namespace", "tool_choice.")
+        return {"type": "tool", "name": flat_names(parsed).get((namespace, name), name)}
+    if kind == "allowed_tools":
+        mode = obj.get("mode", "auto")
+        if mode not in ("auto", "required"):
+            raise BadRequest(f"tool_choice.mode: expected 'auto' or 'required', got {mode!r}")
+        return _TOOL_CHOICES[mode]
+    if kind == "tool_search" and "tool_search" in parsed.by_name:
+        return {"type": "tool", "name": "tool_search"}
+    raise BadRequest(f"tool_choice.type: the client requires the hosted tool {kind!r}, which "
+                     "this proxy cannot run (it only runs function and custom tools)")
+
+
+def _text(obj: Mapping[str, Any], key: str, path: str) -> str:
+    return want(str, required(obj, key, path + "."), f"{path}.{key}", "a string")
 
 
 def _collect(raw: Any, path: str, namespace: str | None,
