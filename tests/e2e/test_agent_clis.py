@@ -28,6 +28,7 @@ from harness.agent_clis import (
     run_opencode,
 )
 from harness.fake_model import FakeModel
+from harness.guards import needs_reasoning_back
 from harness.proxy import proxy
 from harness.wire import Reply, ToolCall
 
@@ -82,17 +83,6 @@ def call(name: str, arguments: dict[str, Any], n: int) -> Reply:
     return Reply(thinking=f"Thought {n}.", tool_calls=(ToolCall(name, arguments, id=f"call_{n}"),))
 
 
-def needs_reasoning_back(path: str, query: str, headers: dict[str, str], body: dict[str, Any]
-                         ) -> tuple[int, Any] | None:
-    """A vLLM/DeepSeek-style backend: a tool-call turn without its reasoning is a 400."""
-    for message in body["messages"]:
-        if message["role"] == "assistant" and message.get("tool_calls") \
-                and not message.get("reasoning_content"):
-            return 400, {"error": {"message": "Missing `reasoning_content` field in the "
-                                   "assistant message", "type": "invalid_request_error"}}
-    return None
-
-
 def tool_results(fake: FakeModel) -> list[str]:
     last = [c for c in fake.calls if c.body.get("tools")][-1]
     return [m["content"] for m in last.body["messages"] if m["role"] == "tool"]
@@ -124,7 +114,7 @@ def test_codex_writes_files_through_its_shell_and_apply_patch(
         kind: str, codex_bin: str, tmp_path: Path) -> None:
     model, shell, patch = CODEX_MODELS[kind]
     ws, home = workspace(tmp_path)
-    with proxy("openai", scripted([shell, patch]), guard=needs_reasoning_back) as (url, fake):
+    with proxy("openai", scripted([shell, patch]), guard=needs_reasoning_back()) as (url, fake):
         run = run_codex(codex_bin, url, "Create hello.txt with a greeting", ws, home, model)
     assert run.returncode == 0, run.stderr[-3000:]
     assert fake.rejected == []  # the reasoning went back (Codex: encrypted_content)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from harness.claude_cli import run_claude
+from harness.guards import needs_reasoning_back
 from harness.proxy import proxy
 from harness.wire import Reply, ToolCall
 
@@ -26,21 +27,6 @@ CASES = {
     "openrouter": (("reasoning", "reasoning_details"), "openrouter"),
     "ollama": (("thinking",), "reasoning_content"),  # Ollama's wire always says "thinking"
 }
-
-
-def strict_guard(fields: tuple[str, ...]) -> Callable[..., tuple[int, Any] | None]:
-    """Reject, as these backends do, an assistant tool-call turn without its reasoning."""
-    def guard(path: str, query: str, headers: dict[str, str], body: dict[str, Any]
-              ) -> tuple[int, Any] | None:
-        for n, message in enumerate(body.get("messages") or ()):
-            if message.get("role") == "assistant" and message.get("tool_calls"):
-                missing = [f for f in fields if not message.get(f)]
-                if missing:
-                    return 400, {"error": {"message": f"messages.{n}: Missing `{missing[0]}`"
-                                           " field in the assistant message",
-                                           "type": "invalid_request_error"}}
-        return None
-    return guard
 
 
 def script(out: Path, field: str) -> Callable[[dict[str, Any]], Reply]:
@@ -68,7 +54,8 @@ def test_three_turn_tool_session_keeps_the_reasoning(dialect: str, tmp_path: Pat
     workspace.mkdir()
     home.mkdir()
     out = workspace / "out.txt"
-    with proxy(dialect, script(out, answer_field), guard=strict_guard(fields)) as (url, fake):
+    guard = needs_reasoning_back(*fields)
+    with proxy(dialect, script(out, answer_field), guard=guard) as (url, fake):
         result = run_claude(claude_bin, url, "run it then read it", workspace, home)
     assert fake.rejected == []
     assert result.returncode == 0, result.stderr[-3000:]

@@ -14,7 +14,6 @@ from typing import Any
 from lynkr.formats.anthropic.request import render_request
 from lynkr.model.request import Request
 
-
 # an OpenAI client may set no limit and a pipeline without map_model leave it unset (0);
 # the Messages API requires one
 FALLBACK_MAX_TOKENS = 32000
