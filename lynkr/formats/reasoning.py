@@ -104,6 +104,9 @@ def ollama_think(control: str, want: Intent | None) -> bool | str | None:
 
 # the fields a backend returns its reasoning in, each restored as it came
 FIELDS = ("reasoning_content", "reasoning", "reasoning_details", "thinking")
+# the provider of reasoning an OpenAI Chat client echoed (opencode, for one, sends back the
+# reasoning_content it got): it goes back to whichever backend answers, in the client's field
+ANY_PROVIDER = "*"
 
 
 def echo_by_default(provider: str, endpoint: str) -> bool:
@@ -144,18 +147,25 @@ def unpack(signature: str) -> tuple[str, dict[str, Any]] | None:
     return obj["provider"], {k: v for k, v in fields.items() if k in FIELDS}
 
 
+def carried_for(signature: str, provider: str) -> bool:
+    """True when ``signature`` carries reasoning that goes back to ``provider``."""
+    unpacked = unpack(signature)
+    return unpacked is not None and unpacked[0] in (provider, ANY_PROVIDER)
+
+
 def is_foreign(signature: str) -> bool:
     """True for signatures no Anthropic backend issued: empty ones and ours."""
     return not signature or signature.startswith("lynkr:")
 
 
 def restore(blocks: Iterable[ThinkingBlock], provider: str) -> dict[str, Any]:
-    """The reasoning fields ``provider`` gave for this assistant turn, joined across its
-    thinking blocks (strings concatenated, ``reasoning_details`` lists chained); {} if none."""
+    """The reasoning fields ``provider`` (or a client's echo) gave for this assistant turn,
+    joined across its thinking blocks (strings concatenated, ``reasoning_details`` lists
+    chained); {} if none."""
     out: dict[str, Any] = {}
     for block in blocks:
         unpacked = unpack(block.signature)
-        if unpacked is None or unpacked[0] != provider:
+        if unpacked is None or unpacked[0] not in (provider, ANY_PROVIDER):
             continue
         for field, value in unpacked[1].items():
             if isinstance(value, list):

@@ -8,7 +8,8 @@ that have structured output, which the format module renders as ``response_forma
 stand-in tools and no server tools (web_search_*, ...); JSON-schema keywords listed for the
 provider are removed from tool schemas at every depth; thinking blocks in the history are
 dropped (their signatures mean nothing elsewhere) except the ones whose ``lynkr:`` signature
-carries this very provider's reasoning (echoed back for DeepSeek-style backends);
+carries this very provider's reasoning, or reasoning an OpenAI Chat client echoed (both sent
+back to the backends that want it);
 ``output_config.effort`` survives as ``thinking["effort"]`` for the reasoning controls.
 Message-level ``cache_control`` marks are left to the format module, which does not send them to
 these families. For the Anthropic family everything is kept (an OpenAI client's output format
@@ -31,7 +32,7 @@ import attrs
 
 from lynkr.formats.bedrock.models import supports_tools
 from lynkr.formats.output_format import FAMILIES, anthropic_format, output_format
-from lynkr.formats.reasoning import is_foreign, unpack
+from lynkr.formats.reasoning import carried_for, is_foreign
 from lynkr.model.content import RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
 from lynkr.model.request import Message, Request, Tool
 from lynkr.ports import Ports
@@ -142,11 +143,9 @@ def strip_keywords(schema: Any, keywords: frozenset[str]) -> Any:
 
 
 def _own(block: Any, provider: str) -> bool:
-    """A thinking block carrying ``provider``'s own reasoning (kept for the echo)."""
-    if not isinstance(block, ThinkingBlock):
-        return False
-    unpacked = unpack(block.signature)
-    return unpacked is not None and unpacked[0] == provider
+    """A thinking block carrying ``provider``'s own reasoning, or reasoning an OpenAI client
+    echoed (kept for the echo)."""
+    return isinstance(block, ThinkingBlock) and carried_for(block.signature, provider)
 
 
 def _drop_thinking(messages: tuple[Message, ...], provider: str) -> tuple[Message, ...] | None:

@@ -162,12 +162,14 @@ def test_codex_output_schema_reaches_the_model_as_response_format(
 def test_opencode_reads_a_file(opencode_bin: str, tmp_path: Path) -> None:
     ws, home = workspace(tmp_path)
     (ws / "notes.txt").write_text("the secret word is pelican\n")
-    steps = [call("read", {"filePath": str(ws / "notes.txt")}, 0)]
-    with proxy("openai", scripted(steps, final="The file says pelican.")) as (url, fake):
+    steps = [call("read", {"filePath": str(ws / "notes.txt")}, 0)]  # with reasoning
+    script = scripted(steps, final="The file says pelican.")
+    with proxy("openai", script, guard=needs_reasoning_back()) as (url, fake):
         run = run_opencode(opencode_bin, url, "What does notes.txt say?", ws, home)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "pelican" in tool_results(fake)[0]
     assert "The file says pelican." in run.stdout
+    assert fake.rejected == []  # opencode echoes reasoning_content; it reached the backend
 
 
 def test_llm_schema_reaches_the_model_and_no_output_limit_is_invented(

@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 
 from lynkr.formats.jsonvalue import opt_int, opt_number, opt_object, opt_str, required, want
+from lynkr.formats.reasoning import ANY_PROVIDER, details_text, sign
 from lynkr.formats.toolcalls import parse_arguments
 from lynkr.model.content import (
     EMPTY,
@@ -42,6 +43,7 @@ PLACEHOLDER_SCHEMA: Mapping[str, Any] = {"type": "object", "properties": {}}
 # A custom (free-form text) tool is offered to function-calling models as one string argument.
 FREEFORM_SCHEMA: Mapping[str, Any] = {
     "type": "object", "properties": {"input": {"type": "string"}}, "required": ["input"]}
+CLIENT_REASONING = ("reasoning_content", "reasoning", "reasoning_details")
 _CHOICES = {"auto": {"type": "auto"}, "required": {"type": "any"}, "none": {"type": "none"}}
 
 
@@ -147,11 +149,12 @@ class _Conversation:
 
     def _assistant(self, obj: dict[str, Any], path: str) -> tuple[Block, ...]:
         blocks: list[Block] = []
-        for key in ("reasoning_content", "reasoning"):
-            reasoning = obj.get(key)
-            if isinstance(reasoning, str) and reasoning:
-                blocks.append(ThinkingBlock(reasoning))
-                break
+        fields = {key: obj[key] for key in CLIENT_REASONING if (isinstance(obj.get(key), str)
+                  and obj[key]) or (key == "reasoning_details" and isinstance(obj.get(key), list))}
+        if fields:  # what the client echoes goes back to whichever backend answers
+            text = next((v for v in fields.values() if isinstance(v, str)), "")
+            blocks.append(ThinkingBlock(text or details_text(fields.get(
+                "reasoning_details", ())), sign(ANY_PROVIDER, fields)))
         content = obj.get("content")
         if content is not None:
             text = "".join(b.text for b in parse_text_parts(content, path + ".content"))

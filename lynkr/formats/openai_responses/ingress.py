@@ -36,6 +36,7 @@ from lynkr.formats.openai_responses.tools import (
     parse_tools,
     tool_choice,
 )
+from lynkr.formats.reasoning import ANY_PROVIDER, sign
 from lynkr.formats.toolcalls import parse_arguments
 from lynkr.model.content import (
     EMPTY,
@@ -328,9 +329,12 @@ class _Conversation:
         texts = _texts(obj.get("summary"), path + ".summary")
         if not texts:
             texts = _texts(obj.get("content"), path + ".content")
+        text = "\n\n".join(texts)
         signature = opt_str(obj, "encrypted_content", path + ".") or ""
-        if texts or signature:
-            self._assistant([ThinkingBlock("\n\n".join(texts), signature)])
+        if text and not signature:  # readable reasoning goes back like a chat client's echo
+            signature = sign(ANY_PROVIDER, {"reasoning_content": text})
+        if text or signature:
+            self._assistant([ThinkingBlock(text, signature)])
 
 
 def _found_tools(obj: dict[str, Any], path: str) -> str:

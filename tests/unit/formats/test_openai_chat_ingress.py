@@ -11,6 +11,7 @@ from lynkr.formats.openai_chat.ingress import (
     ChatClientOptions,
     parse_chat_request,
 )
+from lynkr.formats.reasoning import sign, unpack
 from lynkr.model import (
     BadRequest,
     ImageBlock,
@@ -110,7 +111,7 @@ EXPECTED = Request(
             OpaqueBlock("file", FILE),
         )),
         Message("assistant", (
-            ThinkingBlock("look first"),
+            ThinkingBlock("look first", sign("*", {"reasoning_content": "look first"})),
             ToolUseBlock("call_1", "Shell", {"command": "ls"}),
             ToolUseBlock("call_2", "Shell", {"command": "cat a"}),  # repaired
             ToolUseBlock("call_3", "Shell", {"command": "pwd"}),
@@ -266,6 +267,16 @@ def test_legacy_function_call() -> None:
     )
 
 
+def test_echoed_reasoning_keeps_every_field_the_client_sent() -> None:
+    details = [{"type": "reasoning.text", "text": "why", "index": 0}]
+    [message] = conversation({"role": "assistant", "content": "ok", "reasoning": "why",
+                              "reasoning_details": details})
+    thinking = message.content[0]
+    assert thinking.thinking == "why"
+    assert unpack(thinking.signature) == ("*", {"reasoning": "why",
+                                                "reasoning_details": details})
+
+
 def test_assistant_variants() -> None:
     assert conversation(
         {"role": "assistant", "content": "", "reasoning": "r"},
@@ -276,7 +287,7 @@ def test_assistant_variants() -> None:
             {"id": "d", "type": "function", "function": {"name": "F"}},
             {"id": "e", "type": "function", "function": {"name": "F", "arguments": "[1]"}}]},
     ) == (
-        Message("assistant", (ThinkingBlock("r"),)),
+        Message("assistant", (ThinkingBlock("r", sign("*", {"reasoning": "r"})),)),
         Message("assistant", (TextBlock("No."),)),
         Message("assistant", (ToolUseBlock("c", "apply_patch", {"input": "*** P"}),
                               ToolUseBlock("d", "F", {}), ToolUseBlock("e", "F", {}))),

@@ -12,6 +12,7 @@ from lynkr.formats.openai_responses.ingress import (
     parse_responses_request,
 )
 from lynkr.formats.openai_responses.tools import ClientTool
+from lynkr.formats.reasoning import sign
 from lynkr.model import (
     BadRequest,
     ImageBlock,
@@ -240,7 +241,9 @@ def test_reasoning_items() -> None:
         {"type": "reasoning", "summary": [], "encrypted_content": "enc"},
         {"role": "assistant", "content": "a"},
     ])
-    assert request.messages[1] == assistant(ThinkingBlock("r"), ThinkingBlock("", "enc"), "a")
+    # readable reasoning without encrypted_content goes back like a chat client's echo
+    echoed = ThinkingBlock("r", sign("*", {"reasoning_content": "r"}))
+    assert request.messages[1] == assistant(echoed, ThinkingBlock("", "enc"), "a")
 
 
 def test_history_is_prepended_and_its_system_lifted() -> None:
