@@ -2,14 +2,17 @@
 
 Used when a client sets no limit (Codex never does; llm and aider often do not): the routed
 model then gets its own output limit instead of a fixed one, and a client limit above it is
-lowered to it. Models are matched by name, shell-style, case-insensitive, with any vendor
-prefix (``openai/``, ``anthropic.``, ``us.anthropic.``) ignored; the first match wins. An
+lowered to it. What a provider says of its own models (OpenRouter's model list gives each
+one's ``max_completion_tokens``), learned at start-up, comes before the table. Models are
+matched by name, shell-style, case-insensitive, with any vendor prefix (``openai/``,
+``anthropic.``, ``us.anthropic.``) ignored; the first match wins. An
 unknown model gets None: its server's own default applies (OpenAI-compatible servers and
 Ollama write until the context is full), and the provider's configured cap, if any.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fnmatch import fnmatchcase
 
 KNOWN: tuple[tuple[str, int], ...] = (
@@ -56,3 +59,17 @@ def output_limit(model: str) -> int | None:
         if fnmatchcase(name, pattern):
             return limit
     return None
+
+
+class OutputLimits:
+    """``output_limit`` with what the providers' model lists said, learned once at start-up
+    (exact model ids; the table above for the rest). The port stages read the limit through."""
+
+    def __init__(self) -> None:
+        self._learned: dict[str, int] = {}
+
+    def learn(self, limits: Mapping[str, int]) -> None:
+        self._learned.update(limits)
+
+    def __call__(self, model: str) -> int | None:
+        return self._learned.get(model) or output_limit(model)

@@ -38,11 +38,12 @@ def provider_env(dialect: str, upstream_url: str) -> dict[str, str]:
 
 @contextmanager
 def proxy(dialect: str, script: Script, pipeline: str | None = None, guard: Guard | None = None,
-          **env: str) -> Iterator[tuple[str, FakeModel]]:
+          models: list[dict[str, Any]] | None = None, **env: str
+          ) -> Iterator[tuple[str, FakeModel]]:
     if guard is None and dialect == "anthropic":
         guard = AnthropicGuard(UPSTREAM_KEY)
     fake: Any = FakeBedrock(script) if dialect.startswith("bedrock") \
-        else FakeModel(script, guard)
+        else FakeModel(script, guard, models)
     with serve_asgi(fake) as upstream:
         # no retries unless a test asks: most tests check how one upstream answer is relayed
         settings = {**provider_env(dialect, upstream), "LOG_LEVEL": "warning",
