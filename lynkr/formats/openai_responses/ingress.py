@@ -58,12 +58,6 @@ _ROLES = ("user", "assistant", "system", "developer")
 # OpenAI effort → Anthropic output_config.effort ("none" means: no thinking at all)
 _EFFORTS = {"minimal": "low", "low": "low", "medium": "medium", "high": "high",
             "xhigh": "xhigh", "max": "max"}
-# input items that only mean something to OpenAI's own servers: dropped with a note
-_HOSTED_ITEMS = frozenset((
-    "web_search_call", "file_search_call", "code_interpreter_call", "image_generation_call",
-    "computer_call", "computer_call_output", "mcp_call", "mcp_list_tools",
-    "mcp_approval_request", "mcp_approval_response", "compaction", "compaction_summary",
-    "context_compaction", "compaction_trigger", "ghost_snapshot"))
 
 
 @attrs.frozen

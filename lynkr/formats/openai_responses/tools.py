@@ -3,7 +3,7 @@
 Accepts every tool kind clients send: flat ``function`` tools; ``namespace`` groups (Codex's
 MCP and collaboration tools), whose tools are flattened into the list; ``custom`` (freeform)
 tools, with or without a grammar, which become a function of one string parameter ``input``
-(the grammar, which no chat backend can enforce, goes into that parameter's description);
+(the grammar, which no chat backend can enforce, goes at the end of the tool's description);
 client-executed ``tool_search``, which becomes a function with its own parameters; and hosted
 tools only OpenAI can run (web_search, file_search, code_interpreter, image_generation,
 computer use, remote MCP, ...), which are dropped and named in ``ParsedTools.dropped``.
@@ -34,6 +34,10 @@ __all__ = ["ClientTool", "ParsedTools", "custom_input", "flat_names", "parse_too
 Kind = Literal["function", "custom", "tool_search"]
 CUSTOM_INPUT = "input"
 EMPTY_SCHEMA: Mapping[str, Any] = {"type": "object", "properties": {}}
+CUSTOM_SCHEMA: Mapping[str, Any] = {
+    "type": "object", "required": [CUSTOM_INPUT], "additionalProperties": False,
+    "properties": {CUSTOM_INPUT: {"type": "string",
+                                  "description": "The raw input of this tool (not JSON)."}}}
 _TOOL_CHOICES: Mapping[str, Mapping[str, Any]] = {
     "auto": {"type": "auto"}, "required": {"type": "any"}, "none": {"type": "none"}}
 
@@ -141,7 +145,7 @@ def _collect(raw: Any, path: str, namespace: str | None,
     elif kind == "custom":
         name = _name(obj, path)
         found.append((ClientTool("custom", name, namespace),
-                      Tool(name, _description(obj, path), _custom_schema(obj, path))))
+                      Tool(name, _custom_description(obj, path), CUSTOM_SCHEMA)))
     elif kind == "tool_search" and obj.get("execution", "client") == "client":
         schema = opt_object(obj, "parameters", path + ".") or EMPTY_SCHEMA
         found.append((ClientTool("tool_search", "tool_search", namespace),
@@ -164,18 +168,17 @@ def _description(obj: Mapping[str, Any], path: str) -> str:
     return opt_str(obj, "description", path + ".") or ""
 
 
-def _custom_schema(obj: Mapping[str, Any], path: str) -> Mapping[str, Any]:
-    """One string parameter; a grammar's definition tells the model the syntax it must use."""
+def _custom_description(obj: Mapping[str, Any], path: str) -> str:
+    """The tool's description, then the syntax its input must follow: in the description, not
+    the parameter's, which pipelines may strip (and at its end, after the tool's own words)."""
     form = opt_object(obj, "format", path + ".") or {}
-    text = "The raw input of this tool (free text, not JSON)."
-    if form.get("type") == "grammar":
-        syntax = form.get("syntax") or "lark"
-        definition = form.get("definition") or ""
-        text = (f"The raw input of this tool (not JSON); it must match this {syntax} "
-                f"grammar:\n{definition}")
-    return {"type": "object", "properties": {CUSTOM_INPUT: {"type": "string",
-                                                            "description": text}},
-            "required": [CUSTOM_INPUT], "additionalProperties": False}
+    description = _description(obj, path)
+    if form.get("type") != "grammar" or not form.get("definition"):
+        return description
+    syntax = form.get("syntax") or "lark"
+    rule = (f"Put the raw input (not JSON) in `{CUSTOM_INPUT}`; it must match this {syntax} "
+            f"grammar:\n{form['definition']}")
+    return f"{description}\n\n{rule}" if description else rule
 
 
 def custom_input(arguments: Mapping[str, Any]) -> str:

@@ -83,8 +83,8 @@ def test_codex_request_is_accepted_and_every_tool_flattened() -> None:
                      "functions__wait", "collaboration__wait", "spawn_agent"]
     patch = request.tools[1]
     assert patch.input_schema["required"] == ["input"]
-    assert GRAMMAR in patch.input_schema["properties"]["input"]["description"]
-    assert patch.description == "Edit files."
+    assert patch.description.startswith("Edit files.\n\nPut the raw input (not JSON) in `input`")
+    assert patch.description.endswith("lark grammar:\n" + GRAMMAR)
     assert options.tool_map["functions__wait"] == ClientTool("function", "wait", "functions")
     assert options.tool_map["exec"] == ClientTool("custom", "exec", "functions")
     assert options.tool_map["apply_patch"] == ClientTool("custom", "apply_patch")
