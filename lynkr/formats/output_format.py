@@ -11,12 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from lynkr.model.request import Request
 
-__all__ = ["anthropic_format", "chat_response_format", "ollama_format", "output_format"]
+__all__ = ["SUPPORTED", "anthropic_format", "bedrock_output_config", "chat_response_format",
+           "ollama_format", "output_format"]
 
-# families that take a structured-output field of their own (Bedrock: not through Lynkr yet)
-FAMILIES = ("openai", "ollama", "anthropic")
+# family -> the output format types it has an equivalent for
+SUPPORTED = {"openai": ("json_schema", "json_object"), "ollama": ("json_schema", "json_object"),
+             "anthropic": ("json_schema",), "bedrock": ("json_schema",)}
 
 
 def output_format(request: Request) -> Mapping[str, Any] | None:
@@ -52,3 +56,12 @@ def anthropic_format(fmt: Mapping[str, Any]) -> dict[str, Any] | None:
     if fmt.get("type") != "json_schema":
         return None
     return {"type": "json_schema", "schema": fmt.get("schema") or {}}
+
+
+def bedrock_output_config(fmt: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Bedrock Converse's ``outputConfig``: the schema as a JSON string, under a name."""
+    if fmt is None or fmt.get("type") != "json_schema":
+        return None
+    return {"textFormat": {"type": "json_schema", "structure": {"jsonSchema": {
+        "name": fmt.get("name") or "response",
+        "schema": orjson.dumps(fmt.get("schema") or {}).decode()}}}}

@@ -31,7 +31,7 @@ from typing import Any
 import attrs
 
 from lynkr.formats.bedrock.models import supports_tools
-from lynkr.formats.output_format import FAMILIES, anthropic_format, output_format
+from lynkr.formats.output_format import SUPPORTED, anthropic_format, output_format
 from lynkr.formats.reasoning import carried_for, is_foreign
 from lynkr.model.content import RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
 from lynkr.model.request import Message, Request, Tool
@@ -64,11 +64,11 @@ def capability_filter(exchange: Exchange, config: CapabilityFilterConfig, ports:
     if request.extra:
         fmt = output_format(request)
         kept = {"output_config": {"format": fmt}} \
-            if fmt is not None and info.family in FAMILIES else {}
+            if fmt is not None and fmt.get("type") in SUPPORTED.get(info.family, ()) else {}
         dropped.extend(sorted(k for k in request.extra if k not in kept))
         if fmt is not None and not kept:
-            dropped.append(f"WARNING: output format {fmt.get('type')} (no structured output "
-                           f"on {info.family} here; the answer is free text)")
+            dropped.append(f"WARNING: output format {fmt.get('type')} (no equivalent on "
+                           f"{info.family}; the answer is free text)")
         changes["extra"] = kept
         thinking = _fold_effort(request)
         if thinking is not None:

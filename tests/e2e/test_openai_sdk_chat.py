@@ -105,8 +105,9 @@ def test_models_list_in_openai_shape() -> None:
     assert [m.id for m in models.data] == ["fake-model"]
 
 
-@pytest.mark.parametrize(("dialect", "field"), [("openai", "response_format"),
-                                                 ("ollama", "format")])
+@pytest.mark.parametrize(("dialect", "field"), [
+    ("openai", "response_format"), ("ollama", "format"), ("bedrock", "output_config"),
+    ("bedrock-converse", "outputConfig")])
 def test_response_format_reaches_the_model(dialect: str, field: str) -> None:
     """``response_format`` json_schema, through the SDK's own ``parse`` helper, arrives as the
     backend's structured-output field, and the whole answer parses back."""
@@ -118,6 +119,11 @@ def test_response_format_reaches_the_model(dialect: str, field: str) -> None:
             response_format={"type": "json_schema",
                              "json_schema": {"name": "result", "schema": schema,
                                              "strict": True}})
-    sent = fake.calls[0].body[field]
-    assert (sent["json_schema"]["schema"] if dialect == "openai" else sent) == schema
+    call = fake.calls[0]
+    sent = (call.raw if dialect.startswith("bedrock") else call.body)[field]
+    received = {"openai": lambda: sent["json_schema"]["schema"], "ollama": lambda: sent,
+                "bedrock": lambda: sent["format"]["schema"],
+                "bedrock-converse": lambda: json.loads(
+                    sent["textFormat"]["structure"]["jsonSchema"]["schema"])}[dialect]()
+    assert received == schema
     assert json.loads(completion.choices[0].message.content or "") == {"answer": 42}

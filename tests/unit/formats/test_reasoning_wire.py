@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import orjson
 import pytest
 
+from lynkr.formats.bedrock.converse import build_converse
+from lynkr.formats.bedrock.invoke import build_invoke_body
 from lynkr.formats.ollama.request import OllamaOptions, build_ollama_request
 from lynkr.formats.ollama.stream import OllamaStreamParser
 from lynkr.formats.openai_chat.request import ChatOptions, build_chat_request
@@ -125,3 +128,18 @@ def test_structured_output_in_each_backend_field(fmt: dict[str, Any], chat: dict
     plain = Request("m", (Message("user", (TextBlock("hi"),)),), 10)
     assert "response_format" not in build_chat_request(plain)
     assert "format" not in build_ollama_request(plain)
+
+
+def test_structured_output_on_bedrock() -> None:
+    fmt = {"type": "json_schema", "schema": {"type": "object"}, "name": "answer"}
+    request = Request("m", (Message("user", (TextBlock("hi"),)),), 10,
+                      extra={"output_config": {"format": fmt, "effort": "low"}})
+    converse = build_converse(request, "amazon.nova-pro-v1:0")
+    assert converse["outputConfig"] == {"textFormat": {"type": "json_schema", "structure": {
+        "jsonSchema": {"name": "answer", "schema": '{"type":"object"}'}}}}
+    invoke = build_invoke_body(request)
+    assert invoke["output_config"] == {"format": {"type": "json_schema",
+                                                  "schema": {"type": "object"}}}
+    loose = attrs.evolve(request, extra={"output_config": {"format": {"type": "json_object"}}})
+    assert "outputConfig" not in build_converse(loose, "amazon.nova-pro-v1:0")
+    assert "output_config" not in build_invoke_body(loose)

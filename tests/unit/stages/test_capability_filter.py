@@ -290,12 +290,16 @@ def test_structured_output_survives_for_families_that_have_it(provider: str) -> 
     assert "output format" not in out.notes[0].summary
 
 
-def test_structured_output_without_an_equivalent_is_named() -> None:
+def test_structured_output_on_bedrock_and_without_an_equivalent() -> None:
     before = Exchange(formatted(SCHEMA_FORMAT), Context("r1"), route=Route("bedrock", "m"))
     out = capability_filter(before, CapabilityFilterConfig(), BEDROCK)
+    assert out.request.extra == {"output_config": {"format": SCHEMA_FORMAT}}
+    loose = Exchange(formatted({"type": "json_object"}), Context("r1"),
+                     route=Route("bedrock", "m"))
+    out = capability_filter(loose, CapabilityFilterConfig(), BEDROCK)
     assert out.request.extra == {}
-    assert "WARNING: output format json_schema (no structured output on bedrock" \
-        in out.notes[0].summary
+    assert "WARNING: output format json_object (no equivalent on bedrock; the answer is " \
+        "free text)" in out.notes[0].summary
 
 
 @pytest.mark.parametrize(("fmt", "extra", "note"), [
