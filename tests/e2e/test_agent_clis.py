@@ -196,3 +196,43 @@ def test_aider_edits_a_file(aider_bin: str, tmp_path: Path) -> None:
     assert (ws / "hello.py").read_text() == "print('hello, world')\n"
     assert "Applied edit to hello.py" in run.stdout
     assert "hello.py" in str(fake.calls[0].body["messages"])
+
+
+def _uses_tools(message: dict[str, Any]) -> bool:
+    content = message.get("content")
+    return bool(message.get("tool_calls")) or (isinstance(content, list) and any(
+        isinstance(b, dict) and b.get("type") == "tool_use" for b in content))
+
+
+def _results(body: dict[str, Any]) -> list[str]:
+    """Tool results in a chat (role tool) or Anthropic (tool_result blocks) conversation."""
+    out = []
+    for message in body["messages"]:
+        if message["role"] == "tool":
+            out.append(str(message["content"]))
+        elif isinstance(message.get("content"), list):
+            out += [str(b.get("content")) for b in message["content"]
+                    if isinstance(b, dict) and b.get("type") == "tool_result"]
+    return out
+
+
+@pytest.mark.parametrize("dialect", ["ollama", "anthropic"])
+def test_codex_apply_patch_through_other_backend_dialects(dialect: str, codex_bin: str,
+                                                          tmp_path: Path) -> None:
+    """The freeform apply_patch call and its output also survive Ollama's and Anthropic's
+    tool formats (arguments as objects; tool_use/tool_result blocks)."""
+    ws, home = workspace(tmp_path)
+    steps = [Reply(tool_calls=(ToolCall("apply_patch", {"input": PATCH}, id="call_p"),))]
+
+    def script(body: dict[str, Any]) -> Reply:
+        if not body.get("tools"):
+            return Reply(text="a title")
+        used = sum(1 for m in body["messages"] if m["role"] == "assistant" and _uses_tools(m))
+        return steps[used] if used < len(steps) else Reply(text="patched")
+
+    with proxy(dialect, script) as (url, fake):
+        run = run_codex(codex_bin, url, "Add patched.txt", ws, home, "gpt-5.5")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert (ws / "patched.txt").read_text() == "patched by codex\n"
+    last = [c.body for c in fake.calls if c.body.get("tools")][-1]
+    assert any("patched.txt" in r for r in _results(last))
