@@ -125,7 +125,6 @@ def test_codex_writes_files_through_its_shell_and_apply_patch(
     assert (ws / "patched.txt").read_text() == "patched by codex\n"
     assert len(tool_results(fake)) == 2  # both results went back to the model
     assert "Success" in tool_results(fake)[1] or "patched.txt" in tool_results(fake)[1]
-    assert "400" not in run.stderr
 
 
 def test_codex_default_model_runs_its_code_mode_exec_tool(codex_bin: str, tmp_path: Path
