@@ -44,17 +44,19 @@ def message_item(id_: str, text: str | None, status: str) -> dict[str, Any]:
 
 def function_call_item(id_: str, call_id: str, name: str, arguments: str,
                        status: str, namespace: str | None = None) -> dict[str, Any]:
-    item = {"id": id_, "type": "function_call", "status": status, "arguments": arguments,
-            "call_id": call_id, "name": name}
-    if namespace:
-        item["namespace"] = namespace
-    return item
+    return _named_call("function_call", id_, call_id, name, status, namespace,
+                       arguments=arguments)
 
 
 def custom_tool_call_item(id_: str, call_id: str, name: str, input_: str,
                           status: str, namespace: str | None = None) -> dict[str, Any]:
-    item = {"id": id_, "type": "custom_tool_call", "status": status, "call_id": call_id,
-            "name": name, "input": input_}
+    return _named_call("custom_tool_call", id_, call_id, name, status, namespace, input=input_)
+
+
+def _named_call(kind: str, id_: str, call_id: str, name: str, status: str,
+                namespace: str | None, **payload: str) -> dict[str, Any]:
+    item = {"id": id_, "type": kind, "status": status, **payload, "call_id": call_id,
+            "name": name}
     if namespace:
         item["namespace"] = namespace
     return item
