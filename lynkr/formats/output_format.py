@@ -1,7 +1,8 @@
 """Structured output: the canonical ``output_config.format`` in each backend's own field.
 
 The canonical form is Anthropic's ``output_config.format`` (``{"type": "json_schema",
-"schema": ...}``), widened by the OpenAI ingresses with an optional ``name`` and with
+"schema": ...}``), widened by the OpenAI ingresses with an optional ``name`` and ``strict`` and
+with
 ``{"type": "json_object"}`` (any JSON object, no schema). Each function says what one backend
 gets for it, or None when it has no equivalent (the capability filter then says so).
 """
@@ -37,9 +38,10 @@ def chat_response_format(fmt: Mapping[str, Any] | None) -> dict[str, Any] | None
         return {"type": "json_object"}
     if fmt.get("type") != "json_schema":
         return None
-    return {"type": "json_schema",
-            "json_schema": {"name": fmt.get("name") or "response",
-                            "schema": fmt.get("schema") or {}}}
+    spec = {"name": fmt.get("name") or "response", "schema": fmt.get("schema") or {}}
+    if isinstance(fmt.get("strict"), bool):
+        spec["strict"] = fmt["strict"]
+    return {"type": "json_schema", "json_schema": spec}
 
 
 def ollama_format(fmt: Mapping[str, Any] | None) -> Any:

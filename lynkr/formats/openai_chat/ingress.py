@@ -387,6 +387,8 @@ def _response_format(value: dict[str, Any] | None) -> dict[str, Any] | None:
     name = opt_str(spec, "name", path + ".")
     if name is not None:
         out["name"] = name
+    if isinstance(spec.get("strict"), bool):
+        out["strict"] = spec["strict"]
     return out
 
 

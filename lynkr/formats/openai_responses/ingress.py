@@ -371,6 +371,8 @@ def _output_config(obj: dict[str, Any]) -> tuple[Mapping[str, Any] | None, Mappi
         name = opt_str(form, "name", "text.format.")
         if name:
             config["format"]["name"] = name
+        if isinstance(form.get("strict"), bool):
+            config["format"]["strict"] = form["strict"]
     elif form.get("type") == "json_object":
         config["format"] = {"type": "json_object"}
     return thinking, ({"output_config": config} if config else EMPTY)

@@ -100,7 +100,7 @@ EXPECTED = Request(
     metadata={"user_id": "u-1"},
     tool_choice={"type": "auto", "disable_parallel_tool_use": True},
     extra={"output_config": {"effort": "high", "format": {
-        "type": "json_schema", "schema": SHELL, "name": "out"}}},
+        "type": "json_schema", "schema": SHELL, "name": "out", "strict": True}}},
     system=(TextBlock("You are a test agent."), TextBlock("Be brief.")),
     messages=(
         Message("user", (

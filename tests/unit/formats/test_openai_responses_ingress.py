@@ -157,7 +157,7 @@ def test_tool_choice_without_tools_is_dropped() -> None:
     ({"text": {"format": {"type": "json_schema", "name": "out", "strict": True,
                           "schema": {"type": "object"}}}},
      None, {"output_config": {"format": {"type": "json_schema", "schema": {"type": "object"},
-                                         "name": "out"}}}),
+                                         "name": "out", "strict": True}}}),
     ({"text": {"format": {"type": "json_object"}}}, None,
      {"output_config": {"format": {"type": "json_object"}}}),
     ({"reasoning": {"effort": "low"}, "text": {"format": {"type": "json_schema", "name": "o",

@@ -115,6 +115,10 @@ FORMATS = [
      {"type": "json_schema", "json_schema": {"name": "response", "schema": {"type": "object"}}},
      {"type": "object"}),
     ({"type": "json_object"}, {"type": "json_object"}, "json"),
+    ({"type": "json_schema", "schema": {"type": "object"}, "strict": True},
+     {"type": "json_schema", "json_schema": {"name": "response", "schema": {"type": "object"},
+                                             "strict": True}},
+     {"type": "object"}),
 ]
 
 
