@@ -1,0 +1,139 @@
+"""The ``MemoryStore`` port on the apsw database: every call runs in a worker thread behind one
+``CapacityLimiter``, so neither reads nor writes ever block the event loop.
+
+Recall: the newest user words become FTS5 terms (``query``); with an embedder, the query's
+vector is compared with the scope's stored vectors and the two rankings are fused (``ranking``);
+the best memories that fit the token budget are returned and marked used. Remember: secrets and
+invalid candidates are skipped (logged, never stored), the rest stored, then the user's
+memories are pruned by age and count, then embedded when an embedder is configured.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import trio
+
+from lynkr.config.memory import MemorySettings
+from lynkr.memory.database import MemoryDatabase, SecretRefused
+from lynkr.memory.query import terms
+from lynkr.memory.ranking import fuse, rank, within_budget
+from lynkr.memory.vectors import TextEmbedder, VectorIndex, pack
+from lynkr.model.memory import Candidate, Memory, Recalled, Scope
+from lynkr.ports import estimate_tokens
+from lynkr.stages.memory_injection import render_memories
+
+log = logging.getLogger("lynkr.memory")
+T = TypeVar("T")
+CANDIDATES = 50  # from each ranking, before fusion
+MIN_SIMILARITY = 0.25  # cosine: below this an embedding match is noise
+QUERY_CHARS = 2000
+
+
+class SqliteMemoryStore:
+    def __init__(self, path: str | Path, settings: MemorySettings,
+                 embedder: TextEmbedder | None = None,
+                 count_tokens: Callable[[str], int] = estimate_tokens) -> None:
+        self.path = path
+        self.settings = settings
+        self.embedder = embedder
+        self.count_tokens = count_tokens
+        self._db: MemoryDatabase | None = None
+        self._limiter = trio.CapacityLimiter(1)
+        self._indexes: dict[Scope, VectorIndex] = {}
+
+    def _database(self) -> MemoryDatabase:
+        if self._db is None:
+            self._db = MemoryDatabase(self.path)
+        return self._db
+
+    async def _run(self, work: Callable[[MemoryDatabase], T]) -> T:
+        return await trio.to_thread.run_sync(lambda: work(self._database()),
+                                             limiter=self._limiter)
+
+    async def recall(self, scope: Scope, text: str, limit: int, now: float, *,
+                     touch: bool = True) -> tuple[Recalled, ...]:
+        words = terms(text)
+        query = None
+        if self.embedder is not None and text.strip():
+            query = (await self.embedder.embed_texts([text[:QUERY_CHARS]]))[0]
+        if not words and query is None:
+            return ()
+        settings = self.settings
+
+        def work(db: MemoryDatabase) -> tuple[Recalled, ...]:
+            rankings = [db.search(scope, words, CANDIDATES)]
+            if query is not None:
+                rankings.append(self._index(db, scope).nearest(query, CANDIDATES,
+                                                               MIN_SIMILARITY))
+            fused = fuse(rankings)
+            ranked = rank(fused, db.get(scope, fused), now, limit,
+                          settings.importance_half_life_days)
+            chosen = within_budget(ranked, render_memories, self.count_tokens,
+                                   settings.max_inject_tokens)
+            if touch:
+                db.touch((r.memory.id for r in chosen), now)
+            return chosen
+
+        return await self._run(work)
+
+    def _index(self, db: MemoryDatabase, scope: Scope) -> VectorIndex:
+        assert self.embedder is not None
+        index = self._indexes.get(scope)
+        if index is None:
+            index = self._indexes[scope] = VectorIndex(db.vectors(scope, self.embedder.model))
+        return index
+
+    async def remember(self, scope: Scope, candidates: Sequence[Candidate], now: float, *,
+                       session_id: str | None = None, request_id: str | None = None
+                       ) -> tuple[Memory, ...]:
+        settings = self.settings
+
+        def work(db: MemoryDatabase) -> tuple[Memory, ...]:
+            stored = []
+            for candidate in candidates:
+                try:
+                    stored.append(db.add(scope, candidate, now, session_id, request_id))
+                except SecretRefused as exc:
+                    log.info("memory skipped", extra={"reason": str(exc),
+                                                      "request_id": request_id})
+                except ValueError as exc:
+                    log.warning("memory skipped", extra={"reason": str(exc),
+                                                         "request_id": request_id})
+            db.prune(now, settings.max_age_days, settings.max_count,
+                     settings.importance_half_life_days)
+            return tuple(stored)
+
+        stored = await self._run(work)
+        if stored and self.embedder is not None:
+            await self.embed(scope, stored)
+        return stored
+
+    async def embed(self, scope: Scope, memories: Sequence[Memory]) -> None:
+        """Store the embedder's vectors of ``memories`` (the scope's index is rebuilt)."""
+        assert self.embedder is not None
+        model = self.embedder.model
+        vectors = await self.embedder.embed_texts([m.text for m in memories])
+        rows = [(m.id, model, pack(v)) for m, v in zip(memories, vectors, strict=True)]
+        await self._run(lambda db: db.set_vectors(rows))
+        self._forget_indexes(scope.user)
+
+    async def forget(self, scope: Scope, memory_id: int) -> bool:
+        removed = await self._run(lambda db: db.forget(scope, memory_id))
+        self._forget_indexes(scope.user)
+        return removed
+
+    async def count(self, scope: Scope) -> int:
+        return (await self._run(lambda db: db.stats(scope))).total
+
+    def _forget_indexes(self, user: str) -> None:
+        for scope in [s for s in self._indexes if s.user == user]:
+            del self._indexes[scope]
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
