@@ -1,0 +1,177 @@
+"""What to remember from a finished exchange: the 5-factor surprise heuristic, pure.
+
+Each sentence the user stated (not asked, not ordered) that reads as a preference, decision,
+fact, entity or relationship is scored on five factors, each 0..1:
+
+- novelty: the share of its content words that neither earlier turns nor known memories hold;
+- contradiction: it corrects or replaces something ("actually", "no longer", "switched to"), or
+  restates a known memory's subject with different content;
+- specificity: names, numbers, versions, paths, identifiers;
+- emphasis: "always", "never", "must", "important", "remember", "!", words in capitals;
+- context switch: how far it is from the previous user turn's words.
+
+A statement of a passing state ("the build is broken again", "right now") loses 0.3.
+The weighted sum (0.30, 0.20, 0.20, 0.15, 0.15) plus a prior per kind is the surprise; above
+the threshold (``MEMORY_SURPRISE_THRESHOLD``, 0.3) the sentence becomes a ``Candidate`` with
+that score as its importance. The assistant's answer contributes only decisions it states for
+both ("we'll use X", "decided to ..."). Deterministic: no clock, no randomness, no model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+from lynkr.memory.query import STOP_WORDS, terms, turn_text
+from lynkr.model.content import TextBlock
+from lynkr.model.memory import Candidate, MemoryKind
+from lynkr.model.request import Message
+
+WEIGHTS = {"novelty": 0.30, "contradiction": 0.20, "specificity": 0.20, "emphasis": 0.15,
+           "context_switch": 0.15}
+KIND_PRIOR: dict[MemoryKind, float] = {"preference": 0.15, "decision": 0.15, "fact": 0.05,
+                                       "entity": 0.05, "relationship": 0.1}
+MIN_WORDS, MAX_CHARS = 4, 400
+
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
+_KIND_PATTERNS: tuple[tuple[MemoryKind, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in (
+        ("preference", r"\bi (?:really |strongly |usually |generally |always |never )?"
+                       r"(?:prefer|like|love|hate|dislike|enjoy|favou?r)\b|\bi'?d rather\b|"
+                       r"\bmy (?:favou?rite|preferred|go-to)\b|\bi (?:don't|do not) (?:like|"
+                       r"want|use)\b|\b(?:please )?(?:always|never) (?:use|write|add|put|run|"
+                       r"call|format|indent|name|prefer|commit|answer|reply)\b"),
+        ("decision", r"\b(?:we|i|the team) (?:have |has |'ve )?(?:decided|chose|chosen|agreed|"
+                     r"settled on|standardi[sz]ed on|switched|moved|migrated)\b|"
+                     r"\b(?:let's|we'll|we will|we're going to) (?:go with|use|stick with|"
+                     r"switch to|move to|adopt)\b|\bfrom now on\b|\bgoing forward\b|"
+                     r"\bdecision\b"),
+        ("relationship", r"\b(?:is|are) (?:my|our|the) (?:manager|boss|lead|tech lead|"
+                         r"colleague|teammate|owner|maintainer|reviewer|client|customer|"
+                         r"partner|wife|husband|sister|brother|friend|cto|ceo)\b|"
+                         r"\breports? to\b|\bworks? (?:with|for|on)\b|\bowns? the\b|"
+                         r"\bmaintains? the\b|\bdepends on\b"),
+        ("entity", r"\b(?:is|are) (?:a|an|our|the) (?:\w+ )?(?:service|library|tool|project|"
+                   r"team|company|framework|repo|repository|database|api|app|product|"
+                   r"package|module|cluster|server)\b|\b(?:called|named)\b"),
+        ("fact", r"\b(?:my|our|the|this) [\w\- ]{1,40}? (?:is|are|was|uses?|runs? on|lives? in|"
+                 r"lives? at|deploys? to|deploys? with|targets?|requires?|has|have)\b|"
+                 r"\b(?:i|we) (?:use|run|deploy|work|live|am|have|need|target)\b|"
+                 r"\b(?:uses|runs on|is hosted|is deployed|is written in)\b"),
+    ))
+_CONTRADICTION = re.compile(
+    r"\b(?:actually|no longer|not any ?more|anymore|instead|switched|changed|moved from|"
+    r"migrated|replaced|rather than|correction|not .+ but|from now on|no,)\b", re.IGNORECASE)
+_EMPHASIS = re.compile(r"\b(?:always|never|must|important|importantly|remember|don't forget|"
+                       r"make sure|critical|crucial|absolutely|every time|under no)\b",
+                       re.IGNORECASE)
+_SPECIFIC = re.compile(r"\b\d[\d.,:x]*\b|\bv\d|[\w-]+/[\w./-]+|\w+\.\w{1,5}\b|`[^`]+`|"
+                       r"\b[a-z]+[A-Z]\w*|\b\w+_\w+\b|(?<!^)(?<![.!?] )\b[A-Z][a-zA-Z]+")
+_NOT_STATEMENT = re.compile(r"^(?:can|could|would|will|should|do|does|did|is|are|what|why|"
+                            r"how|when|where|which|who|please (?!always|never|remember)|"
+                            r"let me|fix|run|write|create|add|make|show|explain|tell|help|"
+                            r"thanks|thank|hi|hello|ok|okay|sure|great|yes|no)\b",
+                            re.IGNORECASE)
+_TRANSIENT = re.compile(r"\b(?:again|right now|currently|today|at the moment|this time|just now|"
+                        r"broken|failing|fails|crash(?:es|ed)?|error|bug|stuck|not working|"
+                        r"doesn't work|keeps)\b", re.IGNORECASE)
+TRANSIENT_PENALTY = 0.3
+_CAPS = re.compile(r"\b[A-Z]{3,}\b")
+_SUBJECT_IS = re.compile(r"^(?:my|our|the) ([\w\- ]{2,40}?) (?:is|are|runs on|uses) ",
+                         re.IGNORECASE)
+_SUBJECT_FOR = re.compile(r"\b(?:prefer|use|go with|switched|moved|migrated|stick with)\b .+? "
+                          r"\bfor ([\w\- ]{3,40})$", re.IGNORECASE)
+
+
+@attrs.frozen
+class Surprise:
+    novelty: float
+    contradiction: float
+    specificity: float
+    emphasis: float
+    context_switch: float
+    prior: float = 0.0
+
+    @property
+    def total(self) -> float:
+        factors = sum(getattr(self, name) * weight for name, weight in WEIGHTS.items())
+        return min(1.0, max(0.0, factors + self.prior))
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCES.split(text) if s and s.strip()]
+
+
+def kind_of(sentence: str) -> MemoryKind | None:
+    """The memory type a statement reads as, or None for questions, requests and chat."""
+    stripped = sentence.strip()
+    if (stripped.endswith("?") or _NOT_STATEMENT.match(stripped)
+            or len(stripped.split()) < MIN_WORDS or len(stripped) > MAX_CHARS):
+        return None
+    for kind, pattern in _KIND_PATTERNS:
+        if pattern.search(stripped):
+            return kind
+    return None
+
+
+def subject_of(sentence: str) -> str:
+    """A key shared by statements about the same thing ("our database is X" and "our database
+    is Y"), so the newer replaces the older; "" when there is no clear one."""
+    text = sentence.strip().rstrip(".!")
+    for pattern in (_SUBJECT_IS, _SUBJECT_FOR):
+        match = pattern.search(text)
+        if match:
+            words = [w for w in terms(match.group(1)) if w not in STOP_WORDS]
+            if words:
+                return " ".join(words)
+    return ""
+
+
+def score(sentence: str, kind: MemoryKind, known: frozenset[str], previous: frozenset[str],
+          known_subjects: frozenset[str] = frozenset()) -> Surprise:
+    words = set(terms(sentence, limit=64))
+    if not words:
+        return Surprise(0, 0, 0, 0, 0)
+    novelty = len(words - known) / len(words)
+    subject = subject_of(sentence)
+    contradiction = 1.0 if _CONTRADICTION.search(sentence) else (
+        0.7 if subject and subject in known_subjects else 0.0)
+    specificity = min(1.0, len(_SPECIFIC.findall(sentence)) / 3)
+    emphasis = min(1.0, (len(_EMPHASIS.findall(sentence)) + sentence.count("!")
+                         + len(_CAPS.findall(sentence))) / 2)
+    switch = 1.0 if not previous else 1.0 - len(words & previous) / len(words | previous)
+    prior = KIND_PRIOR[kind] - (TRANSIENT_PENALTY if _TRANSIENT.search(sentence) else 0.0)
+    return Surprise(novelty, contradiction, specificity, emphasis, switch, prior)
+
+
+def _words_of(messages: Iterable[Message]) -> frozenset[str]:
+    return frozenset(w for m in messages for w in terms(turn_text(m), limit=10_000))
+
+
+def _answer_text(answer: Sequence[object]) -> str:
+    return "\n".join(b.text for b in answer if isinstance(b, TextBlock))
+
+
+def extract(turn: Message, answer: Sequence[object], history: Sequence[Message] = (),
+            known: Sequence[str] = (), threshold: float = 0.3) -> tuple[Candidate, ...]:
+    """The candidates worth storing from the user's ``turn`` and the assistant's ``answer``
+    (its content blocks), given the earlier ``history`` and the texts of ``known`` memories."""
+    known_words = frozenset(w for text in known for w in terms(text, limit=10_000))
+    known_subjects = frozenset(s for s in map(subject_of, known) if s)
+    users = [m for m in history if m.role == "user"]
+    previous = _words_of(users[-1:])
+    seen = known_words | _words_of(history)
+    found: dict[str, Candidate] = {}
+    statements = [(s, kind_of(s)) for s in sentences(turn_text(turn))]
+    statements += [(s, "decision") for s in sentences(_answer_text(answer))
+                   if kind_of(s) == "decision"]
+    for sentence, kind in statements:
+        if kind is None or sentence in found:
+            continue
+        surprise = score(sentence, kind, seen, previous, known_subjects)
+        if surprise.total > threshold:
+            found[sentence] = Candidate(kind, sentence, round(surprise.total, 3),
+                                        subject_of(sentence))
+    return tuple(found.values())
