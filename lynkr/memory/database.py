@@ -77,24 +77,35 @@ class MemoryDatabase:
             request_id: str | None = None) -> Memory:
         """Store ``candidate`` (or refresh the same text); a newer memory on the same subject
         replaces the older one. Raises ``SecretRefused`` or ``ValueError``, storing nothing."""
+        return self.import_memory(scope, candidate, now, now, 0, session_id, request_id)
+
+    def import_memory(self, scope: Scope, candidate: Candidate, created_at: float,
+                      last_used_at: float, use_count: int = 0, session_id: str | None = None,
+                      request_id: str | None = None) -> Memory:
+        """``add`` with the times and use count given (``lynkr memory import``)."""
         check_candidate(candidate)
         text = " ".join(candidate.text.split())
         importance = min(1.0, max(0.0, candidate.importance))
+        if candidate.is_global:  # one copy per user, whichever workspace it came from
+            scope = Scope(scope.user, "")
         with self.db:
             if candidate.subject:
                 self.db.execute(
                     "DELETE FROM memories WHERE user = ? AND workspace = ? AND subject = ? "
-                    "AND text != ?", (scope.user, scope.workspace, candidate.subject, text))
+                    "AND text != ? AND created_at <= ?",
+                    (scope.user, scope.workspace, candidate.subject, text, created_at))
             self.db.execute(
                 "INSERT INTO memories (user, workspace, is_global, kind, text, subject, "
-                "importance, session_id, request_id, created_at, last_used_at, scope) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "importance, session_id, request_id, created_at, last_used_at, use_count, scope) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (user, workspace, text) DO UPDATE SET "
                 "importance = max(importance, excluded.importance), "
-                "last_used_at = excluded.last_used_at, is_global = excluded.is_global, "
-                "scope = excluded.scope, kind = excluded.kind",
+                "last_used_at = max(last_used_at, excluded.last_used_at), "
+                "is_global = excluded.is_global, scope = excluded.scope, kind = excluded.kind, "
+                "subject = excluded.subject",
                 (scope.user, scope.workspace, int(candidate.is_global), candidate.kind, text,
-                 candidate.subject, importance, session_id, request_id, now, now,
+                 candidate.subject, importance, session_id, request_id, created_at,
+                 last_used_at, use_count,
                  scope_column(scope.user, scope.workspace, candidate.is_global)))
             row = self.db.execute(f"SELECT {COLUMNS} FROM memories WHERE user = ? AND "
                                   f"workspace = ? AND text = ?",
@@ -197,6 +208,11 @@ class MemoryDatabase:
             rows = self.db.execute(f"SELECT {COLUMNS} FROM memories WHERE {VISIBLE} "
                                    "ORDER BY id", (user, workspace))
         yield from map(_memory, rows.fetchall())
+
+    def owners(self) -> list[tuple[str, str, int]]:
+        """(user, workspace, count) of every scope that has memories."""
+        return self.db.execute("SELECT user, workspace, count(*) FROM memories "
+                               "GROUP BY user, workspace ORDER BY user, workspace").fetchall()
 
     def stats(self, scope: Scope) -> Stats:
         by_kind = dict(self.db.execute(

@@ -5,7 +5,9 @@ Recall: the newest user words become FTS5 terms (``query``); with an embedder, t
 vector is compared with the scope's stored vectors and the two rankings are fused (``ranking``);
 the best memories that fit the token budget are returned and marked used. Remember: secrets and
 invalid candidates are skipped (logged, never stored), the rest stored, then the user's
-memories are pruned by age and count, then embedded when an embedder is configured.
+memories are pruned by age and count, then embedded when an embedder is configured. An
+embedder that fails never fails a call: recall falls back to keywords, and memories stored
+without a vector get one on a later ``remember``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from lynkr.memory.database import MemoryDatabase, SecretRefused
 from lynkr.memory.query import terms
 from lynkr.memory.ranking import fuse, rank, within_budget
 from lynkr.memory.vectors import TextEmbedder, VectorIndex, pack
+from lynkr.model.errors import LynkrError
 from lynkr.model.memory import Candidate, Memory, Recalled, Scope
 from lynkr.ports import estimate_tokens
 from lynkr.stages.memory_injection import render_memories
@@ -31,6 +34,7 @@ T = TypeVar("T")
 CANDIDATES = 50  # from each ranking, before fusion
 MIN_SIMILARITY = 0.25  # cosine: below this an embedding match is noise
 QUERY_CHARS = 2000
+EMBED_BATCH = 64
 
 
 class SqliteMemoryStore:
@@ -57,9 +61,7 @@ class SqliteMemoryStore:
     async def recall(self, scope: Scope, text: str, limit: int, now: float, *,
                      touch: bool = True) -> tuple[Recalled, ...]:
         words = terms(text)
-        query = None
-        if self.embedder is not None and text.strip():
-            query = (await self.embedder.embed_texts([text[:QUERY_CHARS]]))[0]
+        query = await self._embed_query(text) if text.strip() else None
         if not words and query is None:
             return ()
         settings = self.settings
@@ -79,6 +81,16 @@ class SqliteMemoryStore:
             return chosen
 
         return await self._run(work)
+
+    async def _embed_query(self, text: str) -> Sequence[float] | None:
+        """The query's vector, or None without an embedder or when it fails (keywords only)."""
+        if self.embedder is None:
+            return None
+        try:
+            return (await self.embedder.embed_texts([text[:QUERY_CHARS]]))[0]
+        except LynkrError as exc:
+            log.warning("memory recall without embeddings", extra={"reason": str(exc)})
+            return None
 
     def _index(self, db: MemoryDatabase, scope: Scope) -> VectorIndex:
         assert self.embedder is not None
@@ -108,18 +120,28 @@ class SqliteMemoryStore:
             return tuple(stored)
 
         stored = await self._run(work)
-        if stored and self.embedder is not None:
-            await self.embed(scope, stored)
+        if stored:
+            await self.embed_missing(scope)
         return stored
 
-    async def embed(self, scope: Scope, memories: Sequence[Memory]) -> None:
-        """Store the embedder's vectors of ``memories`` (the scope's index is rebuilt)."""
-        assert self.embedder is not None
+    async def embed_missing(self, scope: Scope, batch: int = EMBED_BATCH) -> int:
+        """Embed up to ``batch`` of the scope's memories that have no vector yet (new ones, or
+        ones stored while the embedder was down); 0 without an embedder or when it fails."""
+        if self.embedder is None:
+            return 0
         model = self.embedder.model
-        vectors = await self.embedder.embed_texts([m.text for m in memories])
-        rows = [(m.id, model, pack(v)) for m, v in zip(memories, vectors, strict=True)]
+        missing = await self._run(lambda db: db.unembedded(scope, model, batch))
+        if not missing:
+            return 0
+        try:
+            vectors = await self.embedder.embed_texts([text for _, text in missing])
+        except LynkrError as exc:
+            log.warning("memories stored without embeddings", extra={"reason": str(exc)})
+            return 0
+        rows = [(i, model, pack(v)) for (i, _), v in zip(missing, vectors, strict=True)]
         await self._run(lambda db: db.set_vectors(rows))
         self._forget_indexes(scope.user)
+        return len(rows)
 
     async def forget(self, scope: Scope, memory_id: int) -> bool:
         removed = await self._run(lambda db: db.forget(scope, memory_id))
