@@ -35,6 +35,7 @@ CANDIDATES = 50  # from each ranking, before fusion
 MIN_SIMILARITY = 0.25  # cosine: below this an embedding match is noise
 QUERY_CHARS = 2000
 EMBED_BATCH = 64
+MAX_INDEXES = 256  # scopes whose vectors stay loaded
 
 
 class SqliteMemoryStore:
@@ -94,9 +95,12 @@ class SqliteMemoryStore:
 
     def _index(self, db: MemoryDatabase, scope: Scope) -> VectorIndex:
         assert self.embedder is not None
-        index = self._indexes.get(scope)
+        index = self._indexes.pop(scope, None)  # re-inserted last: least recently used first
         if index is None:
-            index = self._indexes[scope] = VectorIndex(db.vectors(scope, self.embedder.model))
+            index = VectorIndex(db.vectors(scope, self.embedder.model))
+        self._indexes[scope] = index
+        while len(self._indexes) > MAX_INDEXES:
+            del self._indexes[next(iter(self._indexes))]
         return index
 
     async def remember(self, scope: Scope, candidates: Sequence[Candidate], now: float, *,
