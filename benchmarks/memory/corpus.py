@@ -49,7 +49,7 @@ def _fill(template: str, slots: dict[str, str]) -> str:
 def _slots(frame: dict[str, object], rng: random.Random, service: str | None) -> dict[str, str]:
     names = {f for _, f, _, _ in string.Formatter().parse(str(frame["say"])) if f}
     names |= {f for _, f, _, _ in string.Formatter().parse(str(frame.get("update", ""))) if f}
-    values = {name: rng.choice(SLOTS[name]) for name in names if name in SLOTS}
+    values = {name: rng.choice(SLOTS[name]) for name in sorted(names) if name in SLOTS}
     if service is not None:
         values["service"] = service
     if "service2" in names:

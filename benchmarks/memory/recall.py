@@ -14,8 +14,10 @@ machine's drift hits all alike:
 
 A question is answered when its memory is among the five recalled; for a fact that changed, the
 newer memory must also rank above the older one. Every recalled memory is checked to belong to
-the asking user. Latency is one ``recall`` call (as the ``memory_inject`` stage makes it,
-marking the memories used), in milliseconds; for ``fused`` the query's embedding is timed apart.
+the asking user. Latency is one ``recall`` call as the ``memory_inject`` stage makes it, in
+milliseconds, except that recalled memories are not marked used (that would change the ranking
+of later questions; it is one UPDATE of at most five rows); for ``fused`` the query's embedding
+is timed apart.
 """
 
 from __future__ import annotations
@@ -160,7 +162,8 @@ async def run_size(size: int, queries: int, embedder: TextEmbedder | None,
             if mode == "original":
                 recalled = original_recall(original_db, query, settings)
             else:
-                recalled = await stores[mode].recall(query.scope, query.text, LIMIT, NOW)
+                recalled = await stores[mode].recall(query.scope, query.text, LIMIT, NOW,
+                                                     touch=False)
             elapsed = (time.perf_counter() - start) * 1000
             ms[mode].append(elapsed)
             if mode == "fused" and timed is not None:

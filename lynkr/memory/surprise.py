@@ -10,7 +10,8 @@ fact, entity or relationship is scored on five factors, each 0..1:
 - emphasis: "always", "never", "must", "important", "remember", "!", words in capitals;
 - context switch: how far it is from the previous user turn's words.
 
-A statement of a passing state ("the build is broken again", "right now") loses 0.3.
+A statement of a passing state ("the build is broken again", "right now") loses 0.3; one whose
+words are (nearly) all known already, contradicting nothing, scores 0.
 The weighted sum (0.30, 0.20, 0.20, 0.15, 0.15) plus a prior per kind is the surprise; above
 the threshold (``MEMORY_SURPRISE_THRESHOLD``, 0.3) the sentence becomes a ``Candidate`` with
 that score as its importance. The assistant's answer contributes only decisions it states for
@@ -34,6 +35,7 @@ WEIGHTS = {"novelty": 0.30, "contradiction": 0.20, "specificity": 0.20, "emphasi
 KIND_PRIOR: dict[MemoryKind, float] = {"preference": 0.15, "decision": 0.15, "fact": 0.05,
                                        "entity": 0.05, "relationship": 0.1}
 MIN_WORDS, MAX_CHARS = 4, 400
+ALREADY_KNOWN = 0.34  # novelty at or below this, with nothing contradicted: a restatement
 
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _KIND_PATTERNS: tuple[tuple[MemoryKind, re.Pattern[str]], ...] = tuple(
@@ -41,26 +43,43 @@ _KIND_PATTERNS: tuple[tuple[MemoryKind, re.Pattern[str]], ...] = tuple(
         ("preference", r"\bi (?:really |strongly |usually |generally |always |never )?"
                        r"(?:prefer|like|love|hate|dislike|enjoy|favou?r)\b|\bi'?d rather\b|"
                        r"\bmy (?:favou?rite|preferred|go-to)\b|\bi (?:don't|do not) (?:like|"
-                       r"want|use)\b|\b(?:please )?(?:always|never) (?:use|write|add|put|run|"
-                       r"call|format|indent|name|prefer|commit|answer|reply)\b"),
+                       r"want|use)\b|\b(?:please )?(?:always|never) [a-z]|\bi (?:usually|"
+                       r"always|never|tend to) [a-z]|\bworks? best for me\b|\bmy style\b|"
+                       r"\b(?:for|with) me\b.*\b(?:best|better)\b|\bi'?m (?:a )?(?:big |huge )?"
+                       r"fan of\b|\bi(?:'d| would) like\b|\bi want\b|\bi find\b|"
+                       r"^(?:no|only|don't|do not) [a-z]|,? please\.?$"),
         ("decision", r"\b(?:we|i|the team) (?:have |has |'ve )?(?:decided|chose|chosen|agreed|"
                      r"settled on|standardi[sz]ed on|switched|moved|migrated)\b|"
+                     r"\b(?:we|i|the team)(?: are|'re| am|'m| is)? standardi[sz]ing on\b|"
                      r"\b(?:let's|we'll|we will|we're going to) (?:go with|use|stick with|"
                      r"switch to|move to|adopt)\b|\bfrom now on\b|\bgoing forward\b|"
-                     r"\bdecision\b"),
-        ("relationship", r"\b(?:is|are) (?:my|our|the) (?:manager|boss|lead|tech lead|"
+                     r"\bdecision\b|^decided\b|\b(?:voted|approved|picked|adopted|agreed)\b|"
+                     r"\b(?:we're|we are|we'll be) (?:moving|switching|migrating|dropping|"
+                     r"adopting|replacing)\b|\bstick with\b"),
+        ("relationship", r"\b(?:is|are) (?:my|our|the) (?:\w+ )?(?:manager|boss|lead|"
                          r"colleague|teammate|owner|maintainer|reviewer|client|customer|"
-                         r"partner|wife|husband|sister|brother|friend|cto|ceo)\b|"
-                         r"\breports? to\b|\bworks? (?:with|for|on)\b|\bowns? the\b|"
-                         r"\bmaintains? the\b|\bdepends on\b"),
-        ("entity", r"\b(?:is|are) (?:a|an|our|the) (?:\w+ )?(?:service|library|tool|project|"
-                   r"team|company|framework|repo|repository|database|api|app|product|"
-                   r"package|module|cluster|server)\b|\b(?:called|named)\b"),
+                         r"partner|wife|husband|sister|brother|friend|cto|ceo|mentor|"
+                         r"contact)\b|\breports? to\b|\bworks? (?:with|for|on)\b|\bowns? the\b|"
+                         r"\bmaintains? the\b|\bdepends on\b|^[A-Z][a-z]+ (?:and I|leads|"
+                         r"manages|mentors|runs|reviews)\b|\b(?:calls|integrates with)\b"),
+        ("entity", r"\b(?:is|are) (?:a|an|our|the) (?:\w+ ){0,2}(?:service|library|tool|"
+                   r"project|team|company|framework|repo|repository|database|api|app|product|"
+                   r"package|module|cluster|server|bus|queue|platform|codename|dashboard|"
+                   r"harness|system)\b|\b(?:called|named|codename)\b|\bis the name of\b"),
         ("fact", r"\b(?:my|our|the|this) [\w\- ]{1,40}? (?:is|are|was|uses?|runs? on|lives? in|"
-                 r"lives? at|deploys? to|deploys? with|targets?|requires?|has|have)\b|"
-                 r"\b(?:i|we) (?:use|run|deploy|work|live|am|have|need|target)\b|"
-                 r"\b(?:uses|runs on|is hosted|is deployed|is written in)\b"),
+                 r"lives? at|deploys? to|deploys? with|targets?|requires?|has|have|holds?|"
+                 r"talks? to)\b|\b(?:i|we) (?:use|run|deploy|work|live|am|have|need|target)\b|"
+                 r"\b(?:uses|runs on|is hosted|is deployed|is written in|is built with)\b|"
+                 r"\b(?:is|are) (?:tracked|kept|stored|hosted|managed|configured|defined|"
+                 r"documented|tagged|built) (?:in|on|with|by|from)\b|\bi'?m based\b|"
+                 r"^[A-Z]\w+ (?:live|lives|run|runs|are|is) (?:in|on)\b"),
     ))
+# pasted output, code, diffs, logs: never a memory
+_PASTED = re.compile(r"^(?:traceback|\$ |diff --git|npm err|error:|warning:|fatal:)|"
+                     r"^(?:def|class) \w+\s*[(:]|^from [\w.]+ import |^import [\w.]+\s*$|"
+                     r"^(?:select|insert|update|delete)\s.+\b(?:from|into|set|where)\b|"
+                     r"^(?:const|let|var) \w+ =|^(?:func|fn) \w+\(|"
+                     r"[{};]\s*$|^\s*[{\[<]|\w+\.\w+:\d+", re.IGNORECASE)
 _CONTRADICTION = re.compile(
     r"\b(?:actually|no longer|not any ?more|anymore|instead|switched|changed|moved from|"
     r"migrated|replaced|rather than|correction|not .+ but|from now on|no,)\b", re.IGNORECASE)
@@ -72,6 +91,10 @@ _SPECIFIC = re.compile(r"\b\d[\d.,:x]*\b|\bv\d|[\w-]+/[\w./-]+|\w+\.\w{1,5}\b|`[
 _NOT_STATEMENT = re.compile(r"^(?:can|could|would|will|should|do|does|did|is|are|what|why|"
                             r"how|when|where|which|who|please (?!always|never|remember)|"
                             r"let me|fix|run|write|create|add|make|show|explain|tell|help|"
+                            r"generate|convert|move|bump|summari[sz]e|undo|open|update|delete|"
+                            r"remove|rename|refactor|implement|check|look|find|print|list|"
+                            r"change|install|build|debug|test|review|commit|push|merge|revert|"
+                            r"lint|document|translate|optimi[sz]e|clean|try|"
                             r"thanks|thank|hi|hello|ok|okay|sure|great|yes|no)\b",
                             re.IGNORECASE)
 _TRANSIENT = re.compile(r"\b(?:again|right now|currently|today|at the moment|this time|just now|"
@@ -107,7 +130,7 @@ def sentences(text: str) -> list[str]:
 def kind_of(sentence: str) -> MemoryKind | None:
     """The memory type a statement reads as, or None for questions, requests and chat."""
     stripped = sentence.strip()
-    if (stripped.endswith("?") or _NOT_STATEMENT.match(stripped)
+    if (stripped.endswith("?") or _NOT_STATEMENT.match(stripped) or _PASTED.search(stripped)
             or len(stripped.split()) < MIN_WORDS or len(stripped) > MAX_CHARS):
         return None
     for kind, pattern in _KIND_PATTERNS:
@@ -138,6 +161,8 @@ def score(sentence: str, kind: MemoryKind, known: frozenset[str], previous: froz
     subject = subject_of(sentence)
     contradiction = 1.0 if _CONTRADICTION.search(sentence) else (
         0.7 if subject and subject in known_subjects else 0.0)
+    if novelty <= ALREADY_KNOWN and not contradiction:
+        return Surprise(novelty, 0, 0, 0, 0)  # a restatement: nothing to learn
     specificity = min(1.0, len(_SPECIFIC.findall(sentence)) / 3)
     emphasis = min(1.0, (len(_EMPHASIS.findall(sentence)) + sentence.count("!")
                          + len(_CAPS.findall(sentence))) / 2)
