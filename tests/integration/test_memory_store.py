@@ -194,3 +194,54 @@ async def test_the_store_serves_concurrent_callers(tmp_path: Path) -> None:
     assert counts == [5, 5, 5, 5]
     memory.close()
 
+
+
+async def test_in_process_sentence_transformers_through_lynkr_embeddings(
+        tmp_path: Path) -> None:
+    """The real local path: lynkr.embeddings' LocalEmbedder on the test harness's tiny model."""
+    pytest.importorskip("sentence_transformers")
+    from harness.tiny_model import build_tiny_model
+
+    from lynkr.config.embeddings import EmbeddingsSettings
+    from lynkr.embeddings.local import LocalEmbedder
+    from lynkr.memory.vectors import from_embedder
+
+    model = await trio.to_thread.run_sync(build_tiny_model, tmp_path)
+    embedder = from_embedder(LocalEmbedder(EmbeddingsSettings(provider="local",
+                                                              model=str(model))))
+    memory = SqliteMemoryStore(tmp_path / "m.db", MemorySettings(), embedder=embedder)
+    await memory.remember(ALICE, [Candidate("fact", "the quick brown fox", 0.5),
+                                  Candidate("fact", "python function return", 0.5)], T0)
+    db = MemoryDatabase(tmp_path / "m.db")
+    stored = db.vectors(ALICE, embedder.model)
+    assert len(stored) == 2 and all(len(blob) == 32 * 4 for _, blob in stored)
+    assert db.unembedded(ALICE, embedder.model) == []
+    db.close()
+    recalled = await memory.recall(ALICE, "fox", 5, T0)
+    assert recalled[0].memory.text == "the quick brown fox"
+    assert await memory.recall(BOB, "fox", 5, T0) == ()
+    memory.close()
+
+
+class DownEmbedder:
+    model = "down:model"
+
+    async def embed_texts(self, texts: Sequence[str]) -> list[Sequence[float]]:
+        from lynkr.model.errors import UpstreamUnreachable
+
+        raise UpstreamUnreachable("embeddings at http://127.0.0.1:9 is not answering")
+
+
+async def test_a_failing_embedder_never_fails_recall_or_remember(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    down = SqliteMemoryStore(path, MemorySettings(), embedder=DownEmbedder())
+    stored = await down.remember(ALICE, [Candidate("fact", "Kafka runs on three brokers", 0.5)],
+                                 T0)
+    assert len(stored) == 1
+    assert [r.memory.text for r in await down.recall(ALICE, "kafka brokers", 5, T0)] == [
+        "Kafka runs on three brokers"]
+    down.close()
+    up = SqliteMemoryStore(path, MemorySettings(), embedder=FakeEmbedder())
+    assert await up.embed_missing(ALICE) == 1  # stored while the embedder was down
+    assert await up.embed_missing(ALICE) == 0
+    up.close()
