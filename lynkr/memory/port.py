@@ -17,7 +17,9 @@ from lynkr.model.memory import Candidate, Memory, Recalled, Scope
 class MemoryStore(Protocol):
     async def recall(self, scope: Scope, text: str, limit: int, now: float, *,
                      touch: bool = True) -> tuple[Recalled, ...]:
-        """The best memories for ``text`` (a user's words), best first; marks them used."""
+        """The best memories for ``text``, best first, within the injection's token budget;
+        marks them used. ``text`` is what the user typed: ``query.turn_text`` of the newest
+        user turn (no system reminders, no tool results)."""
         ...
 
     async def remember(self, scope: Scope, candidates: Sequence[Candidate], now: float, *,

@@ -143,19 +143,26 @@ class SqliteMemoryStore:
             log.warning("memories stored without embeddings", extra={"reason": str(exc)})
             return 0
         rows = [(i, model, pack(v)) for (i, _), v in zip(missing, vectors, strict=True)]
-        await self._run(lambda db: db.set_vectors(rows))
-        self._forget_indexes(scope.user)
+
+        def store(db: MemoryDatabase) -> None:
+            db.set_vectors(rows)
+            self._forget_indexes(scope.user)
+
+        await self._run(store)
         return len(rows)
 
     async def forget(self, scope: Scope, memory_id: int) -> bool:
-        removed = await self._run(lambda db: db.forget(scope, memory_id))
-        self._forget_indexes(scope.user)
-        return removed
+        def forget(db: MemoryDatabase) -> bool:
+            self._forget_indexes(scope.user)
+            return db.forget(scope, memory_id)
+
+        return await self._run(forget)
 
     async def count(self, scope: Scope) -> int:
         return (await self._run(lambda db: db.stats(scope))).total
 
     def _forget_indexes(self, user: str) -> None:
+        """In the worker thread, like every use of the indexes (the limiter serialises them)."""
         for scope in [s for s in self._indexes if s.user == user]:
             del self._indexes[scope]
 
