@@ -169,17 +169,25 @@ class Turn:
     known: tuple[str, ...] = ()
 
 
-def labelled_turns(seed: int = 14) -> list[Turn]:
+def _expand(templates: tuple[tuple[str, MemoryKind | None], ...], seed: int, times: int
+            ) -> list[Turn]:
     rng = random.Random(seed)
     turns = []
-    for _ in range(3):
-        for template, kind in TEMPLATES:
+    for _ in range(times):
+        for template, kind in templates:
             values = {k: rng.choice(v) for k, v in VALUES.items()}
             turns.append(Turn(template.format(**values), kind))
-        for template, known in KNOWN_TURNS:
-            values = {k: rng.choice(v) for k, v in VALUES.items()}
-            turns.append(Turn(template.format(**values), None, (known.format(**values),)))
     return turns
+
+
+def labelled_turns(seed: int = 14) -> list[Turn]:
+    rng = random.Random(seed + 1)
+    known = []
+    for _ in range(3):
+        for template, memory in KNOWN_TURNS:
+            values = {k: rng.choice(v) for k, v in VALUES.items()}
+            known.append(Turn(template.format(**values), None, (memory.format(**values),)))
+    return _expand(TEMPLATES, seed, 3) + known
 
 
 # Written after the heuristic's patterns were tuned on the turns above, and never tuned on:
@@ -250,13 +258,7 @@ HELD_OUT: tuple[tuple[str, MemoryKind | None], ...] = (
 
 
 def held_out_turns(seed: int = 41) -> list[Turn]:
-    rng = random.Random(seed)
-    turns = []
-    for _ in range(2):
-        for template, kind in HELD_OUT:
-            values = {k: rng.choice(v) for k, v in VALUES.items()}
-            turns.append(Turn(template.format(**values), kind))
-    return turns
+    return _expand(HELD_OUT, seed, 2)
 
 
 # A second held-out set, written after the patterns were revised once more (the revision came
@@ -312,10 +314,4 @@ HELD_OUT_2: tuple[tuple[str, MemoryKind | None], ...] = (
 
 
 def held_out_2_turns(seed: int = 7) -> list[Turn]:
-    rng = random.Random(seed)
-    turns = []
-    for _ in range(2):
-        for template, kind in HELD_OUT_2:
-            values = {k: rng.choice(v) for k, v in VALUES.items()}
-            turns.append(Turn(template.format(**values), kind))
-    return turns
+    return _expand(HELD_OUT_2, seed, 2)
