@@ -18,8 +18,8 @@ class MemoryStore(Protocol):
     async def recall(self, scope: Scope, text: str, limit: int, now: float, *,
                      touch: bool = True) -> tuple[Recalled, ...]:
         """The best memories for ``text``, best first, within the injection's token budget;
-        marks them used. ``text`` is what the user typed: ``query.turn_text`` of the newest
-        user turn (no system reminders, no tool results)."""
+        marks them used. ``text`` is what the user typed: ``memory_injection.turn_text`` of the
+        newest user turn (no system reminders, no tool results)."""
         ...
 
     async def remember(self, scope: Scope, candidates: Sequence[Candidate], now: float, *,

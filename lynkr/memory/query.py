@@ -12,14 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from lynkr.model.content import TextBlock
-from lynkr.model.request import Message
+from lynkr.stages.memory_injection import turn_text
+
+__all__ = ["STOP_WORDS", "match_expression", "scoped_match", "terms", "turn_text"]
 
 MAX_TERMS = 16
 MAX_QUERY_CHARS = 4000  # of the turn's text: a pasted file says little about what to recall
 PREFIX_FROM = 4  # letters: shorter words match exactly ("go" must not match "google")
 _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?")
-_REMINDER = re.compile(r"<system-reminder>.*?(?:</system-reminder>|$)", re.DOTALL)
 
 _STOP_TEXT = """
 a about above after again against all also am an and any are as at be because been before being
@@ -36,12 +36,6 @@ i'm i've i'd i'll you're you've we're we've it's that's don't doesn't didn't isn
 won't shouldn't let's what's
 """
 STOP_WORDS = frozenset(_STOP_TEXT.split())
-
-
-def turn_text(message: Message) -> str:
-    """The words a user typed in one turn: its text blocks without ``<system-reminder>``s."""
-    texts = (b.text for b in message.content if isinstance(b, TextBlock))
-    return _REMINDER.sub(" ", "\n".join(texts))
 
 
 def terms(text: str, limit: int = MAX_TERMS) -> tuple[str, ...]:

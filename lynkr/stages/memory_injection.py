@@ -1,9 +1,9 @@
 """Memory injection, pure: recalled memories go into the newest user turn, decided once.
 
-Assumes: the caller recalls memories for the newest user turn (``newest_turn``), asks
-``decide`` once for that turn, and keeps the returned ``InjectionDecision`` for the session
-(a plain value; a lost decision only costs a cache miss). On every later request it passes all
-the session's decisions to ``apply_decisions``.
+Assumes: the caller recalls memories for the newest user turn (``newest_turn``) by its words
+(``turn_text``), asks ``decide`` once for that turn, and keeps the returned
+``InjectionDecision`` for the session (a plain value; a lost decision only costs a cache miss).
+On every later request it passes all the session's decisions to ``apply_decisions``.
 Guarantees: memories go into a user turn, never the system prompt; a turn that was given
 memories gets byte-for-byte the same block at the same place on every later request, whatever
 is recalled then, so the provider's prompt cache keeps the whole earlier conversation; a turn's
@@ -15,6 +15,7 @@ Never: changes any other message, drops or reorders a block, or reads a clock or
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 
 import attrs
@@ -27,6 +28,9 @@ from lynkr.model.request import Message
 OPEN, CLOSE = "<lynkr-memory>", "</lynkr-memory>"
 PREAMBLE = ("What you remember about this user from earlier conversations (it may be out of "
             "date: what the user says now wins):")
+
+
+_REMINDER = re.compile(r"<system-reminder>.*?(?:</system-reminder>|$)", re.DOTALL)
 
 
 @attrs.frozen
@@ -69,6 +73,13 @@ def is_typed_turn(message: Message) -> bool:
     return message.role == "user" and any(
         isinstance(b, TextBlock) and b.text.strip()
         and not b.text.lstrip().startswith("<system-reminder>") for b in message.content)
+
+
+def turn_text(message: Message) -> str:
+    """The words a user typed in one turn, to recall by: its text blocks without
+    ``<system-reminder>``s (tool results are not the user's words)."""
+    texts = (b.text for b in message.content if isinstance(b, TextBlock))
+    return _REMINDER.sub(" ", "\n".join(texts))
 
 
 def newest_turn(messages: Sequence[Message]) -> int | None:
