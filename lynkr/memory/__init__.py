@@ -7,6 +7,8 @@ workspace.
 - ``vectors``: optional embedding similarity (``lynkr.embeddings``'s local or remote provider);
 - ``surprise`` and ``model_extraction``: what to remember from a finished exchange, pure;
 - ``scope``: whose memories a request may see, pure; ``secrets``: what is never stored;
+- ``tools``: ``memory_search``, ``memory_add``, ``memory_forget``, ``memory_stats``, for the
+  server-side tool loop;
 - ``build`` and ``commands``: the store a configuration asks for, and ``lynkr memory``.
 
 The injection into requests is ``lynkr.stages.memory_injection`` (pure, below the pipeline).

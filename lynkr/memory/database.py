@@ -18,7 +18,7 @@ from lynkr.memory.query import scoped_match
 from lynkr.memory.ranking import DAY
 from lynkr.memory.schema import MIGRATIONS, global_token, scope_column, workspace_token
 from lynkr.memory.secrets import secret_kind
-from lynkr.model.memory import KINDS, Candidate, Memory, Scope
+from lynkr.model.memory import KINDS, Candidate, Memory, MemoryStats, Scope
 from lynkr.storage.sqlite import open_db
 
 COLUMNS = ("id, kind, text, importance, user, workspace, is_global, created_at, last_used_at, "
@@ -28,15 +28,6 @@ VISIBLE = "user = ? AND (workspace = ? OR is_global = 1)"
 
 class SecretRefused(ValueError):
     """A memory that looks like it holds a secret; nothing was stored."""
-
-
-@attrs.frozen
-class Stats:
-    total: int
-    by_kind: dict[str, int]
-    global_count: int
-    oldest: float | None
-    newest: float | None
 
 
 @attrs.frozen
@@ -214,11 +205,11 @@ class MemoryDatabase:
         return self.db.execute("SELECT user, workspace, count(*) FROM memories "
                                "GROUP BY user, workspace ORDER BY user, workspace").fetchall()
 
-    def stats(self, scope: Scope) -> Stats:
+    def stats(self, scope: Scope) -> MemoryStats:
         by_kind = dict(self.db.execute(
             f"SELECT kind, count(*) FROM memories WHERE {VISIBLE} GROUP BY kind ORDER BY kind",
             (scope.user, scope.workspace)).fetchall())
         total, globals_, oldest, newest = self.db.execute(
             f"SELECT count(*), coalesce(sum(is_global), 0), min(created_at), max(created_at) "
             f"FROM memories WHERE {VISIBLE}", (scope.user, scope.workspace)).fetchone()
-        return Stats(total, by_kind, globals_, oldest, newest)
+        return MemoryStats(total, by_kind, globals_, oldest, newest)

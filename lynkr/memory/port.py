@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from lynkr.model.memory import Candidate, Memory, Recalled, Scope
+from lynkr.model.memory import Candidate, Memory, MemoryStats, Recalled, Scope
 
 
 class MemoryStore(Protocol):
@@ -30,4 +30,4 @@ class MemoryStore(Protocol):
 
     async def forget(self, scope: Scope, memory_id: int) -> bool: ...
 
-    async def count(self, scope: Scope) -> int: ...
+    async def stats(self, scope: Scope) -> MemoryStats: ...

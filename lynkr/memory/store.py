@@ -25,7 +25,7 @@ from lynkr.memory.query import terms
 from lynkr.memory.ranking import fuse, rank, within_budget
 from lynkr.memory.vectors import TextEmbedder, VectorIndex, pack
 from lynkr.model.errors import LynkrError
-from lynkr.model.memory import Candidate, Memory, Recalled, Scope
+from lynkr.model.memory import Candidate, Memory, MemoryStats, Recalled, Scope
 from lynkr.ports import estimate_tokens
 from lynkr.stages.memory_injection import render_memories
 
@@ -158,8 +158,8 @@ class SqliteMemoryStore:
 
         return await self._run(forget)
 
-    async def count(self, scope: Scope) -> int:
-        return (await self._run(lambda db: db.stats(scope))).total
+    async def stats(self, scope: Scope) -> MemoryStats:
+        return await self._run(lambda db: db.stats(scope))
 
     def _forget_indexes(self, user: str) -> None:
         """In the worker thread, like every use of the indexes (the limiter serialises them)."""

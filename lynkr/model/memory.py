@@ -63,3 +63,14 @@ class Recalled:
     relevance: float
     recency: float
     importance: float
+
+
+@attrs.frozen
+class MemoryStats:
+    """What one scope holds (its workspace's memories and the user's global ones)."""
+
+    total: int
+    by_kind: dict[str, int]
+    global_count: int
+    oldest: float | None
+    newest: float | None

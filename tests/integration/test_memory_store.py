@@ -50,8 +50,8 @@ async def test_one_user_never_sees_another_users_memories(tmp_path: Path) -> Non
     assert await memory.recall(BOB, "who is my doctor", 5, T0) == ()
     assert await memory.recall(BOB, "tabs", 5, T0) == ()
     assert not await memory.forget(BOB, 1)
-    assert await memory.count(BOB) == 0
-    assert await memory.count(ALICE) == 2
+    assert (await memory.stats(BOB)).total == 0
+    assert (await memory.stats(ALICE)).total == 2
     memory.close()
 
 
@@ -190,7 +190,7 @@ async def test_the_store_serves_concurrent_callers(tmp_path: Path) -> None:
         for n in range(20):
             nursery.start_soon(memory.remember, Scope(f"user{n % 4}", "w"),
                                [Candidate("fact", f"Fact number {n} about caching", 0.5)], T0)
-    counts = [await memory.count(Scope(f"user{n}", "w")) for n in range(4)]
+    counts = [(await memory.stats(Scope(f"user{n}", "w"))).total for n in range(4)]
     assert counts == [5, 5, 5, 5]
     memory.close()
 
