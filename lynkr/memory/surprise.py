@@ -28,7 +28,8 @@ import attrs
 from lynkr.memory.query import STOP_WORDS, terms, turn_text
 from lynkr.model.content import TextBlock
 from lynkr.model.memory import Candidate, MemoryKind
-from lynkr.model.request import Message
+from lynkr.model.request import Message, Request
+from lynkr.stages.memory_injection import newest_turn
 
 WEIGHTS = {"novelty": 0.30, "contradiction": 0.20, "specificity": 0.20, "emphasis": 0.15,
            "context_switch": 0.15}
@@ -200,3 +201,13 @@ def extract(turn: Message, answer: Sequence[object], history: Sequence[Message] 
             found[sentence] = Candidate(kind, sentence, round(surprise.total, 3),
                                         subject_of(sentence))
     return tuple(found.values())
+
+
+def candidates_for(request: Request, answer: Sequence[object], known: Sequence[str] = (),
+                   threshold: float = 0.3) -> tuple[Candidate, ...]:
+    """``extract`` for a finished exchange: the request's newest typed user turn (with the
+    conversation before it as history) and the answer's content blocks."""
+    index = newest_turn(request.messages)
+    if index is None:
+        return ()
+    return extract(request.messages[index], answer, request.messages[:index], known, threshold)

@@ -30,7 +30,9 @@ PREAMBLE = ("What you remember about this user from earlier conversations (it ma
             "date: what the user says now wins):")
 
 
-_REMINDER = re.compile(r"<system-reminder>.*?(?:</system-reminder>|$)", re.DOTALL)
+# what is not the user's words: client reminders, and memories Lynkr injected itself
+_NOT_TYPED = re.compile(r"<system-reminder>.*?(?:</system-reminder>|$)|"
+                        + re.escape(OPEN) + r".*?(?:" + re.escape(CLOSE) + r"|$)", re.DOTALL)
 
 
 @attrs.frozen
@@ -76,10 +78,10 @@ def is_typed_turn(message: Message) -> bool:
 
 
 def turn_text(message: Message) -> str:
-    """The words a user typed in one turn, to recall by: its text blocks without
-    ``<system-reminder>``s (tool results are not the user's words)."""
+    """The words a user typed in one turn, to recall and extract by: its text blocks without
+    ``<system-reminder>``s or an injected memory block (tool results are not the user's)."""
     texts = (b.text for b in message.content if isinstance(b, TextBlock))
-    return _REMINDER.sub(" ", "\n".join(texts))
+    return _NOT_TYPED.sub(" ", "\n".join(texts))
 
 
 def newest_turn(messages: Sequence[Message]) -> int | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from lynkr.memory.surprise import Surprise, extract, kind_of, score, subject_of
-from lynkr.model import Message, TextBlock, ToolResultBlock
-from lynkr.model.memory import Candidate
+from lynkr.memory.surprise import Surprise, candidates_for, extract, kind_of, score, subject_of
+from lynkr.model import Message, Request, TextBlock, ToolResultBlock
+from lynkr.model.memory import Candidate, Memory
+from lynkr.ports import estimate_tokens
+from lynkr.stages.memory_injection import apply, decide
 
 
 def user(text: str) -> Message:
@@ -101,3 +103,15 @@ def test_the_threshold_decides() -> None:
     turn = user("Our database is PostgreSQL 16.")
     assert extract(turn, (), threshold=0.3)
     assert extract(turn, (), threshold=0.95) == ()
+
+
+def test_candidates_for_a_finished_exchange_ignore_injected_memories() -> None:
+    known = Memory(1, "preference", "I prefer Rust for systems work", 0.5, "u", "w", False, 0, 0)
+    turn = user("Our database is PostgreSQL 16.")
+    injected = apply(turn, decide(turn, [known], estimate_tokens))
+    request = Request(model="m", max_tokens=10, messages=(
+        user("hello there"), Message("assistant", (TextBlock("hi"),)), injected,
+    ))
+    found = candidates_for(request, (TextBlock("Noted."),))
+    assert [c.text for c in found] == ["Our database is PostgreSQL 16."]
+    assert candidates_for(Request(model="m", max_tokens=10, messages=()), ()) == ()
