@@ -45,6 +45,7 @@ cleanup() {
   if [ -n "$root" ]; then
     for m in data tmp dev proc; do umount "$root/$m" 2>/dev/null; done
     podman image unmount "$image" >/dev/null 2>&1
+    podman image prune -f >/dev/null 2>&1   # the build stage
   fi
   rm -rf "$work"
 }
@@ -64,8 +65,7 @@ fi
 
 step "podman build (base $base)"
 build_args=(--build-arg "BASE=$base")
-[ -f "$cabundle" ] && build_args+=(--build-arg "PIP_CERT=$cabundle" -v "$cabundle:$cabundle:ro")
-[ -n "${PIP_INDEX_URL:-}" ] && build_args+=(--build-arg "PIP_INDEX_URL=$PIP_INDEX_URL")
+[ -f "$cabundle" ] && build_args+=(--build-arg "CA_BUNDLE=$cabundle" -v "$cabundle:$cabundle:ro")
 podman build --quiet --isolation chroot --format docker -f Containerfile -t "$image" \
   "${build_args[@]}" . >/dev/null
 podman image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' "$image"
