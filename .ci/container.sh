@@ -43,7 +43,7 @@ root=""
 cleanup() {
   set +e
   if [ -n "$root" ]; then
-    for m in data tmp dev proc; do umount "$root/$m" 2>/dev/null; done
+    for m in data tmp dev proc; do umount -R "$root/$m" 2>/dev/null; done
     podman image unmount "$image" >/dev/null 2>&1
     podman image prune -f >/dev/null 2>&1   # the build stage
   fi

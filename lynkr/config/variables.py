@@ -1,0 +1,196 @@
+"""Every environment variable Lynkr reads, and every variable of the original (Node.js) Lynkr with
+what it does here: the source of the compatibility table in docs/configuration.md and of the
+warnings ``lynkr start`` and ``lynkr check`` give about the environment.
+
+``LYNKR`` is checked against the code by tests/unit/config/test_variables.py (a static scan of
+``lynkr/`` plus the names read while loading the settings for every provider), so a variable
+added to the code without a line here fails the suite; so does one missing from the docs.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from typing import Literal
+
+import attrs
+
+Status = Literal["same", "differs", "unsupported"]
+
+
+@attrs.frozen
+class Original:
+    name: str
+    status: Status  # same: honoured as the original did; differs: honoured, see note
+    note: str = ""  # differs: what differs; unsupported: what to use instead
+
+
+_WORKSPACE = "server-side workspace tools are not built: the client's own tools run in its own " \
+    "directory (docs/tools.md)"
+_POLICY = "no server-side agent loop or git tools: the client runs its tools and asks before " \
+    "pushing (docs/tools.md)"
+_WEB = "no web tools yet: use the client's own web search (Claude Code's WebSearch/WebFetch)"
+_MCP = "configure MCP servers in the client (`claude mcp add ...`); Lynkr passes their tools " \
+    "through"
+_TESTS = "no workspace test tool: the client runs tests through its shell tool"
+_MEMORY = "read with the original's default; requests do not use memory yet (docs/memory.md)"
+
+ORIGINAL: tuple[Original, ...] = (
+    Original("PORT", "differs", "default 8081 (the original's table said 8080, its guides "
+             "8081); set PORT=8080 to keep the old port"),
+    Original("WORKSPACE_ROOT", "unsupported", _WORKSPACE),
+    Original("MODEL_PROVIDER", "differs", "unset: the first provider whose credentials are set "
+             "(Databricks first, the original's default), else a local Ollama; start-up says "
+             "which"),
+    Original("MODEL_DEFAULT", "same"),
+    Original("DATABRICKS_API_BASE", "same"),
+    Original("DATABRICKS_API_KEY", "same"),
+    Original("DATABRICKS_ENDPOINT_PATH", "same"),
+    Original("AZURE_ANTHROPIC_ENDPOINT", "same"),
+    Original("AZURE_ANTHROPIC_API_KEY", "same"),
+    Original("AZURE_ANTHROPIC_VERSION", "same"),
+    Original("AZURE_OPENAI_ENDPOINT", "same"),
+    Original("AZURE_OPENAI_DEPLOYMENT", "same"),
+    Original("OPENROUTER_API_KEY", "same"),
+    Original("OPENROUTER_MODEL", "same"),
+    Original("OPENROUTER_ENDPOINT", "same"),
+    Original("OPENROUTER_MAX_TOOLS_FOR_ROUTING", "same"),
+    Original("OPENROUTER_EMBEDDINGS_MODEL", "same"),
+    Original("OPENAI_API_KEY", "same"),
+    Original("OPENAI_MODEL", "same"),
+    Original("OPENAI_ENDPOINT", "same"),
+    Original("OPENAI_ORGANIZATION", "same"),
+    Original("OLLAMA_ENDPOINT", "same"),
+    Original("OLLAMA_MODEL", "same"),
+    Original("OLLAMA_TIMEOUT_MS", "same"),
+    Original("OLLAMA_MAX_TOOLS_FOR_ROUTING", "same"),
+    Original("OLLAMA_EMBEDDINGS_MODEL", "same"),
+    Original("OLLAMA_EMBEDDINGS_ENDPOINT", "same"),
+    Original("LLAMACPP_ENDPOINT", "same"),
+    Original("LLAMACPP_MODEL", "same"),
+    Original("LLAMACPP_TIMEOUT_MS", "same"),
+    Original("LLAMACPP_API_KEY", "same"),
+    Original("LLAMACPP_EMBEDDINGS_ENDPOINT", "same"),
+    Original("AWS_BEDROCK_API_KEY", "same"),
+    Original("AWS_BEDROCK_REGION", "same"),
+    Original("AWS_BEDROCK_MODEL_ID", "same"),
+    Original("EMBEDDINGS_PROVIDER", "same"),
+    Original("PREFER_OLLAMA", "same"),
+    Original("FALLBACK_ENABLED", "same"),
+    Original("FALLBACK_PROVIDER", "differs", "no default: without it nothing is tried after the "
+             "routed provider fails (the original fell back to databricks)"),
+    Original("PROMPT_CACHE_ENABLED", "same"),
+    Original("PROMPT_CACHE_TTL_MS", "same"),
+    Original("PROMPT_CACHE_MAX_ENTRIES", "same"),
+    Original("TOOL_EXECUTION_MODE", "unsupported", "tools always run in the client, as the "
+             "original's `client`/`passthrough`; `server` (its default) is not built"),
+    Original("POLICY_MAX_STEPS", "unsupported", _POLICY),
+    Original("POLICY_GIT_ALLOW_PUSH", "unsupported", _POLICY),
+    Original("POLICY_GIT_REQUIRE_TESTS", "unsupported", _POLICY),
+    Original("POLICY_GIT_TEST_COMMAND", "unsupported", _POLICY),
+    Original("WEB_SEARCH_ENDPOINT", "unsupported", _WEB),
+    Original("WEB_SEARCH_ALLOWED_HOSTS", "unsupported", _WEB),
+    Original("MCP_SERVER_MANIFEST", "unsupported", _MCP),
+    Original("MCP_MANIFEST_DIRS", "unsupported", _MCP),
+    Original("MCP_SANDBOX_ENABLED", "unsupported", _MCP),
+    Original("MCP_SANDBOX_IMAGE", "unsupported", _MCP),
+    Original("WORKSPACE_TEST_COMMAND", "unsupported", _TESTS),
+    Original("WORKSPACE_TEST_TIMEOUT_MS", "unsupported", _TESTS),
+    Original("WORKSPACE_TEST_COVERAGE_FILES", "unsupported", _TESTS),
+    Original("API_RETRY_MAX_RETRIES", "same"),
+    Original("API_RETRY_INITIAL_DELAY", "same"),
+    Original("API_RETRY_MAX_DELAY", "same"),
+    Original("CIRCUIT_BREAKER_FAILURE_THRESHOLD", "same"),
+    Original("CIRCUIT_BREAKER_SUCCESS_THRESHOLD", "same"),
+    Original("CIRCUIT_BREAKER_TIMEOUT", "same"),
+    Original("LOAD_SHEDDING_MEMORY_THRESHOLD", "differs", "the process's resident memory over "
+             "the container's limit (cgroup), else the machine's RAM"),
+    Original("LOAD_SHEDDING_HEAP_THRESHOLD", "unsupported", "Python has no separate heap limit: "
+             "LOAD_SHEDDING_MEMORY_THRESHOLD covers the process's memory"),
+    Original("LOAD_SHEDDING_ACTIVE_REQUESTS_THRESHOLD", "same"),
+    Original("GRACEFUL_SHUTDOWN_TIMEOUT", "same"),
+    Original("METRICS_ENABLED", "unsupported", "metrics are always served on /metrics/*; "
+             "block the path at your proxy to hide them"),
+    Original("HEALTH_CHECK_ENABLED", "unsupported", "health probes are always served on "
+             "/health/*"),
+    Original("REQUEST_LOGGING_ENABLED", "unsupported", "LOG_LEVEL=warning leaves out the "
+             "per-request log lines"),
+    Original("MEMORY_ENABLED", "differs", _MEMORY),
+    Original("MEMORY_RETRIEVAL_LIMIT", "differs", _MEMORY),
+    Original("MEMORY_SURPRISE_THRESHOLD", "differs", _MEMORY),
+    Original("MEMORY_MAX_AGE_DAYS", "differs", _MEMORY),
+    Original("MEMORY_MAX_COUNT", "differs", _MEMORY),
+    Original("SESSION_DB_PATH", "differs", "the SQLite file of stored Responses conversations "
+             "(LYNKR_DB_PATH wins); there is no separate session store"),
+)
+
+# Lynkr's own variables (the original's honoured ones included), checked against the code.
+LYNKR: frozenset[str] = frozenset({
+    "ANTHROPIC_UPSTREAM_API_KEY", "ANTHROPIC_UPSTREAM_BETAS", "ANTHROPIC_UPSTREAM_ENDPOINT",
+    "ANTHROPIC_UPSTREAM_MODEL", "ANTHROPIC_UPSTREAM_TIMEOUT_MS",
+    "API_RETRY_INITIAL_DELAY", "API_RETRY_MAX_DELAY", "API_RETRY_MAX_RETRIES",
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+    "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_BEDROCK_API_KEY", "AWS_BEDROCK_CLAUDE_API",
+    "AWS_BEDROCK_ENDPOINT", "AWS_BEDROCK_MAX_CONCURRENCY", "AWS_BEDROCK_MODEL_ID",
+    "AWS_BEDROCK_REGION", "AWS_BEDROCK_TIMEOUT_MS",
+    "AZURE_ANTHROPIC_API_KEY", "AZURE_ANTHROPIC_BETAS", "AZURE_ANTHROPIC_ENDPOINT",
+    "AZURE_ANTHROPIC_MODEL", "AZURE_ANTHROPIC_TIMEOUT_MS", "AZURE_ANTHROPIC_VERSION",
+    "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_API_VERSION", "AZURE_OPENAI_DEPLOYMENT",
+    "AZURE_OPENAI_ECHO_REASONING", "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_TIMEOUT_MS",
+    "CIRCUIT_BREAKER_FAILURE_THRESHOLD", "CIRCUIT_BREAKER_SUCCESS_THRESHOLD",
+    "CIRCUIT_BREAKER_TIMEOUT",
+    "DATABRICKS_API_BASE", "DATABRICKS_API_KEY", "DATABRICKS_ECHO_REASONING",
+    "DATABRICKS_ENDPOINT_PATH", "DATABRICKS_MODEL", "DATABRICKS_TIMEOUT_MS",
+    "EMBEDDINGS_PROVIDER", "FALLBACK_ENABLED", "FALLBACK_PROVIDER", "GRACEFUL_SHUTDOWN_TIMEOUT",
+    "LLAMACPP_API_KEY", "LLAMACPP_EMBEDDINGS_ENDPOINT", "LLAMACPP_ENDPOINT", "LLAMACPP_MODEL",
+    "LLAMACPP_THINKING", "LLAMACPP_TIMEOUT_MS", "LLAMACPP_ECHO_REASONING",
+    "LMSTUDIO_API_KEY", "LMSTUDIO_ENDPOINT", "LMSTUDIO_MODEL", "LMSTUDIO_THINKING",
+    "LMSTUDIO_TIMEOUT_MS", "LMSTUDIO_ECHO_REASONING",
+    "LOAD_SHEDDING_ACTIVE_REQUESTS_THRESHOLD", "LOAD_SHEDDING_MEMORY_THRESHOLD",
+    "LOCAL_EMBEDDINGS_BATCH_SIZE", "LOCAL_EMBEDDINGS_DEVICE", "LOCAL_EMBEDDINGS_MODEL",
+    "LOG_LEVEL", "LYNKR_DB_PATH", "LYNKR_ENV_FILE", "LYNKR_HOST", "LYNKR_PIPELINE",
+    "LYNKR_PRICES", "LYNKR_WORKERS", "MAX_REQUEST_BODY_BYTES",
+    "MEMORY_DB_PATH", "MEMORY_DEFAULT_USER", "MEMORY_EMBEDDINGS", "MEMORY_ENABLED",
+    "MEMORY_IMPORTANCE_HALF_LIFE_DAYS", "MEMORY_MAX_AGE_DAYS", "MEMORY_MAX_COUNT",
+    "MEMORY_MAX_INJECT_TOKENS", "MEMORY_MODEL_EXTRACTION", "MEMORY_RETRIEVAL_LIMIT",
+    "MEMORY_SURPRISE_THRESHOLD",
+    "MODEL_DEFAULT", "MODEL_PROVIDER",
+    "OLLAMA_API_KEY", "OLLAMA_EMBEDDINGS_ENDPOINT", "OLLAMA_EMBEDDINGS_MODEL",
+    "OLLAMA_ENDPOINT", "OLLAMA_MAX_TOOLS_FOR_ROUTING", "OLLAMA_MODEL", "OLLAMA_NUM_CTX",
+    "OLLAMA_THINK", "OLLAMA_TIMEOUT_MS", "OLLAMA_ECHO_REASONING",
+    "OPENAI_API_KEY", "OPENAI_EMBEDDINGS_MODEL", "OPENAI_ENDPOINT", "OPENAI_MODEL",
+    "OPENAI_ORGANIZATION", "OPENAI_TIMEOUT_MS", "OPENAI_ECHO_REASONING",
+    "OPENROUTER_API_KEY", "OPENROUTER_EMBEDDINGS_MODEL", "OPENROUTER_ENDPOINT",
+    "OPENROUTER_MAX_TOOLS_FOR_ROUTING", "OPENROUTER_MODEL", "OPENROUTER_TIMEOUT_MS",
+    "OPENROUTER_ECHO_REASONING",
+    "PORT", "PREFER_OLLAMA", "PROMPT_CACHE_ENABLED", "PROMPT_CACHE_MAX_ENTRIES",
+    "PROMPT_CACHE_TTL_MS", "RESPONSES_RETENTION_MS", "SESSION_DB_PATH",
+    "SHUTDOWN_DRAIN_DELAY_MS", "SMART_TOOL_SELECTION_TOKEN_BUDGET", "TOOL_TRUNCATION_ENABLED",
+    "UPSTREAM_CONNECT_TIMEOUT_MS", "UPSTREAM_KEEPALIVE_MS", "UPSTREAM_MAX_CONNECTIONS",
+})
+
+_BY_NAME = {o.name: o for o in ORIGINAL}
+# a set variable is looked at only when it starts like one of ours (PATH or HOME never are)
+_FAMILIES = frozenset(name.split("_", 1)[0] + "_" for name in LYNKR | _BY_NAME.keys()
+                      if "_" in name) - {"AWS_"}
+
+
+def environment_warnings(environ: Mapping[str, str]) -> list[str]:
+    """One line for each set variable of the original that does nothing here, and for each name
+    that looks like a misspelling of a known one."""
+    known = LYNKR | _BY_NAME.keys()
+    lines = []
+    for name in sorted(environ):
+        original = _BY_NAME.get(name)
+        if original is not None and original.status == "unsupported":
+            lines.append(f"{name} is not supported and has no effect: {original.note}")
+        elif name not in known and name.startswith(tuple(_FAMILIES)):
+            guess = suggestion(name, known)
+            if guess:
+                lines.append(f"{name} is not a Lynkr variable; did you mean {guess}?")
+    return lines
+
+
+def suggestion(name: str, known: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
+    return close[0] if close else None
