@@ -1,11 +1,11 @@
-"""Every metric Lynkr exports is documented in the README's metrics table."""
+"""Every metric Lynkr exports is documented in the metrics table of docs/production.md."""
 
 import re
 from pathlib import Path
 
 from lynkr.observability.metrics import Metrics
 
-README = Path(__file__).resolve().parents[3] / "README.md"
+README = Path(__file__).resolve().parents[3] / "docs" / "production.md"
 
 
 def exported() -> dict[str, str]:
@@ -24,8 +24,8 @@ def test_every_exported_metric_has_a_row_in_the_readme() -> None:
     metrics = exported()
     assert len(metrics) >= 14
     missing = sorted(set(metrics) - set(rows))
-    assert not missing, f"metrics missing from README.md's table: {missing}"
+    assert not missing, f"metrics missing from docs/production.md: {missing}"
     wrong = {name: (rows[name], kind) for name, kind in metrics.items() if rows[name] != kind}
-    assert not wrong, f"README.md gives the wrong type (readme, real): {wrong}"
+    assert not wrong, f"docs/production.md gives the wrong type (readme, real): {wrong}"
     stale = sorted(set(rows) - set(metrics))
-    assert not stale, f"README.md documents metrics that are not exported: {stale}"
+    assert not stale, f"docs/production.md documents metrics that are not exported: {stale}"
