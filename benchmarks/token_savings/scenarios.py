@@ -25,6 +25,9 @@ from benchmarks.token_savings import workspaces
 _MARK = re.compile(r"call_t(\d+)s(\d+)k\d+")
 _TASK = re.compile(r"Task (\d+):")
 _READ_LINE = re.compile(r"^\s*(\d+)(?:→|\t)(.*)$", re.M)
+# dedupe's marker for a result that repeats an earlier one: a real model looks the earlier
+# copy up, and so does the script
+_SAME_AS = re.compile(r"^\[same output as the earlier result of (\S+) ")
 
 
 def _text(content: Any) -> str:
@@ -53,8 +56,17 @@ class Ctx:
             if m.get("role") == "assistant":
                 break
             if m.get("role") == "tool":
-                out.append(_text(m.get("content")))
+                out.append(self._resolve(_text(m.get("content"))))
         return "\n".join(reversed(out))
+
+    def _resolve(self, text: str) -> str:
+        found = _SAME_AS.match(text)
+        if not found:
+            return text
+        for m in self.body.get("messages", []):
+            if m.get("role") == "tool" and m.get("tool_call_id") == found.group(1):
+                return _text(m.get("content"))
+        return text
 
     @property
     def everything(self) -> str:

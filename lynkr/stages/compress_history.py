@@ -1,4 +1,5 @@
-"""compress_history: elide the middle of a conversation that outgrows its budget.
+"""compress_history: elide the middle of a conversation that outgrows its budget, at explicit
+compaction points.
 
 Assumes: a route is set (the window is the routed provider's ``context_window`` unless
 ``context_window`` is given); tool_use/tool_result pairs are adjacent (run ``normalize`` first).
@@ -11,6 +12,12 @@ text block, appended to the first user message, that summarises them without a m
 calls made with their key arguments, the files they touched, the first line of each assistant
 text and of each user instruction. Every tool_result left has its tool_use in the turn before
 it and no tool_use is left without its result; roles still alternate.
+Cache-stable: the moment a request first goes over budget is a compaction point (reported as
+such): the summary and where the kept turns start are stored for the session
+(``ports.sessions``), and every later turn whose history still begins with the same turns gets
+the very same summary, so the new prefix (first message + summary + kept turns) is extended,
+not rewritten, until the conversation outgrows the budget again (the next compaction point).
+A lost store only means the next over-budget request is a compaction point.
 Never: alters the last user message or the recent turns, adds tokens (a summary that would not
 save anything is not applied), or calls a model.
 """
@@ -27,6 +34,7 @@ from lynkr.model.content import TextBlock, ToolResultBlock, ToolUseBlock
 from lynkr.model.request import Message
 from lynkr.ports import Ports
 from lynkr.stages.exchange import Exchange
+from lynkr.stages.session import digest, recall, remember
 
 PATH_KEYS = ("file_path", "path", "notebook_path", "filepath", "filename")
 REMINDER = "<system-reminder>"
@@ -67,6 +75,10 @@ def compress_history(exchange: Exchange, config: CompressHistoryConfig, ports: P
         # cheap bound first: text runs at well under one token per two characters, so the
         # exact count (milliseconds on a large request) is only paid near the budget
         return exchange.noted("compress_history", f"within budget (~{len(text) // 4}/{limit})")
+    key = "compress_history:" + digest((), request.messages[:1])
+    reused = _reuse(exchange, recall(ports, exchange, key), limit, ports)
+    if reused is not None:
+        return reused
     before = ports.count_tokens(text)
     if before <= limit:
         return exchange.noted("compress_history", f"within budget ({before}/{limit})")
@@ -76,17 +88,47 @@ def compress_history(exchange: Exchange, config: CompressHistoryConfig, ports: P
                                                   "nothing old enough to elide")
     head, start = cut
     messages = request.messages
-    summary = TextBlock(summarize(messages[head:start], config))
-    first = (Message("user", (*messages[0].content, summary)) if head
-             else Message("user", (summary,)))
-    compressed = attrs.evolve(request, messages=(first, *messages[start:]))
-    after = ports.count_tokens(request_text(compressed))
+    summary = summarize(messages[head:start], config)
+    compressed = _apply(request.messages, head, start, summary)
+    after = ports.count_tokens(request_text(attrs.evolve(request, messages=compressed)))
     if after >= before:
         return exchange.noted("compress_history", "a summary would not save tokens")
+    remember(ports, exchange, key, {"head": head, "start": start, "summary": summary,
+                                    "digest": digest((), messages[:start]),
+                                    "saved": before - after})
     still = "" if after <= limit else ", still over budget"
     return exchange.noted(
-        "compress_history", f"elided {start - head} turns, {before}>{after} tokens{still}",
-        before - after, request=compressed)
+        "compress_history", f"compaction point: elided {start - head} turns, "
+        f"{before}>{after} tokens{still}", before - after,
+        request=attrs.evolve(request, messages=compressed))
+
+
+def _apply(messages: tuple[Message, ...], head: int, start: int, summary: str
+           ) -> tuple[Message, ...]:
+    block = TextBlock(summary)
+    first = Message("user", (*messages[0].content, block)) if head else Message("user", (block,))
+    return (first, *messages[start:])
+
+
+def _reuse(exchange: Exchange, stored: object, limit: int, ports: Ports) -> Exchange | None:
+    """The session's last compaction applied again, when this history still begins with the
+    turns it covered and the result fits the budget; None otherwise."""
+    if not isinstance(stored, dict):
+        return None
+    messages = exchange.request.messages
+    head, start, summary = stored.get("head"), stored.get("start"), stored.get("summary")
+    if not (isinstance(head, int) and isinstance(start, int) and isinstance(summary, str)) \
+            or not head <= 1 <= start < len(messages) \
+            or digest((), messages[:start]) != stored.get("digest"):
+        return None
+    request = attrs.evolve(exchange.request, messages=_apply(messages, head, start, summary))
+    text = request_text(request)
+    if len(text) // 2 > limit and ports.count_tokens(text) > limit:
+        return None  # outgrown again: the caller makes the next compaction point
+    saved = stored.get("saved")
+    return exchange.noted("compress_history",
+                          f"kept the compaction of {start - head} turns (stable prefix)",
+                          saved if isinstance(saved, int) else 0, request=request)
 
 
 def plan_cut(messages: tuple[Message, ...], keep: int) -> tuple[int, int] | None:
