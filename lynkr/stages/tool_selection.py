@@ -227,7 +227,7 @@ def _choose(request: Request, config: ToolSelectionConfig, limit: int, ports: Po
             break
         if budget:
             cost = _count(ports, tool_text(tool))
-            if spent + cost > budget:
+            if spent + cost > budget and kept:  # the best-ranked tool stays at any budget
                 continue
             spent += cost
         kept.add(tool.name)
