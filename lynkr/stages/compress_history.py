@@ -33,6 +33,7 @@ from lynkr.formats.token_text import request_text
 from lynkr.model.content import TextBlock, ToolResultBlock, ToolUseBlock
 from lynkr.model.request import Message
 from lynkr.ports import Ports
+from lynkr.stages.dedupe import MARKER_PREFIX
 from lynkr.stages.exchange import Exchange
 from lynkr.stages.session import digest, recall, remember
 
@@ -137,11 +138,30 @@ def plan_cut(messages: tuple[Message, ...], keep: int) -> tuple[int, int] | None
     head = 1 if messages and messages[0].role == "user" and not any(
         isinstance(b, ToolResultBlock) for b in messages[0].content) else 0
     start = max(head, len(messages) - keep)
-    while start > head and not _clean_cut(messages[start:]):
-        start -= 1
+    while True:
+        while start > head and not _clean_cut(messages[start:]):
+            start -= 1
+        referenced = _referenced_before(messages, start)
+        if referenced is None or referenced <= head:
+            break
+        start = referenced  # keep the first copy a later dedupe marker points to
     if start <= head or not any(m.role == "user" for m in messages[start:]):
         return None
     return head, start
+
+
+def _referenced_before(messages: tuple[Message, ...], start: int) -> int | None:
+    """The earliest message before ``start`` holding a tool call whose result a dedupe marker
+    in ``messages[start:]`` stands for (that result must stay), or None."""
+    ids = {text[len(MARKER_PREFIX):].split(" ", 1)[0]
+           for m in messages[start:] for b in m.content if isinstance(b, ToolResultBlock)
+           if (text := b.text()).startswith(MARKER_PREFIX)}
+    if not ids:
+        return None
+    for index, message in enumerate(messages[:start]):
+        if any(isinstance(b, ToolUseBlock) and b.id in ids for b in message.content):
+            return index
+    return None
 
 
 def _clean_cut(tail: tuple[Message, ...]) -> bool:
