@@ -147,8 +147,11 @@ def _shape_schema(value: Any) -> Any:
 
 def _shape_message(message: dict[str, Any]) -> dict[str, Any]:
     content = message.get("content")
-    if message.get("role") == "system" and isinstance(content, str):
-        return {**message, "content": filler(content)}
+    if message.get("role") in ("system", "developer"):
+        if isinstance(content, str):
+            return {**message, "content": filler(content)}
+        if isinstance(content, list):
+            return {**message, "content": [_shape_text_block(b) for b in content]}
     if isinstance(content, str) and content.lstrip().startswith("<system-reminder>"):
         return {**message, "content": filler(content)}
     if isinstance(content, list):

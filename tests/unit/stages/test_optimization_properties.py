@@ -16,11 +16,11 @@ import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lynkr.cache.sessions import MemorySessionStore
 from lynkr.formats.token_text import request_text
 from lynkr.model import Message, Request, TextBlock, Tool, ToolResultBlock, ToolUseBlock
 from lynkr.pipeline import compile_text, run_stages
 from lynkr.ports import Ports, ProviderInfo
-from lynkr.cache.sessions import MemorySessionStore
 from lynkr.stages.capability_filter import CapabilityFilterConfig, capability_filter
 from lynkr.stages.compress_history import CompressHistoryConfig, compress_history
 from lynkr.stages.dedupe import DedupeConfig, dedupe
