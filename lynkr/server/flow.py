@@ -95,6 +95,8 @@ async def handle(state: AppState, binding: DialectBinding, scope: Scope, receive
     try:
         body = await read_body(receive, state.settings.max_body_bytes,
                                header(scope, b"content-length"))
+        if state.recorder is not None:
+            await state.recorder.record(scope["path"], scope["headers"], body)
         request, client = await binding.parse(body, scope)
         session = header(scope, b"x-claude-code-session-id") or header(scope, b"x-session-id")
         context = Context(rid, binding.name, session, request.model)
