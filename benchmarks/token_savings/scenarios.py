@@ -125,7 +125,9 @@ def _fail(why: str) -> Reply:
 # -- (a) explore a repository, edit a constant -----------------------------------------------
 
 def _grep_hit(ctx: Ctx) -> str | None:
-    found = re.findall(r"^(\S+?\.py):\d+:RETRY_LIMIT = \d+", ctx.everything, re.M)
+    # at a line start (indented in compress_history's summary of elided calls) or after "→ "
+    found = re.findall(r"(?:^\s*|→ )(\S+?\.py):\d+:RETRY_LIMIT = \d+", ctx.everything,
+                       re.M)
     return str(ctx.workspace / found[-1]) if found else None
 
 

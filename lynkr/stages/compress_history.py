@@ -9,15 +9,16 @@ Guarantees: nothing changes while the request's tokens are at most ``budget_toke
 ``keep_recent_turns`` turns are kept verbatim (more when a cut would split a tool_use from its
 tool_result or leave two user turns side by side), and the turns between are replaced by ONE
 text block, appended to the first user message, that summarises them without a model: the tool
-calls made with their key arguments, the files they touched, the first line of each assistant
-text and of each user instruction. Every tool_result left has its tool_use in the turn before
-it and no tool_use is left without its result; roles still alternate.
+calls made with their key arguments and what each returned (a short output whole, else its first
+line), the files they touched, the first line of each assistant text and of each user
+instruction. Every tool_result left has its tool_use in the turn before it and no tool_use is
+left without its result; roles still alternate.
 Cache-stable: the moment a request first goes over budget is a compaction point (reported as
 such): the summary and where the kept turns start are stored for the session
 (``ports.sessions``), and every later turn whose history still begins with the same turns gets
-the very same summary, so the new prefix (first message + summary + kept turns) is extended,
-not rewritten, until the conversation outgrows the budget again (the next compaction point).
-A lost store only means the next over-budget request is a compaction point.
+the very same summary, so the new prefix (first message + summary + kept turns) is extended, not
+rewritten, until the conversation outgrows the budget again (the next compaction point). A lost
+store only means the next over-budget request is a compaction point.
 Never: alters the last user message or the recent turns, adds tokens (a summary that would not
 save anything is not applied), or calls a model.
 """
@@ -180,10 +181,14 @@ def summarize(elided: tuple[Message, ...], config: CompressHistoryConfig) -> str
     paths: list[str] = []
     said: list[str] = []
     asked: list[str] = []
+    found = {b.tool_use_id: _returned(b.text(), config.argument_chars)
+             for m in elided for b in m.content if isinstance(b, ToolResultBlock)}
     for message in elided:
         for block in message.content:
             if isinstance(block, ToolUseBlock):
-                calls.append(_call_line(block, config.argument_chars))
+                line = _call_line(block, config.argument_chars)
+                result = found.get(block.id)
+                calls.append(f"{line} → {result}" if result else line)
                 paths.extend(str(block.input[k]) for k in PATH_KEYS
                              if isinstance(block.input.get(k), str))
             elif isinstance(block, TextBlock) and not block.text.startswith(REMINDER):
@@ -215,6 +220,15 @@ def _call_line(block: ToolUseBlock, chars: int) -> str:
     args = [f"{k}={_clip(str(v), chars)}" for k, v in block.input.items()
             if isinstance(v, (str, int, float, bool))][:3]
     return f"{block.name}({', '.join(args)})"
+
+
+def _returned(text: str, chars: int) -> str:
+    """What a tool call returned, for the summary: a short output whole (up to 6 lines, each on
+    its own indented line), else its first line."""
+    lines = [_clip(line.strip(), 2 * chars) for line in text.splitlines() if line.strip()]
+    if 1 < len(lines) <= 6 and sum(map(len, lines)) <= 8 * chars:
+        return "\n" + "\n".join(f"    {line}" for line in lines)
+    return lines[0] if lines else ""
 
 
 def _first_line(text: str, chars: int) -> str:
