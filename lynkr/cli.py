@@ -1,4 +1,5 @@
-"""The command line: ``lynkr start | check | pipeline lint FILE | pipeline show [FILE] | bench``."""
+"""The command line: ``lynkr start | check | pipeline lint FILE | pipeline show [FILE] |
+memory ... | bench ...``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from lynkr import __version__
 from lynkr.check import effective, probe
 from lynkr.config.errors import SettingsError
 from lynkr.config.settings import Settings, load_settings
+from lynkr.memory import commands as memory_commands
 from lynkr.observability.logs import configure
 from lynkr.pipeline.compile import PipelineError, compile_file, resolve
 
@@ -35,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("file")
     show = psub.add_parser("show", help="print a pipeline normalised, with every parameter")
     show.add_argument("file", nargs="?")
+    memory_commands.add_parser(sub)
     sub.add_parser("bench", add_help=False,
                    help="replay recorded sessions through pipelines: effective cost")
     return parser
@@ -53,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "check":
             return _check(settings)
+        if args.command == "memory":
+            return memory_commands.run(args, settings)
         return _start(settings, args)
     except (SettingsError, PipelineError) as exc:
         print(f"lynkr: {exc}", file=sys.stderr)
