@@ -20,7 +20,7 @@ import attrs
 import orjson
 
 from lynkr.bench import report
-from lynkr.bench.cost import COLUMNS, LOCAL, PrefixMeter, Totals
+from lynkr.bench.cost import PrefixMeter, Totals
 from lynkr.bench.replay import BACKENDS, SessionResult, replay, with_stage, without
 from lynkr.bench.sessions import Session, find
 from lynkr.pipeline.compile import Pipeline, compile_file, resolve
@@ -180,4 +180,4 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     return 0
 
 
-__all__ = ["COLUMNS", "LOCAL", "main"]
+__all__ = ["main", "measure", "plan", "render"]
