@@ -23,7 +23,7 @@ from lynkr.bench import report
 from lynkr.bench.cost import PrefixMeter, Totals
 from lynkr.bench.replay import BACKENDS, SessionResult, replay, with_stage, without
 from lynkr.bench.sessions import Session, find
-from lynkr.pipeline.compile import Pipeline, compile_file, resolve
+from lynkr.pipeline.compile import Pipeline, PipelineError, compile_file, resolve
 from lynkr.ports import estimate_tokens
 
 NAMED = ("default", "max-savings", "local-only")
@@ -150,9 +150,16 @@ def render(measured: dict[str, Measured], names: list[str], sessions: Sequence[S
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     args = parser().parse_args(argv)
     names = args.pipeline or list(NAMED)
-    pipelines = {Path(n).stem if n.endswith((".yaml", ".yml")) else n: compile_file(resolve(n))
-                 for n in names}
-    sessions = find(args.sessions)
+    try:
+        pipelines = {Path(n).stem if n.endswith((".yaml", ".yml")) else n:
+                     compile_file(resolve(n)) for n in names}
+        sessions = find(args.sessions)
+    except PipelineError as exc:
+        print(f"lynkr bench: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # an unreadable session file
+        print(f"lynkr bench: cannot read the sessions ({exc!r})", file=sys.stderr)
+        return 2
     if not sessions:
         print("lynkr bench: no sessions found", file=sys.stderr)
         return 2
