@@ -119,3 +119,5 @@ class Ports:
     cache: ResponseCache | None = None  # None: no response cache configured
     now: Callable[[], float] = time.monotonic  # the clock stages read through (seconds)
     sessions: SessionStore | None = None  # None: no memory across requests
+    # model name -> the most tokens it can write in one answer (None: unknown)
+    output_limit: Callable[[str], int | None] = lambda model: None
