@@ -16,6 +16,7 @@ from lynkr import __version__
 from lynkr.check import effective, probe
 from lynkr.config.errors import SettingsError
 from lynkr.config.settings import Settings, load_settings
+from lynkr.config.variables import environment_warnings
 from lynkr.memory import commands as memory_commands
 from lynkr.observability.logs import configure
 from lynkr.pipeline.compile import PipelineError, compile_file, resolve
@@ -24,7 +25,7 @@ from lynkr.pipeline.compile import PipelineError, compile_file, resolve
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lynkr", description=__doc__)
     parser.add_argument("--version", action="version", version=f"lynkr {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command")  # none: start, as the original's `lynkr`
     start = sub.add_parser("start", help="serve the proxy")
     start.add_argument("--host", help="address to bind (LYNKR_HOST, default 127.0.0.1)")
     start.add_argument("--port", type=int, help="port (PORT, default 8081)")
@@ -49,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from lynkr.bench.command import main as bench
 
         return bench(given[1:])
-    args = _parser().parse_args(given)
+    args = _parser().parse_args(given or ["start"])  # `lynkr` alone serves, as the original's
     try:
         if args.command == "pipeline":
             return _pipeline(args)
@@ -82,7 +83,17 @@ def _pipeline(args: argparse.Namespace) -> int:
     return 0
 
 
+def announcements(settings: Settings) -> list[str]:
+    """What start-up and ``lynkr check`` say about the environment before anything else: how
+    the provider was chosen when MODEL_PROVIDER is not set, and variables that do nothing."""
+    lines = [f"provider {settings.model_provider}: {settings.provider_source}"] \
+        if settings.provider_source != "MODEL_PROVIDER" else []
+    return lines + [f"warning: {w}" for w in environment_warnings(settings.environ)]
+
+
 def _check(settings: Settings) -> int:
+    for line in announcements(settings):
+        print(line)
     print(orjson.dumps(effective(settings), option=orjson.OPT_INDENT_2).decode())
     pipeline = compile_file(resolve(settings.pipeline))
     print(f"pipeline: {pipeline.source} ({', '.join(s.name for s in pipeline.stages)})")
@@ -105,6 +116,8 @@ def _start(settings: Settings, args: argparse.Namespace) -> int:
     state = build_state(settings)  # compiles the pipeline: its errors stop us here
     config = hypercorn_config(settings)
     provider = settings.provider
+    for line in announcements(settings):
+        print(f"lynkr: {line}", file=sys.stderr, flush=True)
     print(f"lynkr {__version__}: http://{settings.host}:{settings.port} -> {provider.name} "
           f"{provider.endpoint} (model {provider.model}), pipeline {state.pipeline.name}",
           file=sys.stderr, flush=True)

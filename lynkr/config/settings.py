@@ -28,6 +28,7 @@ class Settings:
     workers: int = 1
     log_level: str = "info"
     model_provider: str = "ollama"
+    provider_source: str = "MODEL_PROVIDER"  # why this provider: see chosen_provider
     providers: Mapping[str, ProviderSettings] = attrs.field(factory=dict)
     pipeline: str | None = None
     max_body_bytes: int = 32 * 1024 * 1024
@@ -87,13 +88,40 @@ class Env:
         return value
 
 
+# MODEL_PROVIDER unset: the first of these whose credentials are all set (Databricks first, the
+# original Lynkr's default provider), else the local Ollama
+CREDENTIALS = (
+    ("databricks", ("DATABRICKS_API_BASE", "DATABRICKS_API_KEY")),
+    ("azure-anthropic", ("AZURE_ANTHROPIC_ENDPOINT", "AZURE_ANTHROPIC_API_KEY")),
+    ("azure-openai", ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY")),
+    ("openai", ("OPENAI_API_KEY",)),
+    ("openrouter", ("OPENROUTER_API_KEY",)),
+    ("anthropic", ("ANTHROPIC_UPSTREAM_API_KEY",)),
+    ("bedrock", ("AWS_BEDROCK_API_KEY",)),
+)
+
+
+def chosen_provider(env: Env) -> tuple[str, str]:
+    """The provider, and why: ``MODEL_PROVIDER``, else the first whose credentials are set,
+    else the local Ollama."""
+    named = env.str("MODEL_PROVIDER")
+    if named:
+        return named.lower(), "MODEL_PROVIDER"
+    for provider, variables in CREDENTIALS:
+        if all(env.str(v) for v in variables):
+            return provider, f"MODEL_PROVIDER is not set; {' and '.join(variables)} " \
+                             f"{'are' if len(variables) > 1 else 'is'} set"
+    return "ollama", "MODEL_PROVIDER is not set and no provider's credentials are: the " \
+                     "local Ollama"
+
+
 def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None = None
                   ) -> Settings:
     """Settings from ``.env`` (or ``LYNKR_ENV_FILE``) overlaid by the process environment."""
     environ = os.environ if environ is None else environ
     path = Path(env_file or environ.get("LYNKR_ENV_FILE") or ".env")
     env = Env({**read_dotenv(path), **environ})
-    provider = (env.str("MODEL_PROVIDER", "ollama") or "ollama").lower()
+    provider, source = chosen_provider(env)
     if provider not in PROVIDERS:
         raise SettingsError(f"MODEL_PROVIDER must be one of {', '.join(PROVIDERS)}, "
                             f"got {provider!r}")
@@ -110,6 +138,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         workers=env.int("LYNKR_WORKERS", 1, minimum=1),
         log_level=env.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")),
         model_provider=provider,
+        provider_source=source,
         providers=providers,
         pipeline=env.str("LYNKR_PIPELINE"),
         max_body_bytes=env.int("MAX_REQUEST_BODY_BYTES", 32 * 1024 * 1024, minimum=1024),
