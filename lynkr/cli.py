@@ -15,7 +15,7 @@ import yaml
 from lynkr import __version__
 from lynkr.check import effective, probe
 from lynkr.config.errors import SettingsError
-from lynkr.config.settings import Settings, load_settings
+from lynkr.config.settings import Settings, load_settings, raw_environment
 from lynkr.config.variables import environment_warnings
 from lynkr.memory import commands as memory_commands
 from lynkr.observability.logs import configure
@@ -62,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _start(settings, args)
     except (SettingsError, PipelineError) as exc:
         print(f"lynkr: {exc}", file=sys.stderr)
+        for warning in environment_warnings(raw_environment()):  # a misspelling may be why
+            print(f"lynkr: warning: {warning}", file=sys.stderr)
         return 2
 
 

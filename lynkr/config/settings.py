@@ -115,12 +115,18 @@ def chosen_provider(env: Env) -> tuple[str, str]:
                      "local Ollama"
 
 
+def raw_environment(environ: Mapping[str, str] | None = None, env_file: str | None = None
+                    ) -> dict[str, str]:
+    """``.env`` (or ``LYNKR_ENV_FILE``) overlaid by the process environment."""
+    environ = os.environ if environ is None else environ
+    path = Path(env_file or environ.get("LYNKR_ENV_FILE") or ".env")
+    return {**read_dotenv(path), **environ}
+
+
 def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None = None
                   ) -> Settings:
     """Settings from ``.env`` (or ``LYNKR_ENV_FILE``) overlaid by the process environment."""
-    environ = os.environ if environ is None else environ
-    path = Path(env_file or environ.get("LYNKR_ENV_FILE") or ".env")
-    env = Env({**read_dotenv(path), **environ})
+    env = Env(raw_environment(environ, env_file))
     provider, source = chosen_provider(env)
     if provider not in PROVIDERS:
         raise SettingsError(f"MODEL_PROVIDER must be one of {', '.join(PROVIDERS)}, "

@@ -65,3 +65,13 @@ def test_check_reports_unsupported_and_misspelled_variables(tmp_path: Path) -> N
                       "LOAD_SHEDDING_HEAP_THRESHOLD"}
     assert "provider ollama: MODEL_PROVIDER is not set and no provider's credentials are" \
         in result.stdout
+
+
+def test_a_misspelling_behind_a_start_up_error_is_pointed_out(tmp_path: Path) -> None:
+    env = base_env(tmp_path, MODEL_PROVIDER="openai", OPENAI_APIKEY="sk-test")
+    result = subprocess.run([sys.executable, "-m", "lynkr", "start"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "lynkr: OPENAI_API_KEY is required when MODEL_PROVIDER=openai",
+        "lynkr: warning: OPENAI_APIKEY is not a Lynkr variable; did you mean OPENAI_API_KEY?"]
