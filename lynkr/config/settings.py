@@ -18,7 +18,7 @@ from lynkr.config.embeddings import EmbeddingsSettings, embeddings_settings
 from lynkr.config.errors import SettingsError
 from lynkr.config.providers import PROVIDERS, ProviderSettings, provider_settings
 from lynkr.config.resilience import ResilienceSettings, resilience_settings
-from lynkr.config.routing import RoutingSettings, routing_settings
+from lynkr.config.routing import RoutingSettings, flag, routing_settings
 
 
 @attrs.frozen
@@ -42,6 +42,8 @@ class Settings:
     embeddings: EmbeddingsSettings = attrs.field(factory=EmbeddingsSettings)
     resilience: ResilienceSettings = attrs.field(factory=ResilienceSettings)
     routing: RoutingSettings = attrs.field(factory=RoutingSettings)
+    metrics_enabled: bool = True  # METRICS_ENABLED: false leaves /metrics/* out
+    health_check_enabled: bool = True  # HEALTH_CHECK_ENABLED: false leaves /health* out
     prices_path: str | None = None  # LYNKR_PRICES, else config/prices.yaml when present
     bedrock: BedrockSettings = attrs.field(factory=BedrockSettings)  # region, limiter, API
     # the whole environment (.env overlaid by the process), for the variables that set pipeline
@@ -159,6 +161,8 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         resilience=resilience_settings(env),
         routing=routing,
         prices_path=env.str("LYNKR_PRICES"),
+        metrics_enabled=flag(env, "METRICS_ENABLED", True),
+        health_check_enabled=flag(env, "HEALTH_CHECK_ENABLED", True),
         bedrock=bedrock_settings(env, required=provider == "bedrock"),
         environ=env.values,
     )

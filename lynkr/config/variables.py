@@ -109,10 +109,8 @@ ORIGINAL: tuple[Original, ...] = (
              "LOAD_SHEDDING_MEMORY_THRESHOLD covers the process's memory"),
     Original("LOAD_SHEDDING_ACTIVE_REQUESTS_THRESHOLD", "same"),
     Original("GRACEFUL_SHUTDOWN_TIMEOUT", "same"),
-    Original("METRICS_ENABLED", "unsupported", "metrics are always served on /metrics/*; "
-             "block the path at your proxy to hide them"),
-    Original("HEALTH_CHECK_ENABLED", "unsupported", "health probes are always served on "
-             "/health/*"),
+    Original("METRICS_ENABLED", "same"),
+    Original("HEALTH_CHECK_ENABLED", "same"),
     Original("REQUEST_LOGGING_ENABLED", "unsupported", "LOG_LEVEL=warning leaves out the "
              "per-request log lines"),
     Original("MEMORY_ENABLED", "differs", _MEMORY),
@@ -154,7 +152,7 @@ LYNKR: frozenset[str] = frozenset({
     "MEMORY_IMPORTANCE_HALF_LIFE_DAYS", "MEMORY_MAX_AGE_DAYS", "MEMORY_MAX_COUNT",
     "MEMORY_MAX_INJECT_TOKENS", "MEMORY_MODEL_EXTRACTION", "MEMORY_RETRIEVAL_LIMIT",
     "MEMORY_SURPRISE_THRESHOLD",
-    "MODEL_DEFAULT", "MODEL_PROVIDER",
+    "MODEL_DEFAULT", "MODEL_PROVIDER", "METRICS_ENABLED", "HEALTH_CHECK_ENABLED",
     "OLLAMA_API_KEY", "OLLAMA_EMBEDDINGS_ENDPOINT", "OLLAMA_EMBEDDINGS_MODEL",
     "OLLAMA_ENDPOINT", "OLLAMA_MAX_TOOLS_FOR_ROUTING", "OLLAMA_MODEL", "OLLAMA_NUM_CTX",
     "OLLAMA_THINK", "OLLAMA_TIMEOUT_MS", "OLLAMA_ECHO_REASONING",

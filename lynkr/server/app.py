@@ -124,7 +124,7 @@ def _dialects(state: AppState) -> list[tuple[str, DialectEndpoint]]:
 
 
 def _routes(state: AppState) -> list[Route]:
-    return [
+    routes = [
         Route("/v1/messages", MessagesEndpoint(state), methods=["POST"]),
         Route("/v1/messages/count_tokens", CountTokensEndpoint(state), methods=["POST"]),
         *(Route(path, endpoint, methods=["POST"]) for path, endpoint in _dialects(state)),
@@ -139,6 +139,16 @@ def _routes(state: AppState) -> list[Route]:
         Route("/metrics/circuit-breakers", BreakersEndpoint(state), methods=["GET"]),
         Route("/health/ready", HealthEndpoint(state, "ready"), methods=["GET"]),
     ]
+    return [r for r in routes if _served(r.path, state.settings)]
+
+
+def _served(path: str, settings: Settings) -> bool:
+    """The original's METRICS_ENABLED and HEALTH_CHECK_ENABLED: false leaves those paths out."""
+    if path.startswith("/metrics/"):
+        return settings.metrics_enabled
+    if path.startswith(("/health", "/v1/health")):
+        return settings.health_check_enabled
+    return True
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
