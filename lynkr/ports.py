@@ -121,3 +121,5 @@ class Ports:
     sessions: SessionStore | None = None  # None: no memory across requests
     # model name -> the most tokens it can write in one answer (None: unknown)
     output_limit: Callable[[str], int | None] = lambda model: None
+    # (provider, model) -> whether the model can call tools (None: unknown; Ollama's /api/show)
+    tool_support: Callable[[str, str], bool | None] = lambda provider, model: None

@@ -28,6 +28,7 @@ from lynkr.pipeline.compile import Pipeline, compile_file, resolve
 from lynkr.pipeline.env_overlay import apply_env
 from lynkr.ports import Ports
 from lynkr.providers import HttpProvider, build_providers, provider_infos
+from lynkr.providers.model_capabilities import ToolSupport, fetch_tool_support
 from lynkr.providers.model_limits import fetch_output_limits
 from lynkr.resilience.breaker import CircuitBreaker
 from lynkr.server.anthropic_routes import (
@@ -62,7 +63,7 @@ def build_state(settings: Settings, pipeline: Pipeline | None = None,
              for name, info in provider_infos(providers).items()}
     ports = Ports(providers=infos, default_provider=settings.model_provider,
                   cache=response_cache(pipeline), sessions=MemorySessionStore(),
-                  output_limit=OutputLimits())
+                  output_limit=OutputLimits(), tool_support=ToolSupport())
     resilience = settings.resilience
     breakers = {name: CircuitBreaker(name, resilience.breaker_failure_threshold,
                                      resilience.breaker_success_threshold,
@@ -201,6 +202,9 @@ def build_app(state: AppState) -> LoadShedder:
         limits = state.ports.output_limit
         if isinstance(limits, OutputLimits):
             limits.learn(await fetch_output_limits(state.providers))
+        tools = state.ports.tool_support
+        if isinstance(tools, ToolSupport):
+            tools.learn(await fetch_tool_support(state.providers))
         try:
             yield
         finally:

@@ -17,8 +17,9 @@ in Anthropic's shape, ``json_object`` dropped with a WARNING) except thinking bl
 foreign signatures (empty or ``lynkr:``), which a real Anthropic backend rejects; if that leaves
 a thinking-on tool loop without its leading thinking block, thinking is turned off.
 Bedrock keeps its betas and thinking history (the format keeps what Claude there accepts) and
-``cache_control`` (it becomes ``cachePoint``); a model without tool use loses its tools, with a
-WARNING in the note (the ``x-lynkr-stages`` header).
+``cache_control`` (it becomes ``cachePoint``); a model without tool use (a Bedrock model without
+it, an Ollama model whose ``/api/show`` lists no ``tools``) loses its tools, with a WARNING in the
+note (the ``x-lynkr-stages`` header).
 Never: removes a client tool a conversation can call (but for a model that cannot call any), or
 touches message text.
 """
@@ -86,9 +87,12 @@ def capability_filter(exchange: Exchange, config: CapabilityFilterConfig, ports:
                           dropped, removed_text)
     if tools is not None:
         changes["tools"] = tools
-    if info.family == "bedrock" and request.tools and not supports_tools(request.model):
+    toolless = (info.family == "bedrock" and not supports_tools(request.model)) or (
+        info.family == "ollama" and ports.tool_support(info.name, request.model) is False)
+    if request.tools and toolless:
         changes["tools"] = ()
-        dropped.append(f"all tools (WARNING: {request.model} has no tool use on Bedrock)")
+        dropped.append(f"all tools (WARNING: {request.model} cannot call tools on "
+                       f"{info.name})")
         removed_text.extend(t.description for t in request.tools)
     # bedrock: Claude's own signatures stay valid there; the format drops the rest
     if config.drop_thinking_history and info.family != "bedrock":

@@ -4,7 +4,9 @@ Assumes: the providers in ``ports`` are configured (settings validated them at s
 Guarantees: every request leaves with a route and a reason; with ``tiers`` the request goes to
 the first tier it fits (tool count, prompt size against the target's context window, thinking,
 images; Claude Code's side requests to the first tier), the later tiers and ``fallbacks`` are
-its fallback chain; a provider the server forces (a fallback in progress) is chosen as is.
+its fallback chain; a request with tools passes a model known to have no tool support for the
+next provider of its chain; a provider the server forces (a fallback in progress) is chosen as
+is.
 Never: calls a provider (resilience and fallback live around the transport).
 """
 
@@ -51,4 +53,19 @@ def route(exchange: Exchange, config: RouteConfig, ports: Ports) -> Exchange:
     if info is None:
         raise BadRequest(f"route: provider {decision.provider!r} is not configured")
     chosen = Route(decision.provider, info.model, decision.reason, decision.fallbacks)
-    return exchange.noted("route", f"{decision.provider} ({decision.reason})", route=chosen)
+    chosen = _past_toolless(chosen, exchange, ports)
+    return exchange.noted("route", f"{chosen.provider} ({chosen.reason})", route=chosen)
+
+
+def _past_toolless(chosen: Route, exchange: Exchange, ports: Ports) -> Route:
+    """A request with tools skips a model known to have no tool support (Ollama's /api/show)
+    for the first provider of its chain; with none, it stays (capability_filter drops the
+    tools and says so)."""
+    needs_tools = any(not t.deferred for t in exchange.request.tools)
+    if not (needs_tools and chosen.fallbacks
+            and ports.tool_support(chosen.provider, chosen.model) is False):
+        return chosen
+    after = chosen.fallbacks[0]
+    return Route(after, ports.providers[after].model,
+                 f"{chosen.provider}/{chosen.model} cannot call tools; {chosen.reason}",
+                 chosen.fallbacks[1:])

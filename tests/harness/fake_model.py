@@ -54,8 +54,11 @@ class _Cut(Exception):
 
 class FakeModel:
     def __init__(self, script: Script, guard: Guard | None = None,
-                 models: list[dict[str, Any]] | None = None) -> None:
+                 models: list[dict[str, Any]] | None = None,
+                 capabilities: Sequence[str] = ("completion", "tools")) -> None:
         self.script = script
+        self.capabilities = list(capabilities)  # what Ollama's /api/show lists
+        self.shown: list[str] = []  # models /api/show was asked about (not in ``calls``)
         self.models = models or [{"id": "fake-model"}]  # GET …/models answers these
         self.guard = guard
         self.rejected: list[tuple[int, Any]] = []
@@ -77,6 +80,10 @@ class FakeModel:
             return
         raw, headers = await read_request(scope, receive)
         body = orjson.loads(raw)
+        if path == "/api/show":
+            self.shown.append(body.get("model"))
+            await _json(send, 200, {"details": {}, "capabilities": self.capabilities})
+            return
         self.calls.append(Call(path, headers, body))
         if self.guard is not None:
             rejected = self.guard(path, scope.get("query_string", b"").decode(), headers, body)
