@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from lynkr.model.events import Usage
 from lynkr.observability.cost import PriceTable
+from lynkr.observability.original import OriginalMetrics
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 STAGE_BUCKETS = (0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05)
@@ -68,6 +69,8 @@ class Metrics:
         self.savings = Counter("lynkr_routing_savings_usd_total",
                                "Estimated saving against the price table's reference model",
                                ["provider"], registry=registry)
+        self.original = OriginalMetrics()  # the original Lynkr's names, alongside
+        registry.register(self.original)
 
     def record(self, fields: Mapping[str, Any]) -> None:
         """One finished request, from its log fields."""
@@ -96,6 +99,7 @@ class Metrics:
             self.cache_tokens.labels(provider, model, "read").inc(read)
         if written:
             self.cache_tokens.labels(provider, model, "write").inc(written)
+        spent = None
         if self.prices is not None and (fields.get("input_tokens") or
                                         fields.get("output_tokens")):
             usage = Usage(max((fields.get("input_tokens") or 0) - read - written, 0),
@@ -110,6 +114,7 @@ class Metrics:
                                                   else None)
         if error_type:
             self.errors.labels(dialect, str(error_type)).inc()
+        self.original.record(fields, spent)
 
     def shed_one(self, reason: str) -> None:
         """A request the load shedder refused (``active_requests``, ``memory``, ``shutdown``)."""

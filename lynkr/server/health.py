@@ -8,6 +8,7 @@ the deep one costs a request to every provider.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -52,7 +53,12 @@ class HealthEndpoint:
         ok = results.get(default, {}).get("ok", False)
         await send_json(send, 200 if ok else 503, {
             "status": "ready" if ok else "default_provider_unavailable",
-            "default_provider": default, "providers": results})
+            "default_provider": default, "providers": results,
+            # the original Lynkr's shape alongside (`jq .checks.ollama`)
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "checks": {name: {"healthy": r["ok"], "latency": r["ms"]}
+                       for name, r in results.items()}})
 
 
 def _deep(scope: Scope) -> bool:

@@ -1,5 +1,6 @@
 """/metrics/prometheus (text exposition), /metrics/observability (the same, as JSON) and
-/metrics/circuit-breakers (each provider's breaker)."""
+/metrics/circuit-breakers (each provider's breaker); the JSON ones carry the original Lynkr's
+shapes alongside (lynkr.observability.original)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import trio
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from lynkr.observability.original import original_breaker
 from lynkr.resilience.breaker import BreakerState
 from lynkr.server.asgi import Receive, Scope, Send, send_json
 from lynkr.server.state import AppState
@@ -42,7 +44,8 @@ class ObservabilityEndpoint:
                        and not s.name.endswith("_created")]
             out[family.name] = {"help": family.documentation, "type": family.type,
                                 "samples": samples}
-        await send_json(send, 200, {"metrics": out})
+        # the original Lynkr's blocks (requests, latency, tokens, cost, providers) alongside
+        await send_json(send, 200, {"metrics": out, **self.state.metrics.original.observability()})
 
 
 class BreakersEndpoint:
@@ -61,4 +64,8 @@ class BreakersEndpoint:
                 snapshot["half_open_in_s"] = round(
                     max(breaker.timeout_s - (now - breaker.opened_at), 0.0), 3)
             out[name] = snapshot
-        await send_json(send, 200, {"circuit_breakers": out})
+        # each provider at the top level too, in the original Lynkr's shape
+        original = {name: original_breaker(
+            out[name], now - breaker.opened_at if breaker.trips else None,
+            out[name].get("half_open_in_s")) for name, breaker in self.state.breakers.items()}
+        await send_json(send, 200, {**original, "circuit_breakers": out})

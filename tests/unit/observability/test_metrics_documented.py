@@ -19,8 +19,8 @@ def exported() -> dict[str, str]:
 
 def test_every_exported_metric_has_a_row_in_the_readme() -> None:
     rows = {m.group(1): m.group(2) for m in re.finditer(
-        r"^\| `(lynkr_[a-z_]+)` \| (counter|gauge|histogram) \|", README.read_text(),
-        re.MULTILINE)}
+        r"^\| `((?:lynkr|http)_[a-z_]+)` \| (counter|gauge|histogram|summary) \|",
+        README.read_text(), re.MULTILINE)}
     metrics = exported()
     assert len(metrics) >= 14
     missing = sorted(set(metrics) - set(rows))
