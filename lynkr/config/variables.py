@@ -23,6 +23,7 @@ class Original:
     name: str
     status: Status  # same: honoured as the original did; differs: honoured, see note
     note: str = ""  # differs: what differs; unsupported: what to use instead
+    noted_when_set: bool = False  # differs: setting it does less than it did: say so
 
 
 _WORKSPACE = "server-side workspace tools are not built: the client's own tools run in its own " \
@@ -113,13 +114,13 @@ ORIGINAL: tuple[Original, ...] = (
     Original("HEALTH_CHECK_ENABLED", "same"),
     Original("REQUEST_LOGGING_ENABLED", "unsupported", "LOG_LEVEL=warning leaves out the "
              "per-request log lines"),
-    Original("MEMORY_ENABLED", "differs", _MEMORY),
-    Original("MEMORY_RETRIEVAL_LIMIT", "differs", _MEMORY),
-    Original("MEMORY_SURPRISE_THRESHOLD", "differs", _MEMORY),
-    Original("MEMORY_MAX_AGE_DAYS", "differs", _MEMORY),
-    Original("MEMORY_MAX_COUNT", "differs", _MEMORY),
+    Original("MEMORY_ENABLED", "differs", _MEMORY, noted_when_set=True),
+    Original("MEMORY_RETRIEVAL_LIMIT", "differs", _MEMORY, noted_when_set=True),
+    Original("MEMORY_SURPRISE_THRESHOLD", "differs", _MEMORY, noted_when_set=True),
+    Original("MEMORY_MAX_AGE_DAYS", "differs", _MEMORY, noted_when_set=True),
+    Original("MEMORY_MAX_COUNT", "differs", _MEMORY, noted_when_set=True),
     Original("SESSION_DB_PATH", "differs", "the SQLite file of stored Responses conversations "
-             "(LYNKR_DB_PATH wins); there is no separate session store"),
+             "(LYNKR_DB_PATH wins); there is no separate session store", noted_when_set=True),
 )
 
 # Lynkr's own variables (the original's honoured ones included), checked against the code.
@@ -175,14 +176,16 @@ _FAMILIES = frozenset(name.split("_", 1)[0] + "_" for name in LYNKR | _BY_NAME.k
 
 
 def environment_warnings(environ: Mapping[str, str]) -> list[str]:
-    """One line for each set variable of the original that does nothing here, and for each name
-    that looks like a misspelling of a known one."""
+    """One line for each set variable of the original that does nothing here (or less than it
+    did), and for each name that looks like a misspelling of a known one."""
     known = LYNKR | _BY_NAME.keys()
     lines = []
     for name in sorted(environ):
         original = _BY_NAME.get(name)
         if original is not None and original.status == "unsupported":
             lines.append(f"{name} is not supported and has no effect: {original.note}")
+        elif original is not None and original.noted_when_set:
+            lines.append(f"{name} differs from the original Lynkr: {original.note}")
         elif name not in known and name.startswith(tuple(_FAMILIES)):
             guess = suggestion(name, known)
             if guess:
