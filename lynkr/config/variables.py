@@ -169,6 +169,15 @@ LYNKR: frozenset[str] = frozenset({
     "UPSTREAM_CONNECT_TIMEOUT_MS", "UPSTREAM_KEEPALIVE_MS", "UPSTREAM_MAX_CONNECTIONS",
 })
 
+# variables of the clients and of Ollama itself, often set in the same shell: never "misspelt"
+OTHER_PROGRAMS = frozenset({
+    "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL",
+    "ANTHROPIC_SMALL_FAST_MODEL", "ANTHROPIC_LOG", "OPENAI_BASE_URL", "OPENAI_API_BASE",
+    "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "OLLAMA_HOST", "OLLAMA_MODELS", "OLLAMA_KEEP_ALIVE",
+    "OLLAMA_NUM_PARALLEL", "OLLAMA_MAX_LOADED_MODELS", "OLLAMA_MAX_QUEUE", "OLLAMA_ORIGINS",
+    "OLLAMA_DEBUG", "OLLAMA_FLASH_ATTENTION", "OLLAMA_CONTEXT_LENGTH", "OLLAMA_KV_CACHE_TYPE",
+    "OLLAMA_LOAD_TIMEOUT", "OLLAMA_NOPRUNE", "OLLAMA_GPU_OVERHEAD", "OLLAMA_LLM_LIBRARY",
+})
 _BY_NAME = {o.name: o for o in ORIGINAL}
 # a set variable is looked at only when it starts like one of ours (PATH or HOME never are)
 _FAMILIES = frozenset(name.split("_", 1)[0] + "_" for name in LYNKR | _BY_NAME.keys()
@@ -180,6 +189,7 @@ def environment_warnings(environ: Mapping[str, str]) -> list[str]:
     did), and for each name that looks like a misspelling of a known one."""
     known = LYNKR | _BY_NAME.keys()
     lines = []
+    environ = {k: v for k, v in environ.items() if k not in OTHER_PROGRAMS}
     for name in sorted(environ):
         original = _BY_NAME.get(name)
         if original is not None and original.status == "unsupported":

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 import orjson
 
-from harness.asgi import handled_lifespan, read_request
+from harness.asgi import answered_show, handled_lifespan, read_request
 from harness.proxy import provider_env
 from harness.servers import serve_asgi, serve_lynkr
 
@@ -47,6 +47,8 @@ class FakeEmbeddings:
             return
         raw, headers = await read_request(scope, receive)
         body = orjson.loads(raw)
+        if await answered_show(scope["path"], body, send):
+            return
         self.calls.append(Call(scope["path"], headers, body))
         if self.status is not None:
             await _reply(send, self.status, self.error_body)

@@ -15,7 +15,7 @@ import attrs
 import orjson
 import trio
 
-from harness.asgi import handled_lifespan, read_request
+from harness.asgi import answered_show, handled_lifespan, read_request
 from harness.fake_anthropic import anthropic_frames
 from harness.fake_azure import PROMPT_FILTER_CHUNK
 from harness.fake_databricks import databricks_chunks
@@ -80,9 +80,8 @@ class FakeModel:
             return
         raw, headers = await read_request(scope, receive)
         body = orjson.loads(raw)
-        if path == "/api/show":
+        if await answered_show(path, body, send, self.capabilities):
             self.shown.append(body.get("model"))
-            await _json(send, 200, {"details": {}, "capabilities": self.capabilities})
             return
         self.calls.append(Call(path, headers, body))
         if self.guard is not None:

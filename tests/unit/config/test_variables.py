@@ -125,6 +125,12 @@ def test_unsupported_originals_and_misspellings_are_reported_others_are_not() ->
             o.note for o in ORIGINAL if o.name == "WEB_SEARCH_ENDPOINT")]
 
 
+def test_clients_and_ollamas_own_variables_are_not_misspellings() -> None:
+    assert environment_warnings({"OLLAMA_MODELS": "/m", "OPENAI_API_BASE": "http://x",
+                                 "ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": "http://x",
+                                 "OLLAMA_HOST": "0.0.0.0"}) == []
+
+
 def test_every_original_variable_appears_once() -> None:
     names = [o.name for o in ORIGINAL]
     assert len(names) == len(set(names))
