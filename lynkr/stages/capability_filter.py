@@ -91,8 +91,7 @@ def capability_filter(exchange: Exchange, config: CapabilityFilterConfig, ports:
         info.family == "ollama" and ports.tool_support(info.name, request.model) is False)
     if request.tools and toolless:
         changes["tools"] = ()
-        dropped.append(f"all tools (WARNING: {request.model} cannot call tools on "
-                       f"{info.name})")
+        dropped.append(f"all tools (WARNING: {request.model} has no tool use on {info.name})")
         removed_text.extend(t.description for t in request.tools)
     # bedrock: Claude's own signatures stay valid there; the format drops the rest
     if config.drop_thinking_history and info.family != "bedrock":

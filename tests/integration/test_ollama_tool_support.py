@@ -28,7 +28,7 @@ def test_no_fallback_the_tools_are_dropped_with_a_warning_and_the_answer_comes()
             second = httpx.post(url + "/v1/messages", json=BODY, headers=HEADERS, timeout=20)
     assert first.status_code == second.status_code == 200, first.text
     assert first.json()["content"][-1]["text"] == "I cannot run commands."
-    assert "WARNING: llama3 cannot call tools on ollama" in first.headers["x-lynkr-stages"]
+    assert "WARNING: llama3 has no tool use on ollama" in first.headers["x-lynkr-stages"]
     assert ollama.shown == ["llama3"]  # asked once, at start-up
     assert [("tools" in c.body) for c in ollama.calls] == [False, False]
 

@@ -59,7 +59,7 @@ def filtered(support: bool | None) -> Exchange:
 def test_a_toolless_model_with_no_fallback_gets_no_tools_and_a_warning() -> None:
     after = filtered(False)
     assert after.request.tools == ()
-    assert "all tools (WARNING: llama3 cannot call tools on ollama)" in after.notes[-1].summary
+    assert "all tools (WARNING: llama3 has no tool use on ollama)" in after.notes[-1].summary
 
 
 @pytest.mark.parametrize("support", [True, None])
