@@ -113,7 +113,7 @@ def chosen_provider(env: Env) -> tuple[str, str]:
         if all(env.str(v) for v in variables):
             return provider, f"MODEL_PROVIDER is not set; {' and '.join(variables)} " \
                              f"{'are' if len(variables) > 1 else 'is'} set"
-    return "ollama", "MODEL_PROVIDER is not set and no provider's credentials are: the " \
+    return "ollama", "MODEL_PROVIDER is not set and no provider's credentials are set: the " \
                      "local Ollama"
 
 

@@ -63,7 +63,7 @@ def test_check_reports_unsupported_and_misspelled_variables(tmp_path: Path) -> N
     warned = {line.split()[1] for line in lines if line.startswith("warning: ")}
     assert warned == {"OLLAMA_MODLE", "WEB_SEARCH_ENDPOINT", "TOOL_EXECUTION_MODE",
                       "LOAD_SHEDDING_HEAP_THRESHOLD"}
-    assert "provider ollama: MODEL_PROVIDER is not set and no provider's credentials are" \
+    assert "provider ollama: MODEL_PROVIDER is not set and no provider's credentials are set" \
         in result.stdout
 
 
