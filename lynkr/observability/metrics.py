@@ -114,7 +114,11 @@ class Metrics:
                                                   else None)
         if error_type:
             self.errors.labels(dialect, str(error_type)).inc()
-        self.original.record(fields, spent)
+        self.original.record(
+            status=int(fields.get("status") or 0), ms=fields.get("ms"),
+            provider=fields.get("provider"), input_tokens=fields.get("input_tokens") or 0,
+            output_tokens=fields.get("output_tokens") or 0, errored=bool(error_type),
+            retries=fields.get("retries") or 0, cost=spent)
 
     def shed_one(self, reason: str) -> None:
         """A request the load shedder refused (``active_requests``, ``memory``, ``shutdown``)."""

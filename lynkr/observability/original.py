@@ -32,7 +32,7 @@ def quantile(ordered: list[float], q: float) -> float:
 
 
 class OriginalMetrics:
-    """Counts kept from the same per-request fields as ``Metrics.record``; a prometheus-client
+    """Counts kept from each finished request (``Metrics`` feeds it); a prometheus-client
     collector too (register it on the registry)."""
 
     def __init__(self, window: int = WINDOW) -> None:
@@ -45,25 +45,27 @@ class OriginalMetrics:
         self.cost = 0.0
         self.providers: dict[str, dict[str, int]] = {}
 
-    def record(self, fields: Mapping[str, Any], cost: float | None = None) -> None:
-        failed = int(fields.get("status") or 0) >= 400 or bool(
-            fields.get("error_type") or fields.get("stream_error"))
+    def record(self, *, status: int, ms: float | None, provider: str | None,
+               input_tokens: int = 0, output_tokens: int = 0, errored: bool = False,
+               retries: int = 0, cost: float | None = None) -> None:
+        """One finished request: an error is a status of 400 or more, or ``errored`` (a stream
+        that broke after it started)."""
+        failed = status >= 400 or errored
         with self._lock:
             self.total += 1
             self.errors += failed
-            if "ms" in fields:
-                self.seconds += fields["ms"] / 1000
-                self.recent.append(fields["ms"] / 1000)
-            for direction in ("input", "output"):
-                self.tokens[direction] += int(fields.get(f"{direction}_tokens") or 0)
+            if ms is not None:
+                self.seconds += ms / 1000
+                self.recent.append(ms / 1000)
+            self.tokens["input"] += input_tokens
+            self.tokens["output"] += output_tokens
             self.cost += cost or 0.0
-            provider = fields.get("provider")
             if provider:
                 counts = self.providers.setdefault(
-                    str(provider), {"requests": 0, "successes": 0, "failures": 0, "retries": 0})
+                    provider, {"requests": 0, "successes": 0, "failures": 0, "retries": 0})
                 counts["requests"] += 1
                 counts["failures" if failed else "successes"] += 1
-                counts["retries"] += int(fields.get("retries") or 0)
+                counts["retries"] += retries
 
     def _quantiles(self) -> dict[float, float]:
         ordered = sorted(self.recent)

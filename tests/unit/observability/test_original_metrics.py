@@ -15,9 +15,8 @@ def test_nearest_rank_quantiles() -> None:
 
 def test_errors_are_4xx_5xx_or_a_broken_stream_and_the_window_is_bounded() -> None:
     metrics = OriginalMetrics(window=2)
-    for fields in ({"status": 200, "ms": 10}, {"status": 429, "ms": 20},
-                   {"status": 200, "ms": 30, "stream_error": True}):
-        metrics.record({**fields, "provider": "ollama"})
+    for status, ms, errored in ((200, 10, False), (429, 20, False), (200, 30, True)):
+        metrics.record(status=status, ms=ms, provider="ollama", errored=errored)
     out = metrics.observability()
     assert out["requests"] == {"total": 3, "errors": 2, "errorRate": 0.6667}
     assert out["latency"]["count"] == 2 and out["latency"]["p99"] == 30.0
