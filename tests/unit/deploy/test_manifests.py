@@ -127,3 +127,11 @@ def test_selectors_ports_and_targets_agree() -> None:
     assert monitor["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
     assert monitor["endpoints"][0]["port"] in {p["name"] for p in service["spec"]["ports"]}
     assert monitor["endpoints"][0]["path"] == "/metrics/prometheus"
+
+
+def test_compose_checks_lynkr_with_the_images_own_health_check(compose: dict[str, Any]
+                                                               ) -> None:
+    containerfile = (DEPLOY.parent / "Containerfile").read_text()
+    image_check = json.loads(containerfile.split("HEALTHCHECK", 1)[1].split(" CMD ", 1)[1]
+                             .split("\n")[0])
+    assert compose["services"]["lynkr"]["healthcheck"]["test"] == ["CMD", *image_check]
