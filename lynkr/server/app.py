@@ -17,13 +17,12 @@ from starlette.routing import Route
 from lynkr.cache import MemoryCache
 from lynkr.config.context_windows import context_window
 from lynkr.config.errors import SettingsError
-from lynkr.config.routing import RoutingSettings
 from lynkr.config.settings import Settings
 from lynkr.embeddings import build_embedder
 from lynkr.observability.cost import PriceTable, load_prices
 from lynkr.observability.metrics import Metrics
-from lynkr.pipeline.compile import Pipeline, compile_file, resolve
-from lynkr.pipeline.env_overlay import apply_env
+from lynkr.pipeline.compile import Pipeline
+from lynkr.pipeline.effective import effective_pipeline
 from lynkr.ports import Ports
 from lynkr.providers import HttpProvider, build_providers, provider_infos
 from lynkr.resilience.breaker import CircuitBreaker
@@ -45,15 +44,13 @@ from lynkr.server.openai_routes import ChatBinding, DialectEndpoint, ResponsesBi
 from lynkr.server.shedding import LoadShedder
 from lynkr.server.state import AppState
 from lynkr.stages.prompt_cache import PromptCacheConfig
-from lynkr.stages.route import RouteConfig
-from lynkr.stages.route_rules import Tier
 from lynkr.storage.responses import ResponseStore
 
 
-def build_state(settings: Settings, pipeline: Pipeline | None = None,
-                providers: dict[str, HttpProvider] | None = None) -> AppState:
-    pipeline = apply_env(pipeline or compile_file(resolve(settings.pipeline)), settings.environ)
-    pipeline = apply_routing(pipeline, settings.routing)
+def build_state(settings: Settings, providers: dict[str, HttpProvider] | None = None
+                ) -> AppState:
+    """Everything a server (or a worker process) runs, from ``settings`` alone."""
+    pipeline = effective_pipeline(settings)
     providers = providers if providers is not None else build_providers(settings)
     infos = {name: attrs.evolve(info, context_window=context_window(providers[name].settings))
              for name, info in provider_infos(providers).items()}
@@ -80,22 +77,6 @@ def price_table(settings: Settings) -> PriceTable | None:
     if settings.prices_path:
         raise SettingsError(f"LYNKR_PRICES: no price table at {settings.prices_path}")
     return None
-
-
-def apply_routing(pipeline: Pipeline, routing: RoutingSettings) -> Pipeline:
-    """The route stage with the tiers and fallbacks of PREFER_OLLAMA / FALLBACK_PROVIDER, unless
-    the pipeline file sets its own."""
-    if not (routing.tiers or routing.fallbacks):
-        return pipeline
-    stages = []
-    for bound in pipeline.stages:
-        config = bound.config
-        if isinstance(config, RouteConfig) and not config.tiers and not config.fallbacks:
-            tiers = tuple(Tier(t.provider, t.max_tools) for t in routing.tiers)
-            bound = attrs.evolve(bound, config=attrs.evolve(
-                config, tiers=tiers, fallbacks=routing.fallbacks))
-        stages.append(bound)
-    return attrs.evolve(pipeline, stages=tuple(stages))
 
 
 def response_cache(pipeline: Pipeline) -> MemoryCache | None:

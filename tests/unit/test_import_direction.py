@@ -40,7 +40,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "ports": frozenset({"model"}),
     "formats": frozenset({"model", "formats", "ports"}),
     "stages": frozenset({"model", "formats", "stages", "ports"}),
-    "pipeline": frozenset({"model", "formats", "stages", "pipeline", "ports"}),
+    "pipeline": frozenset({"model", "formats", "stages", "pipeline", "ports", "config"}),
     "config": frozenset({"model", "ports", "config"}),
     "observability": frozenset({"model", "ports", "config", "observability"}),
     "providers": frozenset({*LOW, "config", "observability", "providers"}),
