@@ -16,10 +16,11 @@ from lynkr.model.events import Event
 from lynkr.model.request import Request
 from lynkr.model.response import Response
 from lynkr.server.asgi import Receive, Scope, Send, header, read_body, request_id, send_json
+from lynkr.server.dialect import Answer
 from lynkr.server.errors import error_headers, error_payload
-from lynkr.server.flow import Answer, handle
+from lynkr.server.flow import handle
 from lynkr.server.state import AppState
-from lynkr.stages.exchange import Dialect
+from lynkr.stages.exchange import Dialect as DialectName
 
 
 def _betas(scope: Scope) -> tuple[str, ...]:
@@ -35,31 +36,35 @@ class AnthropicSse:
         return b""
 
 
-class AnthropicBinding:
-    """Claude Code and Anthropic SDKs: the canonical dialect, so conversion is naming only."""
-
-    name: Dialect = "anthropic"
-    content_type = b"text/event-stream"
+@attrs.frozen
+class AnthropicTurn:
+    request: Request
     wants_result = False
 
-    async def parse(self, body: bytes, scope: Scope) -> tuple[Request, None]:
-        return parse_request(loads_object(body), betas=_betas(scope)), None
+    def renderer(self, answer: Answer) -> AnthropicSse:
+        return AnthropicSse()
+
+    def render_whole(self, response: Response, answer: Answer) -> Any:
+        return render_message(attrs.evolve(response, id=answer.id, model=answer.model))
+
+    async def completed(self, response: Response, answer: Answer) -> None:
+        return None
+
+
+class AnthropicDialect:
+    """Claude Code and Anthropic SDKs: the canonical dialect, so conversion is naming only."""
+
+    name: DialectName = "anthropic"
+    content_type = b"text/event-stream"
+
+    async def parse(self, body: bytes, scope: Scope) -> AnthropicTurn:
+        return AnthropicTurn(parse_request(loads_object(body), betas=_betas(scope)))
 
     def answer_id(self, request_id: str) -> str:
         return "msg_" + request_id.removeprefix("req_")
 
-    def renderer(self, client: None, answer: Answer) -> AnthropicSse:
-        return AnthropicSse()
 
-    def render_whole(self, response: Response, client: None, answer: Answer) -> Any:
-        return render_message(attrs.evolve(response, id=answer.id, model=answer.model))
-
-    async def completed(self, request: Request, client: None, answer: Answer,
-                        response: Response) -> None:
-        return None
-
-
-ANTHROPIC = AnthropicBinding()
+ANTHROPIC = AnthropicDialect()
 
 
 class MessagesEndpoint:
@@ -91,7 +96,7 @@ class CountTokensEndpoint:
 
 
 def model_ids(state: AppState) -> list[str]:
-    return sorted({p.settings.model for p in state.providers.values() if p.settings.model})
+    return sorted({u.info.model for u in state.upstreams.values() if u.info.model})
 
 
 def anthropic_model(model_id: str) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import attrs
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -15,7 +14,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from lynkr.cache import MemoryCache
-from lynkr.config.context_windows import context_window
 from lynkr.config.errors import SettingsError
 from lynkr.config.settings import Settings
 from lynkr.embeddings import build_embedder
@@ -23,8 +21,8 @@ from lynkr.observability.cost import PriceTable, load_prices
 from lynkr.observability.metrics import Metrics
 from lynkr.pipeline.compile import Pipeline
 from lynkr.pipeline.effective import effective_pipeline
-from lynkr.ports import Ports
-from lynkr.providers import HttpProvider, build_providers, provider_infos
+from lynkr.ports import Ports, Upstream
+from lynkr.providers import build_upstreams, provider_infos
 from lynkr.resilience.breaker import CircuitBreaker
 from lynkr.server.anthropic_routes import (
     CountTokensEndpoint,
@@ -40,28 +38,26 @@ from lynkr.server.metrics_routes import (
     ObservabilityEndpoint,
     PrometheusEndpoint,
 )
-from lynkr.server.openai_routes import ChatBinding, DialectEndpoint, ResponsesBinding
+from lynkr.server.openai_routes import ChatDialect, DialectEndpoint, ResponsesDialect
 from lynkr.server.shedding import LoadShedder
 from lynkr.server.state import AppState
 from lynkr.stages.prompt_cache import PromptCacheConfig
 from lynkr.storage.responses import ResponseStore
 
 
-def build_state(settings: Settings, providers: dict[str, HttpProvider] | None = None
+def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
                 ) -> AppState:
     """Everything a server (or a worker process) runs, from ``settings`` alone."""
     pipeline = effective_pipeline(settings)
-    providers = providers if providers is not None else build_providers(settings)
-    infos = {name: attrs.evolve(info, context_window=context_window(providers[name].settings))
-             for name, info in provider_infos(providers).items()}
-    ports = Ports(providers=infos, default_provider=settings.model_provider,
+    upstreams = upstreams if upstreams is not None else build_upstreams(settings)
+    ports = Ports(providers=provider_infos(upstreams), default_provider=settings.model_provider,
                   cache=response_cache(pipeline))
     resilience = settings.resilience
     breakers = {name: CircuitBreaker(name, resilience.breaker_failure_threshold,
                                      resilience.breaker_success_threshold,
-                                     resilience.breaker_timeout_s) for name in providers}
+                                     resilience.breaker_timeout_s) for name in upstreams}
     metrics = Metrics(prices=price_table(settings))
-    return AppState(settings, pipeline, ports, providers, embeddings=build_embedder(settings),
+    return AppState(settings, pipeline, ports, upstreams, embeddings=build_embedder(settings),
                     metrics=metrics,
                     responses=ResponseStore(settings.db_path, settings.responses_retention_s),
                     breakers=breakers)
@@ -91,8 +87,8 @@ def response_cache(pipeline: Pipeline) -> MemoryCache | None:
 def _dialects(state: AppState) -> list[tuple[str, DialectEndpoint]]:
     """The OpenAI-dialect endpoints (also dispatched before Starlette, as hot paths)."""
     assert state.responses is not None
-    return [("/v1/chat/completions", DialectEndpoint(state, ChatBinding())),
-            ("/v1/responses", DialectEndpoint(state, ResponsesBinding(state.responses)))]
+    return [("/v1/chat/completions", DialectEndpoint(state, ChatDialect())),
+            ("/v1/responses", DialectEndpoint(state, ResponsesDialect(state.responses)))]
 
 
 def _routes(state: AppState) -> list[Route]:
@@ -163,8 +159,8 @@ def build_app(state: AppState) -> LoadShedder:
         try:
             yield
         finally:
-            for provider in state.providers.values():
-                await provider.client.aclose()
+            for upstream in state.upstreams.values():
+                await upstream.aclose()
             if state.embeddings is not None:
                 await state.embeddings.aclose()
             if state.responses is not None:

@@ -16,10 +16,10 @@ from sse_client import stream_events
 from lynkr.config.errors import SettingsError
 from lynkr.config.settings import load_settings
 from lynkr.model.events import MessageStop, TextDelta
-from lynkr.providers.profiles import BETAS
+from lynkr.config.vendors import AZURE_BETAS
 
 KEY = "azure-secret-key"
-FOUNDRY_BETAS = BETAS["azure-anthropic"]
+FOUNDRY_BETAS = AZURE_BETAS
 
 
 def run(env: dict[str, str], guard: object, body: dict, replies: list[Reply]
