@@ -132,17 +132,22 @@ class RecordTap:
 
 
 class FoldTap:
-    """Folds the answer as it goes out, for the taps (and dialects) that want it whole."""
+    """Folds the answer as it goes out, for the taps (and dialects) that want it whole; an
+    error that ended the answer is kept aside in ``error`` (a stream has already started)."""
 
     wants_result = False
 
     def __init__(self) -> None:
         self.folder = Folder()
+        self.error: StreamError | None = None
 
     def observe(self, events: list[Event]) -> None:
         add = self.folder.add
         for event in events:
-            add(event)
+            if isinstance(event, StreamError):
+                self.error = self.error or event
+            else:
+                add(event)
 
     def completed(self, response: Response) -> None:
         return None

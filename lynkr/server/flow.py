@@ -17,6 +17,7 @@ from time import perf_counter
 
 import trio
 
+from lynkr.formats.fold import stream_error
 from lynkr.model.errors import LynkrError
 from lynkr.model.response import Response
 from lynkr.observability.record import RequestRecord, log_fields
@@ -133,6 +134,8 @@ async def _respond(state: AppState, dialect: Dialect, turn: ClientTurn, exchange
             async for events in opened.stream:
                 for tap in taps:
                     tap.observe(events)
+            if fold.error is not None:  # nothing was sent yet: an HTTP error after all
+                raise stream_error(fold.error)
             whole = fold.result()
             await _completed(turn, answer, whole, taps, record)
             record.streaming(perf_counter())
