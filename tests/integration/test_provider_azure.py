@@ -15,8 +15,8 @@ from sse_client import stream_events
 
 from lynkr.config.errors import SettingsError
 from lynkr.config.settings import load_settings
-from lynkr.model.events import MessageStop, TextDelta
 from lynkr.config.vendors import AZURE_BETAS
+from lynkr.model.events import MessageStop, TextDelta
 
 KEY = "azure-secret-key"
 FOUNDRY_BETAS = AZURE_BETAS
