@@ -17,7 +17,7 @@ from lynkr.model.request import Request
 from lynkr.model.response import Response
 from lynkr.server.asgi import Receive, Scope, Send, header, read_body, request_id, send_json
 from lynkr.server.dialect import Answer
-from lynkr.server.errors import error_headers, error_payload
+from lynkr.server.errors import client_dialect, send_error
 from lynkr.server.flow import handle
 from lynkr.server.state import AppState
 from lynkr.stages.exchange import Dialect as DialectName
@@ -88,8 +88,7 @@ class CountTokensEndpoint:
                                    header(scope, b"content-length"))
             request = parse_request(loads_object(body), need_max_tokens=False)
         except LynkrError as exc:
-            status, payload = error_payload(exc, rid, "anthropic")
-            await send_json(send, status, payload, error_headers(exc, rid))
+            await send_error(send, exc, rid, "anthropic")
             return
         tokens = self.state.ports.count_tokens(request_text(request))
         await send_json(send, 200, {"input_tokens": tokens}, [(b"request-id", rid.encode())])
@@ -138,11 +137,7 @@ class ModelEndpoint:
                 await send_json(send, 200, {"id": model_id, "object": "model",
                                             "created": 1735689600, "owned_by": "lynkr"})
             return
-        rid = request_id(scope)
         exc = NotFound(f"model {model_id!r} is not served here; GET /v1/models lists them")
-        dialect = "anthropic" if header(scope, b"anthropic-version") is not None \
-            else "openai_chat"
-        status, payload = error_payload(exc, rid, dialect)
-        await send_json(send, status, payload, error_headers(exc, rid))
+        await send_error(send, exc, request_id(scope), client_dialect(scope))
 
 

@@ -17,6 +17,7 @@ from lynkr.cache import MemoryCache
 from lynkr.config.errors import SettingsError
 from lynkr.config.settings import Settings
 from lynkr.embeddings import build_embedder
+from lynkr.model.errors import LynkrError, MethodNotAllowed, NotFound
 from lynkr.observability.cost import PriceTable, load_prices
 from lynkr.observability.metrics import Metrics
 from lynkr.pipeline.compile import Pipeline
@@ -32,6 +33,7 @@ from lynkr.server.anthropic_routes import (
 )
 from lynkr.server.asgi import request_id
 from lynkr.server.embeddings_route import EmbeddingsEndpoint
+from lynkr.server.errors import client_dialect, error_headers, error_payload
 from lynkr.server.health import HealthEndpoint
 from lynkr.server.metrics_routes import (
     BreakersEndpoint,
@@ -110,24 +112,17 @@ def _routes(state: AppState) -> list[Route]:
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    """404/405 in the dialect the path suggests, with a request id."""
+    """404/405 from the router, in the dialect the request speaks, with a request id."""
     assert isinstance(exc, HTTPException)
     rid = request_id(request.scope)
-    openai = request.url.path.startswith(("/v1/chat", "/v1/responses", "/v1/embeddings")) \
-        or "anthropic-version" not in request.headers
+    error: LynkrError
     if exc.status_code == 405:
-        message = f"method {request.method} is not allowed on {request.url.path}"
+        error = MethodNotAllowed(f"method {request.method} is not allowed on {request.url.path}")
     else:
-        message = f"no endpoint at {request.method} {request.url.path}"
-    if openai:
-        body: Any = {"error": {"message": message, "type": "invalid_request_error",
-                               "param": None, "code": None}}
-    else:
-        kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
-        body = {"type": "error", "error": {"type": kind, "message": message},
-                "request_id": rid}
-    headers = {"request-id": rid, "x-request-id": rid, **(exc.headers or {})}
-    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+        error = NotFound(f"no endpoint at {request.method} {request.url.path}")
+    status, body = error_payload(error, rid, client_dialect(request.scope))
+    headers = {k.decode(): v.decode() for k, v in error_headers(error, rid)}
+    return JSONResponse(body, status_code=status, headers={**headers, **(exc.headers or {})})
 
 
 class FastPaths:

@@ -26,11 +26,12 @@ from lynkr.ports import Answering, StreamTap
 from lynkr.server.asgi import Receive, Scope, Send, header, read_body, request_id, send_json
 from lynkr.server.dialect import Answer, ClientTurn, Dialect
 from lynkr.server.egress import EgressWriter, FoldTap, RecordTap
-from lynkr.server.errors import error_headers, error_payload
+from lynkr.server.errors import send_error
 from lynkr.server.report import fallback_headers, pipeline_headers, route_facts, stage_reports
 from lynkr.server.state import AppState
 from lynkr.server.upstream_call import open_answer
 from lynkr.stages.exchange import CACHE_VERDICT, Context, Exchange
+from lynkr.stages.exchange import Dialect as DialectName
 
 log = logging.getLogger("lynkr.request")
 
@@ -63,11 +64,12 @@ async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Recei
         if failure is not None:
             raise failure
     except LynkrError as exc:
-        await _fail(record, exc, send, exc.anthropic_type)
+        await _fail(record, exc, send, exc.anthropic_type, dialect.name)
     except Exception:  # the top-level guard: a bug becomes a clean 500, never a trace
         log.exception("unhandled error", extra={"request_id": record.request_id})
         await _fail(record, LynkrError("internal error in the proxy; see its log for request "
-                                       f"id {record.request_id}"), send, "internal")
+                                       f"id {record.request_id}"), send, "internal",
+                    dialect.name)
     finally:
         state.metrics.active_requests.dec()
     record.end(perf_counter())
@@ -75,12 +77,12 @@ async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Recei
     state.metrics.observe(record)
 
 
-async def _fail(record: RequestRecord, exc: LynkrError, send: Send, error_type: str) -> None:
+async def _fail(record: RequestRecord, exc: LynkrError, send: Send, error_type: str,
+                dialect: DialectName) -> None:
     if not record.finished:
         record.failed(exc.status, error_type, exc.message)
     if not record.started:
-        code, payload = error_payload(exc, record.request_id, record.dialect)
-        await send_json(send, code, payload, error_headers(exc, record.request_id))
+        await send_error(send, exc, record.request_id, dialect)
 
 
 async def _watch_disconnect(receive: Receive, scope: trio.CancelScope,
