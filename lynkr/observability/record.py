@@ -75,7 +75,7 @@ class Fallback:
 class RequestRecord:
     request_id: str
     dialect: str
-    started_at: float  # perf_counter seconds
+    started_at: float  # seconds on the server's clock (trio.current_time)
     phase: Phase = Phase.RECEIVING
     session_id: str | None = None
     client_model: str = ""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import time
-from time import perf_counter
 
 import trio
 
@@ -38,7 +37,7 @@ log = logging.getLogger("lynkr.request")
 
 async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Receive,
                  send: Send) -> None:
-    record = RequestRecord(request_id(scope), dialect.name, perf_counter())
+    record = RequestRecord(request_id(scope), dialect.name, trio.current_time())
     state.metrics.active_requests.inc()
     try:
         body = await read_body(receive, state.settings.max_body_bytes,
@@ -72,7 +71,7 @@ async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Recei
                     dialect.name)
     finally:
         state.metrics.active_requests.dec()
-    record.end(perf_counter())
+    record.end(trio.current_time())
     log.info("request", extra=log_fields(record))
     state.metrics.observe(record)
 
@@ -140,11 +139,11 @@ async def _respond(state: AppState, dialect: Dialect, turn: ClientTurn, exchange
                 raise stream_error(fold.error)
             whole = fold.result()
             await _completed(turn, answer, whole, taps, record)
-            record.streaming(perf_counter())
+            record.streaming(trio.current_time())
             record.done()
             await send_json(send, 200, turn.render_whole(whole, answer), headers)
             return
-        record.streaming(perf_counter())
+        record.streaming(trio.current_time())
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-type", dialect.content_type), (b"cache-control", b"no-cache"),
             (b"x-accel-buffering", b"no"), *headers]})
