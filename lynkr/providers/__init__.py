@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from lynkr.config.context_windows import context_window
 from lynkr.config.settings import Settings
+from lynkr.config.vendors import vendor
 from lynkr.ports import ProviderInfo, Upstream
 from lynkr.providers.http import HttpUpstream, http_client
 from lynkr.providers.profiles import make_profile
@@ -19,7 +20,7 @@ def build_upstreams(settings: Settings) -> dict[str, Upstream]:
 def build_upstream(settings: Settings, name: str) -> Upstream:
     chosen = settings.providers[name]
     window = context_window(chosen)
-    if name == "bedrock":  # boto3 is optional and heavy: imported only when configured
+    if vendor(name).family == "bedrock":  # boto3 is optional: imported only when configured
         from lynkr.providers.bedrock import BedrockUpstream, make_bedrock_client
 
         client = make_bedrock_client(settings.bedrock, settings.connect_timeout_s)
