@@ -28,7 +28,7 @@ from lynkr.server.egress import EgressWriter, FoldTap, RecordTap
 from lynkr.server.errors import send_error
 from lynkr.server.report import fallback_headers, pipeline_headers, route_facts, stage_reports
 from lynkr.server.state import AppState
-from lynkr.server.upstream_call import open_answer
+from lynkr.server.upstream_call import Opened, open_answer
 from lynkr.stages.exchange import CACHE_VERDICT, Context, Exchange
 from lynkr.stages.exchange import Dialect as DialectName
 
@@ -130,18 +130,7 @@ async def _respond(state: AppState, dialect: Dialect, turn: ClientTurn, exchange
             taps.append(fold)
         if not streamed:
             assert fold is not None
-            for tap in taps:
-                tap.observe(opened.first)
-            async for events in opened.stream:
-                for tap in taps:
-                    tap.observe(events)
-            if fold.error is not None:  # nothing was sent yet: an HTTP error after all
-                raise stream_error(fold.error)
-            whole = fold.result()
-            await _completed(turn, answer, whole, taps, record)
-            record.streaming(trio.current_time())
-            record.done()
-            await send_json(send, 200, turn.render_whole(whole, answer), headers)
+            await _answer_whole(turn, answer, opened, taps, fold, headers, send, record)
             return
         record.streaming(trio.current_time())
         await send({"type": "http.response.start", "status": 200, "headers": [
@@ -162,6 +151,25 @@ async def _respond(state: AppState, dialect: Dialect, turn: ClientTurn, exchange
                          record)
         record.done()
         await writer.end()
+
+
+async def _answer_whole(turn: ClientTurn, answer: Answer, opened: Opened,
+                        taps: list[StreamTap], fold: FoldTap,
+                        headers: list[tuple[bytes, bytes]], send: Send,
+                        record: RequestRecord) -> None:
+    """A request without ``stream``: the answer folded, then one JSON document."""
+    for tap in taps:
+        tap.observe(opened.first)
+    async for events in opened.stream:
+        for tap in taps:
+            tap.observe(events)
+    if fold.error is not None:  # nothing was sent yet: an HTTP error after all
+        raise stream_error(fold.error)
+    whole = fold.result()
+    await _completed(turn, answer, whole, taps, record)
+    record.streaming(trio.current_time())
+    record.done()
+    await send_json(send, 200, turn.render_whole(whole, answer), headers)
 
 
 async def _completed(turn: ClientTurn, answer: Answer, response: Response | None,
