@@ -38,6 +38,9 @@ class Vendor:
     # OpenAI dialect: the body names the model and asks for usage in the stream (a Databricks
     # serving endpoint is the model, and refuses both)
     names_model: bool = True
+    # how to ask for reasoning when the user sets nothing ("": not at all); local servers let
+    # the user choose with a variable (OLLAMA_THINK, LLAMACPP_THINKING, LMSTUDIO_THINKING)
+    thinking_control: str = ""
 
 
 AZURE_BETAS = frozenset((
@@ -55,11 +58,14 @@ VENDORS: dict[str, Vendor] = {
                      probe="ollama_tags"),
     "llamacpp": Vendor("openai", "bearer", local=True, context_window=32_768),
     "lmstudio": Vendor("openai", "bearer", local=True, context_window=32_768),
-    "openai": Vendor("openai", "bearer", reasoning_models=OPENAI_REASONING),
+    "openai": Vendor("openai", "bearer", reasoning_models=OPENAI_REASONING,
+                     thinking_control="reasoning_effort"),
     "openrouter": Vendor("openai", "bearer", headers={"http-referer": "https://github.com/lynkr",
-                                                      "x-title": "Lynkr"}),
+                                                      "x-title": "Lynkr"},
+                         thinking_control="openrouter"),
     "azure-openai": Vendor("openai", "api-key", probe="azure_models",
-                           reasoning_models=OPENAI_REASONING, lists_models=False),
+                           reasoning_models=OPENAI_REASONING, lists_models=False,
+                           thinking_control="reasoning_effort"),
     "anthropic": Vendor("anthropic", "x-api-key", context_window=200_000),
     "azure-anthropic": Vendor("anthropic", "x-api-key", context_window=200_000,
                               betas=AZURE_BETAS),
