@@ -45,9 +45,12 @@ def route_facts(route: Route) -> RouteFacts:
 
 def stage_reports(exchange: Exchange, timings: tuple[StageTiming, ...]
                   ) -> tuple[StageReport, ...]:
-    """Each stage's note and time, by stage (a stage that noted nothing still has its time)."""
+    """Each stage's note and time, by stage: a stage that noted nothing still has its time,
+    and a note from outside the pipeline (before it ran) is kept with none."""
     noted = {n.stage: n for n in exchange.notes}
-    reports = []
+    timed = {t.stage for t in timings}
+    reports = [StageReport(n.stage, n.summary, n.tokens_removed) for n in exchange.notes
+               if n.stage not in timed]
     for timing in timings:
         note = noted.get(timing.stage)
         reports.append(StageReport(timing.stage, note.summary if note else "",

@@ -17,19 +17,23 @@ import trio.testing
 from harness.events import end, text_block
 
 from lynkr.config.settings import load_settings
+from lynkr.model.content import TextBlock
 from lynkr.model.errors import LynkrError, UpstreamUnreachable
 from lynkr.model.events import BlockStop, Event, MessageStart, StreamError, Usage
-from lynkr.model.request import Request
+from lynkr.model.request import Message, Request
+from lynkr.pipeline.runner import StageTiming
 from lynkr.ports import Answering, ParseContext, ProviderInfo, UpstreamCall
 from lynkr.server.app import build_app, build_state
+from lynkr.server.report import stage_reports
 from lynkr.server.state import AppState
+from lynkr.stages.exchange import Context, Exchange, Note
 
 USAGE = Usage(input_tokens=11, output_tokens=3)
 
 
 def answer(context: ParseContext, *pieces: str) -> list[list[Event]]:
     return [[MessageStart(context.message_id, context.model, Usage(input_tokens=11))],
-            text_block(0, *pieces) + [BlockStop(0)], end("end_turn", USAGE)]
+            [*text_block(0, *pieces), BlockStop(0)], end("end_turn", USAGE)]
 
 
 class ScriptedUpstream:
@@ -228,3 +232,15 @@ async def test_the_prompt_cache_tap_stores_and_the_next_request_is_a_hit(
         b"miss", b"hit")
     assert len(upstream.calls) == 1
     assert b'"text":"Paris"' in second.body_bytes
+
+
+def test_stage_reports_keep_every_note_and_time() -> None:
+
+    exchange = Exchange(Request("m", (Message("user", (TextBlock("hi"),)),), 10),
+                        Context("r"), notes=(Note("ingress", "dropped x"),
+                                             Note("dedupe", "2 removed", 40)))
+    reports = stage_reports(exchange, (StageTiming("normalize", 3.0),
+                                       StageTiming("dedupe", 9.0)))
+    assert [(r.stage, r.summary, r.tokens_removed, r.micros) for r in reports] == [
+        ("ingress", "dropped x", 0, 0.0), ("normalize", "", 0, 3.0),
+        ("dedupe", "2 removed", 40, 9.0)]
