@@ -33,3 +33,6 @@ class StageSpec:
     needs_route: bool = False  # must come after a stage that sets the route
     sets_route: bool = False
     tap: TapFn | None = None  # a stream tap on the answer, for this stage's own use
+    # the answer cache (``ports.cache``) this stage's config asks for: (entries, ttl seconds),
+    # or None when it needs none; the server builds the port from it
+    wants_cache: Callable[[Any], tuple[int, float] | None] | None = None

@@ -94,3 +94,15 @@ def test_a_tap_only_stage_watches_without_running(monkeypatch: pytest.MonkeyPatc
     assert tap is not None
     tap.observe(["event"])
     assert seen == ["event"]
+
+
+def test_the_stage_declares_the_cache_it_needs() -> None:
+    from lynkr.server.app import response_cache
+
+    assert STAGES["prompt_cache"].wants_cache is not None
+    on = compile_text("stages: [normalize, route, {prompt_cache: {max_entries: 3, "
+                      "ttl_ms: 2000}}, egress]")
+    off = compile_text("stages: [normalize, route, {prompt_cache: {enabled: false}}, egress]")
+    cache = response_cache(on)
+    assert cache is not None and (cache.max_entries, cache.ttl_s) == (3, 2.0)
+    assert response_cache(off) is None
