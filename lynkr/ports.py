@@ -1,6 +1,8 @@
 """What stages and adapters may reach, as small Protocols and plain values.
 
 Stages get state only through a ``Ports`` record built once at start-up; tests build their own.
+Providers meet the server through ``Upstream`` (prepare a call purely, open it for canonical
+events), and whatever watches an answer on its way out is a ``StreamTap``.
 """
 
 from __future__ import annotations
