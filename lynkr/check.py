@@ -8,8 +8,9 @@ from urllib.parse import urlsplit, urlunsplit
 import attrs
 import httpx
 
+from lynkr.config.memory import memory_settings
 from lynkr.config.providers import ProviderSettings
-from lynkr.config.settings import Settings
+from lynkr.config.settings import Env, Settings
 from lynkr.config.vendors import vendor
 from lynkr.providers.profiles import auth_headers
 
@@ -40,6 +41,7 @@ def effective(settings: Settings) -> dict[str, Any]:
     out["embeddings"] = embeddings
     out["resilience"] = attrs.asdict(settings.resilience)  # no secrets
     out["routing"] = attrs.asdict(settings.routing)
+    out["memory"] = attrs.asdict(memory_settings(Env(settings.environ)))  # no secrets
     return out
 
 
