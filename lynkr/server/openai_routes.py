@@ -39,6 +39,7 @@ class ChatTurn:
     request: Request
     options: ChatClientOptions
     wants_result = False
+    dropped: tuple[str, ...] = ()
 
     def renderer(self, answer: Answer) -> ChatChunkRenderer:
         return ChatChunkRenderer(answer.id, answer.model, answer.created, self.options)
@@ -67,6 +68,10 @@ class ResponsesTurn:
     options: ResponsesClientOptions
     store: ResponseStore
     wants_result = True
+
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        return self.options.dropped
 
     def renderer(self, answer: Answer) -> ResponsesEventRenderer:
         return ResponsesEventRenderer(answer.id, answer.model, answer.created, self.options)

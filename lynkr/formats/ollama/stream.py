@@ -21,9 +21,9 @@ DONE_TO_STOP = {"stop": "end_turn", "length": "max_tokens"}
 
 class OllamaStreamParser:
     def __init__(self, message_id: str, model: str, input_estimate: int = 0,
-                 taken_ids: frozenset[str] = frozenset()) -> None:
+                 taken_ids: frozenset[str] = frozenset(), sign_for: str | None = None) -> None:
         self._buffer = b""
-        self._answer = AnswerBuilder(message_id, taken_ids)
+        self._answer = AnswerBuilder(message_id, taken_ids, sign_for)
         self._opening = Opening(message_id, model, input_estimate)
         self._estimate = input_estimate
         self.done = False
@@ -62,7 +62,7 @@ class OllamaStreamParser:
         message = obj.get("message") or {}
         thinking = message.get("thinking")
         if thinking:
-            self._answer.thinking(thinking, out)
+            self._answer.thinking(thinking, out, field="thinking")
         content = message.get("content")
         if content:
             self._answer.text(content, out)
