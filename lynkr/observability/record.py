@@ -188,4 +188,6 @@ def log_fields(record: RequestRecord) -> dict[str, Any]:
     if record.usage is not None:
         fields["input_tokens"] = record.input_tokens
         fields["output_tokens"] = record.output_tokens
+        fields["cache_read_tokens"] = record.usage.cache_read_input_tokens  # as the upstream said
+        fields["cache_write_tokens"] = record.usage.cache_creation_input_tokens
     return fields

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import attrs
 
+from lynkr.bench.record import SessionRecorder
 from lynkr.config.settings import Settings
 from lynkr.embeddings import Embedder
 from lynkr.observability.metrics import Metrics
@@ -24,3 +25,4 @@ class AppState:
     responses: ResponseStore | None = None  # conversations for previous_response_id
     metrics: Metrics = attrs.field(factory=Metrics)
     breakers: dict[str, CircuitBreaker] = attrs.field(factory=dict)  # per provider
+    recorder: SessionRecorder | None = None  # LYNKR_RECORD_DIR: requests kept for lynkr bench
