@@ -4,16 +4,23 @@
     ├── BadRequest                  400 invalid_request_error  / invalid_request_error
     │   └── PayloadTooLarge         413 request_too_large      / invalid_request_error
     ├── Unauthorized                401 authentication_error   / invalid_request_error
+    ├── PermissionDenied            403 permission_error       / permission_error
     ├── NotFound                    404 not_found_error        / not_found_error
     │   └── MethodNotAllowed        405 invalid_request_error  / invalid_request_error
     ├── RateLimited                 429 rate_limit_error       / rate_limit_error
+    ├── NotImplementedHere          501 api_error              / not_implemented
+    │   └── EmbeddingsUnavailable   501 api_error              / not_implemented
     ├── Overloaded                  529 overloaded_error       / server_error (503 for OpenAI)
+    │   ├── CircuitOpen             503 overloaded_error       / server_error
+    │   └── Shedding                503 overloaded_error       / server_error, code overloaded
     └── UpstreamError               502 api_error              / server_error
         ├── UpstreamUnreachable     502 api_error              / server_error
         └── UpstreamTimeout         504 timeout_error          / timeout
 
-An ``UpstreamError`` may carry the upstream's own status; ``from_status`` picks the class that
-answers the client for it (429 stays 429, 5xx becomes api_error, ...).
+An ``UpstreamError`` may carry the upstream's own status; ``from_upstream_status`` picks the
+class that answers the client for it (429 stays 429, 5xx becomes api_error, ...). Start-up
+mistakes are not in this tree: ``SettingsError`` and ``PipelineError`` stop ``lynkr`` with a
+one-line message before any client is served.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ class LynkrError(Exception):
     status = 500
     anthropic_type = "api_error"
     openai_type = "server_error"
+    openai_code: str | None = None  # OpenAI's ``error.code``
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -47,6 +55,12 @@ class Unauthorized(LynkrError):
     openai_type = "invalid_request_error"
 
 
+class PermissionDenied(LynkrError):
+    status = 403
+    anthropic_type = "permission_error"
+    openai_type = "permission_error"
+
+
 class NotFound(LynkrError):
     status = 404
     anthropic_type = "not_found_error"
@@ -65,9 +79,33 @@ class RateLimited(LynkrError):
     openai_type = "rate_limit_error"
 
 
+class NotImplementedHere(LynkrError):
+    """A feature this server is not configured for (e.g. embeddings without a provider)."""
+
+    status = 501
+    openai_type = "not_implemented"
+
+
+class EmbeddingsUnavailable(NotImplementedHere):
+    """Embeddings are not configured, or the local provider's package is not installed."""
+
+
 class Overloaded(LynkrError):
     status = 529
     anthropic_type = "overloaded_error"
+
+
+class CircuitOpen(Overloaded):
+    """Raised instead of calling a provider whose breaker is open (a 503 if nothing else)."""
+
+    status = 503
+
+
+class Shedding(Overloaded):
+    """Lynkr itself refuses new work for now (load shedding, shutting down)."""
+
+    status = 503
+    openai_code = "overloaded"
 
 
 class UpstreamError(LynkrError):

@@ -1,9 +1,11 @@
-"""The HTTP transport: one pooled ``httpx.AsyncClient`` per provider, the only network I/O.
+"""The HTTP implementation of the ``Upstream`` port: one pooled ``httpx.AsyncClient`` each.
 
-``open`` sends the request and checks the status before anything reaches the client: an error
-status, a refused connection or a timeout there is raised as a ``LynkrError`` (the server answers
-it as error JSON). Once open, ``UpstreamStream`` yields canonical events a read at a time, and
-turns a failure in the middle into a final ``StreamError`` event, never a silent end.
+``prepare`` is pure: the profile builds the body and headers, and the parse context (answer id,
+reported model, input estimate, tool ids in use) comes from the request. ``open`` sends the
+call and checks the status before anything reaches the client: an error status, a refused
+connection or a timeout there is raised as a ``LynkrError`` (the server answers it as error
+JSON). Once open, ``HttpEvents`` yields canonical events a read at a time, and turns a failure
+in the middle into a final ``StreamError`` event, never a silent end.
 """
 
 from __future__ import annotations
@@ -16,30 +18,21 @@ import orjson
 
 from lynkr.config.providers import ProviderSettings
 from lynkr.config.settings import Settings
-from lynkr.formats.upstream_errors import error_message
-from lynkr.model.errors import (
-    LynkrError,
-    UpstreamTimeout,
-    UpstreamUnreachable,
-    from_upstream_status,
-)
+from lynkr.config.vendors import vendor
 from lynkr.model.events import Event, StreamError
 from lynkr.model.request import Request
+from lynkr.ports import Answering, ParseContext, ProviderInfo, UpstreamCall
 from lynkr.providers.profiles import Profile, StreamParser, make_profile
+from lynkr.providers.transport import make_client, status_error, transport_error
 
 
-class UpstreamBody(bytes):
-    """The upstream body, with the headers that depend on the request (``anthropic-beta``)."""
-
-    headers: dict[str, str]
-
-
-class UpstreamStream:
+class HttpEvents:
     """The events of one upstream answer, one list per read."""
 
-    def __init__(self, provider: HttpProvider, response: httpx.Response,
-                 parser: StreamParser) -> None:
-        self._provider = provider
+    def __init__(self, name: str, response: httpx.Response, parser: StreamParser,
+                 silence: str) -> None:
+        self._name = name
+        self._silence = silence
         # We ask for identity encoding; then the transport's byte stream is the body and the
         # two decoding layers of aiter_bytes() can be skipped (they cost per chunk).
         encoding = response.headers.get("content-encoding", "identity")
@@ -48,7 +41,7 @@ class UpstreamStream:
         self._parser = parser
         self._closed = False
 
-    def __aiter__(self) -> UpstreamStream:
+    def __aiter__(self) -> HttpEvents:
         return self
 
     async def aclose(self) -> None:
@@ -66,16 +59,16 @@ class UpstreamStream:
                 return parser.close()
             except httpx.TimeoutException:
                 self._closed = True
-                return [StreamError("timeout_error", self._provider.silent_message())]
+                return [StreamError("timeout_error", self._silence)]
             except httpx.TransportError as exc:
                 self._closed = True
-                return [StreamError("api_error", f"{self._provider.name}: connection lost in "
+                return [StreamError("api_error", f"{self._name}: connection lost in "
                                                  f"the middle of the answer ({exc!r})")]
             try:
                 events = parser.feed(chunk)
             except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
                 self._closed = True
-                return [StreamError("api_error", f"{self._provider.name} sent a malformed "
+                return [StreamError("api_error", f"{self._name} sent a malformed "
                                                  f"stream: {exc}")]
             if events:
                 return events
@@ -92,78 +85,64 @@ class UpstreamStream:
                 return
 
 
-class HttpProvider:
+class HttpUpstream:
+    """One configured HTTP provider (any wire family but Bedrock's)."""
+
     def __init__(self, settings: ProviderSettings, client: httpx.AsyncClient,
-                 profile: Profile | None = None) -> None:
+                 context_window: int = 200_000) -> None:
         self.settings = settings
-        self.name = settings.name
         self.client = client
-        self.profile = profile or make_profile(settings)
+        self.profile: Profile = make_profile(settings)
+        self._info = ProviderInfo(settings.name, self.profile.family, settings.model,
+                                  settings.endpoint, context_window, vendor(settings.name).local)
+
+    @property
+    def info(self) -> ProviderInfo:
+        return self._info
 
     def silent_message(self) -> str:
-        return (f"{self.name} at {self.settings.endpoint} sent nothing for "
+        return (f"{self.settings.name} at {self.settings.endpoint} sent nothing for "
                 f"{self.settings.read_timeout_s:g}s; the answer was stopped")
 
-    def body(self, request: Request) -> bytes:
-        data = orjson.dumps(self.profile.build(request))
-        if self.profile.request_headers is None:
-            return data
-        body = UpstreamBody(data)
-        body.headers = self.profile.request_headers(request)
-        return body
+    def prepare(self, request: Request, answering: Answering) -> UpstreamCall:
+        body = orjson.dumps(self.profile.build(request))
+        headers = self.profile.headers
+        if self.profile.request_headers is not None:
+            extra = self.profile.request_headers(request)
+            headers = {**headers, **extra} if extra else headers
+        context = ParseContext.of(request, answering.message_id, answering.model, len(body))
+        return UpstreamCall(self.settings.endpoint, body, headers, context)
 
     @asynccontextmanager
-    async def open(self, body: bytes, message_id: str, model: str, input_estimate: int,
-                   taken_ids: frozenset[str] = frozenset()) -> AsyncIterator[UpstreamStream]:
-        endpoint = self.settings.endpoint
-        extra = getattr(body, "headers", None)
-        headers = {**self.profile.headers, **extra} if extra else self.profile.headers
-        request = self.client.build_request("POST", endpoint, content=bytes(body),
-                                            headers=headers)
+    async def open(self, call: UpstreamCall) -> AsyncIterator[HttpEvents]:
+        name = self.settings.name
+        request = self.client.build_request("POST", call.target, content=call.body,
+                                            headers=call.headers)
         try:
             response = await self.client.send(request, stream=True)
-        except httpx.ConnectError as exc:
-            raise UpstreamUnreachable(
-                f"{self.name} at {endpoint} is not answering ({_reason(exc)}); is it running, "
-                f"and is the endpoint right?") from None
-        except httpx.TimeoutException:
-            raise UpstreamTimeout(self.silent_message()) from None
         except httpx.TransportError as exc:
-            raise UpstreamUnreachable(f"{self.name} at {endpoint}: {_reason(exc)}") from None
+            raise transport_error(name, call.target, exc, self.silent_message()) from None
         try:
             if response.status_code >= 400:
-                raise await self._status_error(response)
-            stream = UpstreamStream(self, response,
-                                    self.profile.parser(message_id, model, input_estimate,
-                                                        taken_ids))
+                try:
+                    body = await response.aread()
+                except httpx.HTTPError:
+                    body = b"(no body)"
+                raise status_error(name, response.status_code, body, response.headers)
+            events = HttpEvents(name, response, self.profile.parser(call.context),
+                                self.silent_message())
             try:
-                yield stream
+                yield events
             finally:
-                await stream.aclose()
+                await events.aclose()
         finally:
             await response.aclose()
 
-    async def _status_error(self, response: httpx.Response) -> LynkrError:
-        try:
-            detail = error_message(await response.aread())
-        except httpx.HTTPError:
-            detail = "(no body)"
-        retry = response.headers.get("retry-after")
-        retry_after = float(retry) if retry and retry.replace(".", "", 1).isdigit() else None
-        message = f"{self.name} answered {response.status_code}: {detail}"
-        return from_upstream_status(response.status_code, message, retry_after)
+    async def aclose(self) -> None:
+        await self.client.aclose()
 
 
-def _reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return "connection refused" if "refused" in text.lower() or "errno 111" in text.lower() \
-        else text
-
-
-def make_client(settings: Settings, provider: ProviderSettings) -> httpx.AsyncClient:
-    timeout = httpx.Timeout(connect=settings.connect_timeout_s, read=provider.read_timeout_s,
-                            write=provider.read_timeout_s, pool=settings.connect_timeout_s)
-    limits = httpx.Limits(max_connections=settings.max_connections,
-                          max_keepalive_connections=settings.max_connections,
-                          keepalive_expiry=settings.keepalive_expiry_s)
-    return httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=True)
+def http_client(settings: Settings, provider: ProviderSettings) -> httpx.AsyncClient:
+    return make_client(connect_s=settings.connect_timeout_s, read_s=provider.read_timeout_s,
+                       max_connections=settings.max_connections,
+                       keepalive_s=settings.keepalive_expiry_s)

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 import httpx
 
 from lynkr.formats.ollama.show import show_body, supports_tools
-from lynkr.providers.http import HttpProvider
+from lynkr.ports import Upstream
+from lynkr.providers.http import HttpUpstream
 
 log = logging.getLogger("lynkr.providers")
 
@@ -29,13 +30,13 @@ class ToolSupport:
         return self._known.get((provider, model))
 
 
-async def fetch_tool_support(providers: Mapping[str, HttpProvider], timeout: float = 5.0
+async def fetch_tool_support(upstreams: Mapping[str, Upstream], timeout: float = 5.0
                              ) -> dict[tuple[str, str], bool]:
     learned: dict[tuple[str, str], bool] = {}
-    for provider in providers.values():
-        if provider.profile.family != "ollama":
+    for provider in upstreams.values():
+        if not isinstance(provider, HttpUpstream) or provider.info.family != "ollama":
             continue
-        model = provider.settings.model
+        name, model = provider.settings.name, provider.settings.model
         url = provider.settings.endpoint.removesuffix("/api/chat") + "/api/show"
         try:
             response = await provider.client.post(url, json=show_body(model),
@@ -43,11 +44,11 @@ async def fetch_tool_support(providers: Mapping[str, HttpProvider], timeout: flo
                                                    timeout=timeout)
             tools = supports_tools(response.json()) if response.status_code == 200 else None
         except (httpx.HTTPError, ValueError) as exc:
-            log.warning("capabilities of %s model %s unavailable: %s", provider.name, model, exc)
+            log.warning("capabilities of %s model %s unavailable: %s", name, model, exc)
             continue
         if tools is not None:
-            learned[(provider.name, model)] = tools
+            learned[(name, model)] = tools
             if not tools:
                 log.warning("%s model %s cannot call tools: requests with tools go to the "
-                            "fallback, or lose their tools", provider.name, model)
+                            "fallback, or lose their tools", name, model)
     return learned

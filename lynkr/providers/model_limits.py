@@ -1,6 +1,7 @@
 """Learn the output limits a provider publishes for its models, once, at start-up.
 
-Only providers whose model list says so are asked (OpenRouter). A provider that does not
+Only providers whose facts say their model list publishes it are asked (OpenRouter,
+``publishes_output_limits`` in ``config/vendors.py``). A provider that does not
 answer within the timeout, or answers something else, teaches nothing: the table in
 ``config/output_limits.py`` applies. Never raises.
 """
@@ -8,21 +9,24 @@ answer within the timeout, or answers something else, teaches nothing: the table
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import httpx
 
+from lynkr.config.vendors import vendor
 from lynkr.formats.model_list import output_limits
-from lynkr.providers.http import HttpProvider
+from lynkr.ports import Upstream
+from lynkr.providers.http import HttpUpstream
 
 log = logging.getLogger("lynkr.providers")
-PUBLISHERS = ("openrouter",)  # providers whose /models gives each model's output limit
 
 
-async def fetch_output_limits(providers: dict[str, HttpProvider], timeout: float = 5.0
+async def fetch_output_limits(upstreams: Mapping[str, Upstream], timeout: float = 5.0
                               ) -> dict[str, int]:
     learned: dict[str, int] = {}
-    for provider in providers.values():
-        if provider.name not in PUBLISHERS:
+    for provider in upstreams.values():
+        if not isinstance(provider, HttpUpstream) \
+                or not vendor(provider.settings.name).publishes_output_limits:
             continue
         url = provider.settings.endpoint.removesuffix("/chat/completions") + "/models"
         try:
@@ -30,8 +34,9 @@ async def fetch_output_limits(providers: dict[str, HttpProvider], timeout: float
                                                  timeout=timeout)
             limits = output_limits(response.json()) if response.status_code == 200 else {}
         except (httpx.HTTPError, ValueError) as exc:
-            log.warning("model list of %s unavailable: %s", provider.name, exc)
+            log.warning("model list of %s unavailable: %s", provider.settings.name, exc)
             continue
         learned.update(limits)
-        log.info("learned the output limits of %d %s models", len(limits), provider.name)
+        log.info("learned the output limits of %d %s models", len(limits),
+                 provider.settings.name)
     return learned

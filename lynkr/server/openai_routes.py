@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import attrs
+
 from lynkr.formats.jsonvalue import loads_object
 from lynkr.formats.openai_chat.egress import ChatChunkRenderer, render_completion
 from lynkr.formats.openai_chat.ingress import ChatClientOptions, parse_chat_request
@@ -25,47 +27,74 @@ from lynkr.model.errors import BadRequest
 from lynkr.model.request import Request
 from lynkr.model.response import Response
 from lynkr.server.asgi import Receive, Scope, Send
-from lynkr.server.flow import Answer, handle
+from lynkr.server.dialect import Answer, Dialect
+from lynkr.server.flow import handle
 from lynkr.server.state import AppState
-from lynkr.stages.exchange import Dialect
+from lynkr.stages.exchange import Dialect as DialectName
 from lynkr.storage.responses import ResponseStore
 
 
-class ChatBinding:
-    name: Dialect = "openai_chat"
-    content_type = b"text/event-stream"
+@attrs.frozen
+class ChatTurn:
+    request: Request
+    options: ChatClientOptions
     wants_result = False
+    dropped: tuple[str, ...] = ()
 
-    async def parse(self, body: bytes, scope: Scope) -> tuple[Request, ChatClientOptions]:
-        return parse_chat_request(loads_object(body))
+    def renderer(self, answer: Answer) -> ChatChunkRenderer:
+        return ChatChunkRenderer(answer.id, answer.model, answer.created, self.options)
+
+    def render_whole(self, response: Response, answer: Answer) -> Any:
+        return render_completion(response, answer.id, answer.model, answer.created)
+
+    async def completed(self, response: Response, answer: Answer) -> None:
+        return None
+
+
+class ChatDialect:
+    name: DialectName = "openai_chat"
+    content_type = b"text/event-stream"
+
+    async def parse(self, body: bytes, scope: Scope) -> ChatTurn:
+        return ChatTurn(*parse_chat_request(loads_object(body)))
 
     def answer_id(self, request_id: str) -> str:
         return "chatcmpl-" + request_id.removeprefix("req_")
 
-    def renderer(self, client: ChatClientOptions, answer: Answer) -> ChatChunkRenderer:
-        return ChatChunkRenderer(answer.id, answer.model, answer.created, client)
 
-    def render_whole(self, response: Response, client: ChatClientOptions, answer: Answer
-                     ) -> Any:
-        return render_completion(response, answer.id, answer.model, answer.created)
+@attrs.frozen
+class ResponsesTurn:
+    request: Request
+    options: ResponsesClientOptions
+    store: ResponseStore
+    wants_result = True
 
-    async def completed(self, request: Request, client: ChatClientOptions, answer: Answer,
-                        response: Response) -> None:
-        return None
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        return self.options.dropped
+
+    def renderer(self, answer: Answer) -> ResponsesEventRenderer:
+        return ResponsesEventRenderer(answer.id, answer.model, answer.created, self.options)
+
+    def render_whole(self, response: Response, answer: Answer) -> Any:
+        return render_response(response, answer.id, answer.model, answer.created, self.options)
+
+    async def completed(self, response: Response, answer: Answer) -> None:
+        if self.options.store:
+            conversation = stored_conversation(self.request, self.options, response)
+            await self.store.save(answer.id, answer.model, conversation, time.time())
 
 
-class ResponsesBinding:
+class ResponsesDialect:
     """The Responses API; ``previous_response_id`` resolves through the conversation store."""
 
-    name: Dialect = "openai_responses"
+    name: DialectName = "openai_responses"
     content_type = b"text/event-stream"
-    wants_result = True
 
     def __init__(self, store: ResponseStore) -> None:
         self.store = store
 
-    async def parse(self, body: bytes, scope: Scope
-                    ) -> tuple[Request, ResponsesClientOptions]:
+    async def parse(self, body: bytes, scope: Scope) -> ResponsesTurn:
         obj = loads_object(body)
         previous = obj.get("previous_response_id")
         history: tuple[Any, ...] = ()
@@ -78,30 +107,16 @@ class ResponsesBinding:
                     f"previous_response_id {previous!r} is unknown or has expired (responses "
                     f"are kept for RESPONSES_RETENTION_MS, and only when store is not false)")
             history = found
-        return parse_responses_request(obj, history)
+        return ResponsesTurn(*parse_responses_request(obj, history), self.store)
 
     def answer_id(self, request_id: str) -> str:
         return "resp_" + request_id.removeprefix("req_")
 
-    def renderer(self, client: ResponsesClientOptions, answer: Answer
-                 ) -> ResponsesEventRenderer:
-        return ResponsesEventRenderer(answer.id, answer.model, answer.created, client)
-
-    def render_whole(self, response: Response, client: ResponsesClientOptions, answer: Answer
-                     ) -> Any:
-        return render_response(response, answer.id, answer.model, answer.created, client)
-
-    async def completed(self, request: Request, client: ResponsesClientOptions, answer: Answer,
-                        response: Response) -> None:
-        if client.store:
-            conversation = stored_conversation(request, client, response)
-            await self.store.save(answer.id, answer.model, conversation, time.time())
-
 
 class DialectEndpoint:
-    def __init__(self, state: AppState, binding: Any) -> None:
+    def __init__(self, state: AppState, dialect: Dialect) -> None:
         self.state = state
-        self.binding = binding
+        self.dialect = dialect
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await handle(self.state, self.binding, scope, receive, send)
+        await handle(self.state, self.dialect, scope, receive, send)

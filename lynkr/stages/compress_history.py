@@ -34,8 +34,8 @@ from lynkr.formats.token_text import request_text
 from lynkr.model.content import TextBlock, ToolResultBlock, ToolUseBlock
 from lynkr.model.request import Message
 from lynkr.ports import Ports
-from lynkr.stages.dedupe import MARKER_PREFIX
 from lynkr.stages.exchange import Exchange
+from lynkr.stages.markers import DEDUPE_MARKER_PREFIX as MARKER_PREFIX
 from lynkr.stages.session import digest, recall, remember
 
 PATH_KEYS = ("file_path", "path", "notebook_path", "filepath", "filename")

@@ -25,8 +25,9 @@ from lynkr.model.content import Block, TextBlock, ToolResultBlock, ToolUseBlock
 from lynkr.model.request import Message
 from lynkr.ports import Ports
 from lynkr.stages.exchange import Exchange
+from lynkr.stages.markers import DEDUPE_MARKER_PREFIX
 
-MARKER_PREFIX = "[same output as the earlier result of "
+MARKER_PREFIX = DEDUPE_MARKER_PREFIX
 REMINDER_OPEN, REMINDER_CLOSE = "<system-reminder>", "</system-reminder>"
 # a text counted in context can cost a piece or two more or less at its edges: a marker must
 # save more than that, so the request never grows

@@ -15,8 +15,9 @@ from typing import Any
 import attrs
 
 from lynkr.formats.bedrock.models import stop_reason
+from lynkr.formats.opening import Opening
 from lynkr.formats.toolcalls import AnswerBuilder
-from lynkr.model.events import Event, MessageDelta, MessageStart, StreamError, Usage
+from lynkr.model.events import Event, MessageDelta, StreamError, Usage
 
 # in-stream exceptions (and boto3's EventStreamError codes) → Anthropic error types
 STREAM_ERRORS = {
@@ -51,8 +52,7 @@ class ConverseStreamParser:
         # reasoning without a Bedrock signature (non-Claude models) is still signed, so that no
         # thinking block reaches a client with an empty signature; it is never sent back
         self._answer = AnswerBuilder(message_id, taken_ids, sign_for="bedrock")
-        self._start = MessageStart(message_id, model, Usage(input_tokens=input_estimate))
-        self._started = False
+        self._opening = Opening(message_id, model, input_estimate)
         self._stop: str | None = None
         self._stop_sequence: str | None = None
         self._usage = Usage(input_tokens=input_estimate)
@@ -62,19 +62,14 @@ class ConverseStreamParser:
         out: list[Event] = []
         if self.done:
             return out
-        if not self._started:
-            out.append(self._start)
-            self._started = True
+        out.extend(self._opening.events())
         for name, body in event.items():
             self._event(name, body or {}, out)
         return out
 
     def close(self) -> list[Event]:
         """The event stream ended: finish if ``messageStop`` came, else report the cut."""
-        out: list[Event] = []
-        if not self._started:
-            out.append(self._start)
-            self._started = True
+        out = self._opening.events()
         if not self.done:
             if self._stop is not None:
                 self._finish(out)

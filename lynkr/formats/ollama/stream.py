@@ -12,8 +12,9 @@ from typing import Any
 
 import orjson
 
+from lynkr.formats.opening import Opening
 from lynkr.formats.toolcalls import AnswerBuilder
-from lynkr.model.events import Event, MessageStart, StreamError, Usage
+from lynkr.model.events import Event, StreamError, Usage
 
 DONE_TO_STOP = {"stop": "end_turn", "length": "max_tokens"}
 
@@ -23,16 +24,12 @@ class OllamaStreamParser:
                  taken_ids: frozenset[str] = frozenset(), sign_for: str | None = None) -> None:
         self._buffer = b""
         self._answer = AnswerBuilder(message_id, taken_ids, sign_for)
-        self._start = MessageStart(message_id, model, Usage(input_tokens=input_estimate))
-        self._started = False
+        self._opening = Opening(message_id, model, input_estimate)
         self._estimate = input_estimate
         self.done = False
 
     def feed(self, data: bytes) -> list[Event]:
-        out: list[Event] = []
-        if not self._started:
-            out.append(self._start)
-            self._started = True
+        out = self._opening.events()
         buffer = self._buffer + data if self._buffer else data
         lines = buffer.split(b"\n")
         self._buffer = lines.pop()
@@ -49,9 +46,7 @@ class OllamaStreamParser:
             # A body cut inside its last line leaves JSON that cannot parse: drop it.
             with contextlib.suppress(orjson.JSONDecodeError):
                 out.extend(self.feed(b"\n"))
-        if not self._started:
-            out.append(self._start)
-            self._started = True
+        out.extend(self._opening.events())
         if not self.done:
             self.done = True
             out.append(StreamError("api_error",

@@ -13,10 +13,11 @@ from typing import Any
 
 import orjson
 
+from lynkr.formats.opening import Opening
 from lynkr.formats.sse import SseDecoder
 from lynkr.formats.toolcalls import AnswerBuilder
 from lynkr.formats.upstream_errors import find_message
-from lynkr.model.events import Event, MessageStart, StreamError, Usage
+from lynkr.model.events import Event, StreamError, Usage
 
 FINISH_TO_STOP = {
     "stop": "end_turn",
@@ -48,17 +49,13 @@ class ChatStreamParser:
                  taken_ids: frozenset[str] = frozenset(), sign_for: str | None = None) -> None:
         self._decoder = SseDecoder()
         self._answer = AnswerBuilder(message_id, taken_ids, sign_for)
-        self._start = MessageStart(message_id, model, Usage(input_tokens=input_estimate))
-        self._started = False
+        self._opening = Opening(message_id, model, input_estimate)
         self._finish: str | None = None
         self._usage = Usage(input_tokens=input_estimate)
         self.done = False
 
     def feed(self, data: bytes) -> list[Event]:
-        out: list[Event] = []
-        if not self._started:
-            out.append(self._start)
-            self._started = True
+        out = self._opening.events()
         for _name, payload in self._decoder.feed(data):
             if self.done:
                 break
@@ -70,10 +67,7 @@ class ChatStreamParser:
 
     def close(self) -> list[Event]:
         """End of the upstream body: finish if the answer was complete, else an error."""
-        out: list[Event] = []
-        if not self._started:
-            out.append(self._start)
-            self._started = True
+        out = self._opening.events()
         if not self.done:
             for _name, payload in self._decoder.flush():
                 if payload == b"[DONE]":
