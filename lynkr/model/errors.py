@@ -8,9 +8,11 @@
     │   └── MethodNotAllowed        405 invalid_request_error  / invalid_request_error
     ├── RateLimited                 429 rate_limit_error       / rate_limit_error
     ├── Overloaded                  529 overloaded_error       / server_error (503 for OpenAI)
+    │   └── PoolBusy                529 overloaded_error       / server_error (503 for OpenAI)
     └── UpstreamError               502 api_error              / server_error
         ├── UpstreamUnreachable     502 api_error              / server_error
-        └── UpstreamTimeout         504 timeout_error          / timeout
+        ├── UpstreamTimeout         504 timeout_error          / timeout
+        └── UpstreamAuthRejected    502 api_error              / server_error
 
 An ``UpstreamError`` may carry the upstream's own status; ``from_status`` picks the class that
 answers the client for it (429 stays 429, 5xx becomes api_error, ...).
@@ -70,6 +72,11 @@ class Overloaded(LynkrError):
     anthropic_type = "overloaded_error"
 
 
+class PoolBusy(Overloaded):
+    """No pooled upstream connection freed up in time: local back-pressure, not a provider
+    fault (never retried, never counted by the breaker)."""
+
+
 class UpstreamError(LynkrError):
     status = 502
 
@@ -84,6 +91,11 @@ class UpstreamTimeout(UpstreamError):
     openai_type = "timeout"
 
 
+class UpstreamAuthRejected(UpstreamError):
+    """The upstream refused the proxy's own credentials (401/403): a configuration error that
+    no retry or breaker can mend."""
+
+
 def from_upstream_status(status: int, message: str, retry_after: float | None = None) -> LynkrError:
     """The error a client gets for an upstream's HTTP error status."""
     if status == 429:
@@ -96,7 +108,9 @@ def from_upstream_status(status: int, message: str, retry_after: float | None = 
         return PayloadTooLarge(message)
     if status in (401, 403):
         # The client's own key is not what failed: the proxy's upstream credentials are.
-        return UpstreamError(message)
+        return UpstreamAuthRejected(
+            f"{message} (the proxy's own credentials for this provider were rejected: check "
+            f"its API key setting)")
     if status == 404:
         return NotFound(message)
     if 400 <= status < 500:

@@ -3,7 +3,7 @@ its circuit breaker, and the route's fallbacks.
 
 Everything here happens before the first byte reaches the client, so it may be retried: a
 connect error, 429 (after its Retry-After), 5xx or an error in the first read is retried on the
-same provider, then the next fallback is tried (the pipeline is run again for it, so its
+same provider (the breaker counts the request once, after its retries), then the next fallback is tried (the pipeline is run again for it, so its
 model mapping and capability filter apply). An open breaker skips its provider at once. Once
 this returns, nothing is retried.
 """
@@ -16,7 +16,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import attrs
-import trio
 
 from lynkr.formats.fold import stream_error, unfold
 from lynkr.model.content import ToolUseBlock
@@ -26,7 +25,6 @@ from lynkr.model.request import Request
 from lynkr.pipeline.runner import run_stages
 from lynkr.resilience import CircuitOpen, RetryPolicy, is_retryable
 from lynkr.resilience.calls import open_with_retry
-from lynkr.resilience.retry import counts_against_breaker
 from lynkr.server.state import AppState
 from lynkr.stages.exchange import Exchange
 
@@ -70,12 +68,9 @@ async def open_answer(state: AppState, exchange: Exchange, client_request: Reque
         tried.append(name)
         async with AsyncExitStack() as stack:
             try:
-                stream = await stack.enter_async_context(
+                stream, first = await stack.enter_async_context(
                     _open_provider(state, exchange, message_id, model, fields))
-                first = await first_events(stream)
             except LynkrError as error:
-                if counts_against_breaker(error) and not isinstance(error, CircuitOpen):
-                    state.breakers[name].record_failure(trio.current_time())
                 following = _next_fallback(state, exchange, tried, error)
                 if following is None:
                     raise
@@ -108,7 +103,8 @@ def _open_provider(state: AppState, exchange: Exchange, message_id: str, model: 
 
     return open_with_retry(
         lambda: provider.open(body, message_id, model, len(body) // 4, taken),
-        state.breakers[route.provider], policy, rng=_rng, on_retry=on_retry)
+        state.breakers[route.provider], policy, rng=_rng, first_read=first_events,
+        on_retry=on_retry)
 
 
 def _next_fallback(state: AppState, exchange: Exchange, tried: list[str],
