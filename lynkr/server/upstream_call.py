@@ -3,9 +3,9 @@ its circuit breaker, and the route's fallbacks.
 
 Everything here happens before the first byte reaches the client, so it may be retried: a
 connect error, 429 (after its Retry-After), 5xx or an error in the first read is retried on the
-same provider (the breaker counts the request once, after its retries), then the next fallback is tried (the pipeline is run again for it, so its
-model mapping and capability filter apply). An open breaker skips its provider at once. Once
-this returns, nothing is retried.
+same provider (the breaker counts the request once, after its retries), then the next fallback
+is tried (the pipeline is run again for it, so its model mapping and capability filter apply).
+An open breaker skips its provider at once. Once this returns, nothing is retried.
 """
 
 from __future__ import annotations
