@@ -223,6 +223,8 @@ BAD = [
     (with_(("tools", 0, "input_schema"), []), "tools.0.input_schema: expected an object"),
     (with_(("tools", 0, "name"), ...), "tools.0.name: field required"),
     (with_(("tool_choice",), "auto"), "tool_choice: expected an object, got string"),
+    (with_(("stream",), "false"), "stream: expected a boolean, got string"),
+    (with_(("stream",), 1), "stream: expected a boolean, got number"),
 ]
 
 
