@@ -22,7 +22,7 @@ class Limits:
     upstream_max_line_bytes: int = 16 * MIB  # UPSTREAM_MAX_LINE_BYTES: one SSE/NDJSON line
     answer_max_bytes: int = 32 * MIB  # UPSTREAM_MAX_ANSWER_BYTES: a non-streamed answer
     answer_base_s: float = 120.0  # UPSTREAM_ANSWER_TIMEOUT_MS, plus ...
-    answer_per_token_s: float = 0.1  # ... UPSTREAM_ANSWER_MS_PER_TOKEN × max_tokens
+    answer_per_token_s: float = 0.1  # ... UPSTREAM_ANSWER_MS_PER_TOKEN * max_tokens
     error_body_bytes: int = 64 * 1024  # UPSTREAM_ERROR_BODY_BYTES
     pool_timeout_s: float = 10.0  # UPSTREAM_POOL_TIMEOUT_MS: wait for a pooled connection
     responses_owner_bytes: int = 64 * MIB  # RESPONSES_MAX_BYTES_PER_CALLER

@@ -2,7 +2,8 @@
 
     LynkrError                      500 api_error              / server_error
     ├── BadRequest                  400 invalid_request_error  / invalid_request_error
-    │   └── PayloadTooLarge         413 request_too_large      / invalid_request_error
+    │   ├── PayloadTooLarge         413 request_too_large      / invalid_request_error
+    │   └── BodyTimeout             408 invalid_request_error  / invalid_request_error
     ├── Unauthorized                401 authentication_error   / invalid_request_error
     ├── NotFound                    404 not_found_error        / not_found_error
     │   └── MethodNotAllowed        405 invalid_request_error  / invalid_request_error
@@ -41,6 +42,12 @@ class BadRequest(LynkrError):
 class PayloadTooLarge(BadRequest):
     status = 413
     anthropic_type = "request_too_large"
+
+
+class BodyTimeout(BadRequest):
+    """The client did not send its whole body in time (a slow or stalled upload)."""
+
+    status = 408
 
 
 class Unauthorized(LynkrError):

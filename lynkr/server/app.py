@@ -47,7 +47,7 @@ from lynkr.server.state import AppState
 from lynkr.stages.prompt_cache import PromptCacheConfig
 from lynkr.stages.route import RouteConfig
 from lynkr.stages.route_rules import Tier
-from lynkr.storage.responses import ResponseStore
+from lynkr.storage.responses import ResponseStore, StoreQuota
 
 
 def build_state(settings: Settings, pipeline: Pipeline | None = None,
@@ -64,9 +64,13 @@ def build_state(settings: Settings, pipeline: Pipeline | None = None,
                                      resilience.breaker_success_threshold,
                                      resilience.breaker_timeout_s) for name in providers}
     metrics = Metrics(prices=price_table(settings))
+    limits = settings.limits
     return AppState(settings, pipeline, ports, providers, embeddings=build_embedder(settings),
                     metrics=metrics,
-                    responses=ResponseStore(settings.db_path, settings.responses_retention_s),
+                    responses=ResponseStore(settings.db_path, settings.responses_retention_s,
+                                            StoreQuota(
+                                                owner_bytes=limits.responses_owner_bytes,
+                                                total_bytes=limits.responses_total_bytes)),
                     breakers=breakers)
 
 
@@ -196,6 +200,8 @@ def build_app(state: AppState) -> LoadShedder:
     hot = {("POST", path): endpoint for path, endpoint in _dialects(state)}
     hot[("POST", "/v1/messages")] = MessagesEndpoint(state)
     resilience = state.settings.resilience
-    return LoadShedder(FastPaths(app, hot), max_active=resilience.shed_active_requests,
-                       memory_fraction=resilience.shed_memory_fraction,
-                       on_shed=state.metrics.shed_one, closing=lambda: not state.ready)
+    shedder = LoadShedder(FastPaths(app, hot), max_active=resilience.shed_active_requests,
+                          memory_fraction=resilience.shed_memory_fraction,
+                          on_shed=state.metrics.shed_one, closing=lambda: not state.ready)
+    state.shedding = shedder.memory_refusal
+    return shedder

@@ -93,8 +93,7 @@ async def handle(state: AppState, binding: DialectBinding, scope: Scope, receive
     progress = Progress()
     state.metrics.active_requests.inc()
     try:
-        body = await read_body(receive, state.settings.max_body_bytes,
-                               header(scope, b"content-length"))
+        body = await read_body(receive, scope, state.settings)
         request, client = await binding.parse(body, scope)
         context = Context(rid, binding.name, header(scope, b"x-claude-code-session-id"),
                           request.model)

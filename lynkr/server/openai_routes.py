@@ -6,8 +6,11 @@ Codex-style agents get the same stages, providers and metrics as Claude Code.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
+
+import attrs
 
 from lynkr.formats.jsonvalue import loads_object
 from lynkr.formats.openai_chat.egress import ChatChunkRenderer, render_completion
@@ -26,9 +29,12 @@ from lynkr.model.request import Request
 from lynkr.model.response import Response
 from lynkr.server.asgi import Receive, Scope, Send
 from lynkr.server.flow import Answer, handle
+from lynkr.server.identity import caller_identity
 from lynkr.server.state import AppState
 from lynkr.stages.exchange import Dialect
-from lynkr.storage.responses import ResponseStore
+from lynkr.storage.responses import ResponseStore, new_response_id
+
+log = logging.getLogger("lynkr.responses")
 
 
 class ChatBinding:
@@ -54,8 +60,17 @@ class ChatBinding:
         return None
 
 
+@attrs.frozen
+class OwnedOptions:
+    """The Responses client options and the caller they belong to (``caller_identity``)."""
+
+    options: ResponsesClientOptions
+    owner: str
+
+
 class ResponsesBinding:
-    """The Responses API; ``previous_response_id`` resolves through the conversation store."""
+    """The Responses API; ``previous_response_id`` resolves through the conversation store,
+    among the conversations the same caller stored. Response ids are random."""
 
     name: Dialect = "openai_responses"
     content_type = b"text/event-stream"
@@ -64,38 +79,42 @@ class ResponsesBinding:
     def __init__(self, store: ResponseStore) -> None:
         self.store = store
 
-    async def parse(self, body: bytes, scope: Scope
-                    ) -> tuple[Request, ResponsesClientOptions]:
+    async def parse(self, body: bytes, scope: Scope) -> tuple[Request, OwnedOptions]:
         obj = loads_object(body)
+        owner = caller_identity(scope)
         previous = obj.get("previous_response_id")
         history: tuple[Any, ...] = ()
         if previous is not None:
             if not isinstance(previous, str):
                 raise BadRequest("previous_response_id: expected a string")
-            found = await self.store.load(previous, time.time())
+            found = await self.store.load(previous, owner, time.time())
             if found is None:
                 raise BadRequest(
                     f"previous_response_id {previous!r} is unknown or has expired (responses "
-                    f"are kept for RESPONSES_RETENTION_MS, and only when store is not false)")
+                    f"are kept for RESPONSES_RETENTION_MS, only when store is not false, and "
+                    f"only for the caller that created them)")
             history = found
-        return parse_responses_request(obj, history)
+        request, options = parse_responses_request(obj, history)
+        return request, OwnedOptions(options, owner)
 
     def answer_id(self, request_id: str) -> str:
-        return "resp_" + request_id.removeprefix("req_")
+        return new_response_id()  # never derived from the client's X-Request-ID
 
-    def renderer(self, client: ResponsesClientOptions, answer: Answer
-                 ) -> ResponsesEventRenderer:
-        return ResponsesEventRenderer(answer.id, answer.model, answer.created, client)
+    def renderer(self, client: OwnedOptions, answer: Answer) -> ResponsesEventRenderer:
+        return ResponsesEventRenderer(answer.id, answer.model, answer.created, client.options)
 
-    def render_whole(self, response: Response, client: ResponsesClientOptions, answer: Answer
-                     ) -> Any:
-        return render_response(response, answer.id, answer.model, answer.created, client)
+    def render_whole(self, response: Response, client: OwnedOptions, answer: Answer) -> Any:
+        return render_response(response, answer.id, answer.model, answer.created,
+                               client.options)
 
-    async def completed(self, request: Request, client: ResponsesClientOptions, answer: Answer,
+    async def completed(self, request: Request, client: OwnedOptions, answer: Answer,
                         response: Response) -> None:
-        if client.store:
-            conversation = stored_conversation(request, client, response)
-            await self.store.save(answer.id, answer.model, conversation, time.time())
+        if client.options.store:
+            conversation = stored_conversation(request, client.options, response)
+            if not await self.store.save(answer.id, client.owner, answer.model, conversation,
+                                         time.time()):
+                log.warning("response not stored: larger than RESPONSES_MAX_BYTES_PER_CALLER",
+                            extra={"response_id": answer.id})
 
 
 class DialectEndpoint:

@@ -11,7 +11,7 @@ from lynkr.config.settings import load_settings
 @pytest.mark.parametrize(("url", "masked"), [
     ("http://user:pw@host:11434/api/chat", "http://user:***@host:11434/api/chat"),
     ("https://:tok3n@example.com/v1", "https://:***@example.com/v1"),
-    ("https://example.com/v1?api-version=2024&api-key=abc123", 
+    ("https://example.com/v1?api-version=2024&api-key=abc123",
      "https://example.com/v1?api-version=2024&api-key=***"),
     ("https://h/x?key=AIzaSecret&alt=sse", "https://h/x?key=***&alt=sse"),
     ("http://localhost:11434/api/chat", "http://localhost:11434/api/chat"),
