@@ -21,7 +21,7 @@ def _build(settings: Settings, name: str) -> HttpProvider:
 
         client = make_bedrock_client(settings.bedrock, settings.connect_timeout_s)
         return BedrockProvider(settings.bedrock, client, chosen)  # type: ignore[return-value]
-    return HttpProvider(chosen, make_client(settings, chosen))
+    return HttpProvider(chosen, make_client(settings, chosen), limits=settings.limits)
 
 
 def provider_infos(providers: dict[str, HttpProvider]) -> dict[str, ProviderInfo]:

@@ -3,7 +3,13 @@
 ``open`` sends the request and checks the status before anything reaches the client: an error
 status, a refused connection or a timeout there is raised as a ``LynkrError`` (the server answers
 it as error JSON). Once open, ``UpstreamStream`` yields canonical events a read at a time, and
-turns a failure in the middle into a final ``StreamError`` event, never a silent end.
+turns a failure in the middle (a lost connection, a body that fails to decode) into a final
+``StreamError`` event, never a silent end.
+
+What reaches a client or a log never holds a secret: error bodies are read up to
+``UPSTREAM_ERROR_BODY_BYTES`` and scrubbed of the provider's key and URL credentials, and
+messages name the provider, not its URL. A wait for a pooled connection beyond
+``UPSTREAM_POOL_TIMEOUT_MS`` is ``PoolBusy`` (local back-pressure, not a provider fault).
 """
 
 from __future__ import annotations
@@ -14,11 +20,14 @@ from contextlib import asynccontextmanager
 import httpx
 import orjson
 
+from lynkr.config.limits import Limits
 from lynkr.config.providers import ProviderSettings
+from lynkr.config.secrets import Scrubber, url_password
 from lynkr.config.settings import Settings
 from lynkr.formats.upstream_errors import error_message
 from lynkr.model.errors import (
     LynkrError,
+    PoolBusy,
     UpstreamTimeout,
     UpstreamUnreachable,
     from_upstream_status,
@@ -67,10 +76,11 @@ class UpstreamStream:
             except httpx.TimeoutException:
                 self._closed = True
                 return [StreamError("timeout_error", self._provider.silent_message())]
-            except httpx.TransportError as exc:
+            except httpx.HTTPError as exc:  # connection lost, or a body that fails to decode
                 self._closed = True
-                return [StreamError("api_error", f"{self._provider.name}: connection lost in "
-                                                 f"the middle of the answer ({exc!r})")]
+                return [StreamError("api_error", self._provider.scrub(
+                    f"{self._provider.name}: the answer broke off in the middle "
+                    f"({type(exc).__name__}: {exc})"))]
             try:
                 events = parser.feed(chunk)
             except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
@@ -78,6 +88,9 @@ class UpstreamStream:
                 return [StreamError("api_error", f"{self._provider.name} sent a malformed "
                                                  f"stream: {exc}")]
             if events:
+                if isinstance(events[-1], StreamError):  # an upstream error frame may echo a key
+                    events[-1] = StreamError(events[-1].error_type,
+                                             self._provider.scrub(events[-1].message))
                 return events
         raise StopAsyncIteration
 
@@ -94,15 +107,17 @@ class UpstreamStream:
 
 class HttpProvider:
     def __init__(self, settings: ProviderSettings, client: httpx.AsyncClient,
-                 profile: Profile | None = None) -> None:
+                 profile: Profile | None = None, limits: Limits | None = None) -> None:
         self.settings = settings
         self.name = settings.name
         self.client = client
         self.profile = profile or make_profile(settings)
+        self.limits = limits or Limits()
+        self.scrub = Scrubber([settings.api_key, url_password(settings.endpoint)])
 
     def silent_message(self) -> str:
-        return (f"{self.name} at {self.settings.endpoint} sent nothing for "
-                f"{self.settings.read_timeout_s:g}s; the answer was stopped")
+        return (f"{self.name} sent nothing for {self.settings.read_timeout_s:g}s; "
+                f"the answer was stopped")
 
     def body(self, request: Request) -> bytes:
         data = orjson.dumps(self.profile.build(request))
@@ -124,18 +139,23 @@ class HttpProvider:
             response = await self.client.send(request, stream=True)
         except httpx.ConnectError as exc:
             raise UpstreamUnreachable(
-                f"{self.name} at {endpoint} is not answering ({_reason(exc)}); is it running, "
-                f"and is the endpoint right?") from None
+                f"{self.name} is not answering ({self.scrub(_reason(exc))}); is it running, "
+                f"and is its endpoint setting right?") from None
+        except httpx.PoolTimeout:
+            wait = self.limits.pool_timeout_s
+            raise PoolBusy(f"{self.name}: no upstream connection came free within {wait:g}s "
+                           f"(UPSTREAM_MAX_CONNECTIONS, UPSTREAM_POOL_TIMEOUT_MS)",
+                           retry_after=max(1.0, wait)) from None
         except httpx.TimeoutException:
             raise UpstreamTimeout(self.silent_message()) from None
         except httpx.TransportError as exc:
-            raise UpstreamUnreachable(f"{self.name} at {endpoint}: {_reason(exc)}") from None
+            raise UpstreamUnreachable(f"{self.name}: {self.scrub(_reason(exc))}") from None
         try:
             if response.status_code >= 400:
                 raise await self._status_error(response)
-            stream = UpstreamStream(self, response,
-                                    self.profile.parser(message_id, model, input_estimate,
-                                                        taken_ids))
+            parser = self.profile.parser(message_id, model, input_estimate, taken_ids,
+                                         max_line=self.limits.upstream_max_line_bytes)
+            stream = UpstreamStream(self, response, parser)
             try:
                 yield stream
             finally:
@@ -145,13 +165,24 @@ class HttpProvider:
 
     async def _status_error(self, response: httpx.Response) -> LynkrError:
         try:
-            detail = error_message(await response.aread())
+            detail = self.scrub(error_message(await self._error_body(response)))
         except httpx.HTTPError:
             detail = "(no body)"
         retry = response.headers.get("retry-after")
         retry_after = float(retry) if retry and retry.replace(".", "", 1).isdigit() else None
         message = f"{self.name} answered {response.status_code}: {detail}"
         return from_upstream_status(response.status_code, message, retry_after)
+
+    async def _error_body(self, response: httpx.Response) -> bytes:
+        """At most ``UPSTREAM_ERROR_BODY_BYTES`` of an error body (its message is near the
+        start; an endless one must not be read whole)."""
+        limit, chunks, size = self.limits.error_body_bytes, [], 0
+        async for chunk in response.aiter_bytes():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= limit:
+                break
+        return b"".join(chunks)[:limit]
 
 
 def _reason(exc: Exception) -> str:
@@ -162,7 +193,7 @@ def _reason(exc: Exception) -> str:
 
 def make_client(settings: Settings, provider: ProviderSettings) -> httpx.AsyncClient:
     timeout = httpx.Timeout(connect=settings.connect_timeout_s, read=provider.read_timeout_s,
-                            write=provider.read_timeout_s, pool=settings.connect_timeout_s)
+                            write=provider.read_timeout_s, pool=settings.limits.pool_timeout_s)
     limits = httpx.Limits(max_connections=settings.max_connections,
                           max_keepalive_connections=settings.max_connections,
                           keepalive_expiry=settings.keepalive_expiry_s)

@@ -38,7 +38,7 @@ class Profile:
     name: str
     family: Family
     build: Callable[[Request], dict[str, Any]]
-    parser: Callable[[str, str, int, frozenset[str]], StreamParser]
+    parser: Callable[..., StreamParser]  # (id, model, estimate, taken ids, max_line=)
     headers: dict[str, str]
     # headers that depend on the request (anthropic-beta); None: none
     request_headers: Callable[[Request], dict[str, str]] | None = None
