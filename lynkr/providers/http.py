@@ -186,9 +186,14 @@ class HttpProvider:
 
 
 def _reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return "connection refused" if "refused" in text.lower() or "errno 111" in text.lower() \
-        else text
+    """Why a connection failed, without the address (a client must not learn it)."""
+    text = str(exc).lower()
+    if "refused" in text or "errno 111" in text or "all attempts to connect" in text:
+        return "connection refused"
+    if "name or service not known" in text or "nodename nor servname" in text \
+            or "name resolution" in text:
+        return "its host name does not resolve"
+    return type(exc).__name__
 
 
 def make_client(settings: Settings, provider: ProviderSettings) -> httpx.AsyncClient:

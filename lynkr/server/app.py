@@ -172,6 +172,11 @@ class FastPaths:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
+            path = scope["path"]
+            if len(path) > 1 and path.endswith("/"):
+                # served as the path without its slash: a redirect would be built from the
+                # client's own Host header and could point anywhere
+                scope = {**scope, "path": path.rstrip("/") or "/"}
             endpoint = self.routes.get((scope["method"], scope["path"]))
             if endpoint is not None:
                 await endpoint(scope, receive, send)
@@ -197,6 +202,7 @@ def build_app(state: AppState) -> LoadShedder:
                                                                405: _http_error},
                     lifespan=lifespan)
     app.state.lynkr = state
+    app.router.redirect_slashes = False  # never a redirect to the Host the client sent
     hot = {("POST", path): endpoint for path, endpoint in _dialects(state)}
     hot[("POST", "/v1/messages")] = MessagesEndpoint(state)
     resilience = state.settings.resilience

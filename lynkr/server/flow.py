@@ -20,8 +20,9 @@ from typing import Any, Protocol
 import attrs
 import trio
 
+from lynkr.config.limits import Limits
 from lynkr.formats.fold import Folder
-from lynkr.model.errors import LynkrError
+from lynkr.model.errors import LynkrError, UpstreamError, UpstreamTimeout
 from lynkr.model.events import Event, MessageDelta, Ping, StreamError
 from lynkr.model.request import Request
 from lynkr.model.response import Response
@@ -211,11 +212,8 @@ async def _answer(state: AppState, turn: Turn, headers: list[tuple[bytes, bytes]
             await send({"type": "http.response.body", "body": renderer.finish(),
                         "more_body": False})
         else:
-            for event in first:
-                folder.add(event)
-            async for events in stream:
-                for event in events:
-                    folder.add(event)
+            await _fold_bounded(state.settings.limits, request.max_tokens, first, stream,
+                                folder, opened.exchange.route)
             await _completed(turn, answer, folder, fields)
             _store(state, store_key, folder, fields)
             fields["usage"] = folder.result().usage
@@ -223,6 +221,39 @@ async def _answer(state: AppState, turn: Turn, headers: list[tuple[bytes, bytes]
             progress.start()
             await send_json(send, 200, binding.render_whole(folder.result(), turn.client,
                                                             answer), headers)
+
+
+async def _fold_bounded(limits: Limits, max_tokens: int, first: list[Event], stream: Any,
+                        folder: Folder, route: Any) -> None:
+    """A non-streamed answer, gathered within ``UPSTREAM_MAX_ANSWER_BYTES`` and a deadline
+    that grows with ``max_tokens``: an upstream that never finishes must not grow the proxy."""
+    deadline, cap = limits.answer_deadline_s(max_tokens), limits.answer_max_bytes
+    with trio.move_on_after(deadline):
+        size = 0
+        batch = first
+        while True:
+            for event in batch:
+                size += _payload_size(event)
+                folder.add(event)
+            if size > cap:
+                raise UpstreamError(f"{route.provider}: the answer grew beyond {cap} bytes "
+                                    f"(UPSTREAM_MAX_ANSWER_BYTES); it was stopped")
+            try:
+                batch = await anext(stream)
+            except StopAsyncIteration:
+                return
+    raise UpstreamTimeout(
+        f"{route.provider}: the answer did not finish within {deadline:g}s "
+        f"(UPSTREAM_ANSWER_TIMEOUT_MS + UPSTREAM_ANSWER_MS_PER_TOKEN x max_tokens {max_tokens})")
+
+
+def _payload_size(event: Event) -> int:
+    """The bytes an event adds to a folded answer (its text, JSON or signature)."""
+    for name in ("text", "partial_json", "thinking", "signature"):
+        value = getattr(event, name, None)
+        if isinstance(value, str):
+            return len(value)
+    return 0
 
 
 def _store(state: AppState, key: str | None, folder: Folder, fields: dict[str, Any]) -> None:
