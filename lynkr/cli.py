@@ -14,6 +14,7 @@ import yaml
 from lynkr import __version__
 from lynkr.check import effective, probe
 from lynkr.config.errors import SettingsError
+from lynkr.config.secrets import Scrubber, configured_secrets
 from lynkr.config.settings import Settings, load_settings
 from lynkr.observability.logs import configure
 from lynkr.pipeline.compile import PipelineError, compile_file, resolve
@@ -89,7 +90,7 @@ def _start(settings: Settings, args: argparse.Namespace) -> int:
                                    ("workers", args.workers), ("pipeline", args.pipeline))
                  if v is not None}
     settings = attrs.evolve(settings, **overrides)
-    configure(settings.log_level)
+    configure(settings.log_level, Scrubber(configured_secrets(settings)))
     state = build_state(settings)  # compiles the pipeline: its errors stop us here
     config = hypercorn_config(settings)
     provider = settings.provider
