@@ -213,7 +213,7 @@ async def _answer(state: AppState, turn: Turn, headers: list[tuple[bytes, bytes]
                         "more_body": False})
         else:
             await _fold_bounded(state.settings.limits, request.max_tokens, first, stream,
-                                folder, opened.exchange.route)
+                                folder, (opened.exchange.route or route).provider)
             await _completed(turn, answer, folder, fields)
             _store(state, store_key, folder, fields)
             fields["usage"] = folder.result().usage
@@ -224,7 +224,7 @@ async def _answer(state: AppState, turn: Turn, headers: list[tuple[bytes, bytes]
 
 
 async def _fold_bounded(limits: Limits, max_tokens: int, first: list[Event], stream: Any,
-                        folder: Folder, route: Any) -> None:
+                        folder: Folder, provider: str) -> None:
     """A non-streamed answer, gathered within ``UPSTREAM_MAX_ANSWER_BYTES`` and a deadline
     that grows with ``max_tokens``: an upstream that never finishes must not grow the proxy."""
     deadline, cap = limits.answer_deadline_s(max_tokens), limits.answer_max_bytes
@@ -236,14 +236,14 @@ async def _fold_bounded(limits: Limits, max_tokens: int, first: list[Event], str
                 size += _payload_size(event)
                 folder.add(event)
             if size > cap:
-                raise UpstreamError(f"{route.provider}: the answer grew beyond {cap} bytes "
+                raise UpstreamError(f"{provider}: the answer grew beyond {cap} bytes "
                                     f"(UPSTREAM_MAX_ANSWER_BYTES); it was stopped")
             try:
                 batch = await anext(stream)
             except StopAsyncIteration:
                 return
     raise UpstreamTimeout(
-        f"{route.provider}: the answer did not finish within {deadline:g}s "
+        f"{provider}: the answer did not finish within {deadline:g}s "
         f"(UPSTREAM_ANSWER_TIMEOUT_MS + UPSTREAM_ANSWER_MS_PER_TOKEN x max_tokens {max_tokens})")
 
 
