@@ -7,6 +7,10 @@ and alternates short phases of streaming 49 KB requests between them, so drift h
 alike. It reports the median and minimum CPU ms per request of each.
 
     python -m benchmarks.ab --b LYNKR_PIPELINE=/tmp/other.yaml [--a K=V ...] [--rounds 8]
+
+``--a-root``/``--b-root`` run that side's Lynkr from another checkout (e.g. ``--a-root
+/path/to/main`` to compare two branches' code): its directory is the process's working
+directory and ``PYTHONPATH``, so its ``lynkr`` package is the one imported.
 """
 
 from __future__ import annotations
@@ -61,13 +65,14 @@ async def run(args: argparse.Namespace) -> None:
                           str(up_port)], env, cpus[0], logs / "upstream.log")
         procs.append(upstream)
         ports = {}
-        for name, extra in (("A", _env(args.a)), ("B", _env(args.b))):
+        for name, extra, root in (("A", _env(args.a), args.a_root),
+                                  ("B", _env(args.b), args.b_root)):
             port = free_port()
             lynkr_env = dict(env, MODEL_PROVIDER="openai", OPENAI_API_KEY="bench",
                              OPENAI_ENDPOINT=f"http://{HOST}:{up_port}/v1", PORT=str(port),
-                             **extra)
+                             PYTHONPATH=str(root), **extra)
             proc = start([sys.executable, "-m", "lynkr", "start"], lynkr_env, cpus[-1],
-                         logs / f"lynkr-{name}.log")
+                         logs / f"lynkr-{name}.log", cwd=root)
             procs.append(proc)
             await wait_http(port, "/health/live", proc, logs / f"lynkr-{name}.log")
             ports[name] = (port, proc.pid)
@@ -89,6 +94,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--a", nargs="*", default=[], metavar="K=V")
     parser.add_argument("--b", nargs="*", default=[], metavar="K=V")
+    parser.add_argument("--a-root", type=Path, default=ROOT, help="checkout A runs from")
+    parser.add_argument("--b-root", type=Path, default=ROOT, help="checkout B runs from")
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--requests", type=int, default=200)
     asyncio.run(run(parser.parse_args()))

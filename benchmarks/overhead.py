@@ -94,7 +94,7 @@ def set_priority(nice: int) -> None:
 
 
 def start(argv: list[str], env: dict[str, str], cpu: int | None, log: Path,
-          nice: int | None = None) -> subprocess.Popen[bytes]:
+          nice: int | None = None, cwd: Path = ROOT) -> subprocess.Popen[bytes]:
     def pin() -> None:
         if cpu is not None:
             os.sched_setaffinity(0, {cpu})
@@ -102,7 +102,7 @@ def start(argv: list[str], env: dict[str, str], cpu: int | None, log: Path,
             set_priority(nice)
 
     out = open(log, "wb")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=pin)
     proc._bench_log = out  # type: ignore[attr-defined]
     return proc

@@ -11,6 +11,7 @@ import httpx
 from lynkr.config.providers import ProviderSettings
 from lynkr.config.secrets import mask_url
 from lynkr.config.settings import Settings
+from lynkr.config.vendors import vendor
 from lynkr.providers.profiles import auth_headers
 
 SECRET_FIELDS = ("api_key",)
@@ -48,16 +49,18 @@ def effective(settings: Settings) -> dict[str, Any]:
 
 
 def probe_url(provider: ProviderSettings) -> str:
-    """A cheap GET that says whether the provider answers and which models it has."""
+    """A cheap GET that says whether the provider answers and which models it has (the
+    vendor's ``probe`` fact says which)."""
     endpoint = provider.endpoint
-    if provider.name == "ollama":
+    probe = vendor(provider.name).probe
+    if probe == "ollama_tags":
         return endpoint.removesuffix("/api/chat") + "/api/tags"
     if endpoint.endswith("/v1/messages"):  # Anthropic, Azure Anthropic, Databricks' route
         return endpoint.removesuffix("/messages") + "/models"
-    if provider.name == "databricks":  # the serving endpoint's state
+    if probe == "databricks_endpoint":  # the serving endpoint's state
         base, _, rest = endpoint.partition("/serving-endpoints/")
         return f"{base}/api/2.0/serving-endpoints/{rest.split('/')[0]}"
-    if provider.name == "azure-openai" and "/openai/deployments/" in endpoint:
+    if probe == "azure_models" and "/openai/deployments/" in endpoint:
         parts = urlsplit(endpoint)
         base = parts.path.split("/openai/deployments/")[0]
         return urlunsplit((parts.scheme, parts.netloc, base + "/openai/models", parts.query, ""))
@@ -97,7 +100,8 @@ def _failure(exc: Exception) -> str:
 
 def judge(provider: ProviderSettings, where: str, response: httpx.Response) -> tuple[bool, str]:
     """What a probe's answer says about the provider (``where``: its name, maybe its URL)."""
-    if provider.name == "bedrock":  # unsigned GET: any answer below 500 means reachable
+    facts = vendor(provider.name)
+    if facts.probe == "reachable":  # an unsigned GET: any answer below 500 means reachable
         ok = response.status_code < 500
         return ok, f"{where} {'is reachable' if ok else 'answered'} ({response.status_code})"
     if response.status_code >= 400:
@@ -110,7 +114,7 @@ def judge(provider: ProviderSettings, where: str, response: httpx.Response) -> t
         return True, f"{where} answered"
     names = [m.get("name") or m.get("id") for m in data.get("models") or data.get("data") or []
              if isinstance(m, dict)]
-    unnamed = provider.model in ("", "default") or provider.name == "azure-openai"
+    unnamed = provider.model in ("", "default") or not facts.lists_models
     if names and provider.model not in names and not unnamed:
         return True, (f"{provider.name} answers, but model {provider.model!r} is not among "
                       f"its {len(names)} models ({', '.join(map(str, names[:8]))})")

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from functools import partial
 
+import attrs
 import orjson
 import trio
 import yaml
@@ -18,6 +19,7 @@ from lynkr.config.secrets import Scrubber, configured_secrets
 from lynkr.config.settings import Settings, load_settings
 from lynkr.observability.logs import configure
 from lynkr.pipeline.compile import PipelineError, compile_file, resolve
+from lynkr.pipeline.effective import effective_pipeline
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,54 +44,58 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "pipeline" and args.action == "lint":
+            return _lint(args.file)
+        settings = with_flags(load_settings(), args)
         if args.command == "pipeline":
-            return _pipeline(args)
-        settings = load_settings()
+            return _show(settings, args.file)
         if args.command == "check":
             return _check(settings)
-        return _start(settings, args)
+        return _start(settings)
     except (SettingsError, PipelineError) as exc:
         print(f"lynkr: {exc}", file=sys.stderr)
         return 2
 
 
-def _pipeline(args: argparse.Namespace) -> int:
-    path = args.file if args.action == "lint" else str(resolve(args.file or None))
+def with_flags(settings: Settings, args: argparse.Namespace) -> Settings:
+    """``settings`` with the command line's flags laid over the environment's values."""
+    flags = {key: getattr(args, key, None) for key in ("host", "port", "workers", "pipeline")}
+    return attrs.evolve(settings, **{k: v for k, v in flags.items() if v is not None})
+
+
+def _lint(path: str) -> int:
     try:
         pipeline = compile_file(path)
     except PipelineError as exc:
-        if args.action != "lint":
-            raise
         print(f"lynkr: {exc}", file=sys.stderr)
         return 1  # lint's documented exit code for a file with problems
-    if args.action == "lint":
-        print(f"{path}: ok ({len(pipeline.stages) + 1} stages: "
-              f"{', '.join(s.name for s in pipeline.stages)}, egress)")
-    else:
-        print(f"# {pipeline.source}")
-        print(yaml.safe_dump(pipeline.describe(), sort_keys=False), end="")
+    print(f"{path}: ok ({len(pipeline.stages) + 1} stages: "
+          f"{', '.join(s.name for s in pipeline.stages)}, egress)")
+    return 0
+
+
+def _show(settings: Settings, file: str | None) -> int:
+    """The effective pipeline: the file (or LYNKR_PIPELINE) with the environment's overlays."""
+    pipeline = effective_pipeline(settings, resolve(file) if file else None)
+    print(f"# {pipeline.source}")
+    print(yaml.safe_dump(pipeline.describe(), sort_keys=False), end="")
     return 0
 
 
 def _check(settings: Settings) -> int:
     print(orjson.dumps(effective(settings), option=orjson.OPT_INDENT_2).decode())
-    pipeline = compile_file(resolve(settings.pipeline))
+    pipeline = effective_pipeline(settings)
     print(f"pipeline: {pipeline.source} ({', '.join(s.name for s in pipeline.stages)})")
     ok, message = probe(settings.provider)
     print(("ok: " if ok else "FAIL: ") + message)
     return 0 if ok else 1
 
 
-def _start(settings: Settings, args: argparse.Namespace) -> int:
-    import attrs
-
+def _start(settings: Settings) -> int:
     from lynkr.server.app import build_state
+    from lynkr.server.factory import application_path
     from lynkr.server.serve import hypercorn_config, serve_app
 
-    overrides = {k: v for k, v in (("host", args.host), ("port", args.port),
-                                   ("workers", args.workers), ("pipeline", args.pipeline))
-                 if v is not None}
-    settings = attrs.evolve(settings, **overrides)
     configure(settings.log_level, Scrubber(configured_secrets(settings)))
     state = build_state(settings)  # compiles the pipeline: its errors stop us here
     config = hypercorn_config(settings)
@@ -100,7 +106,7 @@ def _start(settings: Settings, args: argparse.Namespace) -> int:
     if settings.workers > 1:
         from hypercorn.run import run
 
-        config.application_path = "lynkr.server.factory:create_app()"
+        config.application_path = application_path(settings)
         config.worker_class = "trio"
         return run(config)
     trio.run(partial(serve_app, state, config))

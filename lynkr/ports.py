@@ -8,11 +8,15 @@ from __future__ import annotations
 import re
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Literal, Protocol
 
 import attrs
 
+from lynkr.model.content import ToolUseBlock
+from lynkr.model.events import Event
+from lynkr.model.request import Request
 from lynkr.model.response import Response
 
 Family = Literal["openai", "ollama", "anthropic", "bedrock"]
@@ -27,6 +31,7 @@ class ProviderInfo:
     model: str  # default model sent upstream
     endpoint: str
     context_window: int = 200_000
+    local: bool = False  # runs on the user's machine (llama.cpp, LM Studio, Ollama)
 
 
 class TokenCounter(Protocol):
@@ -89,6 +94,82 @@ def cl100k_counter() -> Callable[[str], int] | None:
             return None
         encoding = bpe_openai.get_encoding("cl100k_base")
     return lambda text: len(encoding.encode(text, disallowed_special=()))
+
+
+def rough_tokens(size: int) -> int:
+    """Tokens in ``size`` bytes of JSON, roughly (one per four): free to compute, for the hot
+    path only (the input count a stream reports until the upstream gives its own);
+    ``estimate_tokens`` is the calibrated count everything else uses."""
+    return size // 4
+
+
+@attrs.frozen
+class ParseContext:
+    """What a stream parser needs besides the bytes: the answer's id and model as the client
+    sees them, the input count to report until the upstream says, and the tool-use ids the
+    conversation already holds (a new tool call never reuses one)."""
+
+    message_id: str
+    model: str
+    input_estimate: int = 0
+    taken_ids: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, request: Request, message_id: str, model: str, body_size: int) -> ParseContext:
+        taken = frozenset(b.id for m in request.messages if m.role == "assistant"
+                          for b in m.content if isinstance(b, ToolUseBlock))
+        return cls(message_id, model, rough_tokens(body_size), taken)
+
+
+@attrs.frozen
+class Answering:
+    """How the answer presents itself: the id and model name the client is told."""
+
+    message_id: str
+    model: str
+
+
+@attrs.frozen
+class UpstreamCall:
+    """One upstream request, prepared purely: what a transport sends, and how to read it."""
+
+    target: str  # the URL; for Bedrock the model id
+    body: bytes
+    headers: Mapping[str, str]
+    context: ParseContext
+    operation: str = "POST"  # Bedrock: converse, converse_stream, invoke, invoke_stream
+
+
+EventBatches = AsyncIterator[list[Event]]  # the canonical events of one answer, a read at a time
+
+
+class Upstream(Protocol):
+    """A model provider: ``prepare`` is pure (request in, call value out); ``open`` is the only
+    I/O, sending the call and yielding canonical events. An error before the first event is
+    raised as a ``LynkrError``; one in the middle ends the batches with a ``StreamError``."""
+
+    @property
+    def info(self) -> ProviderInfo: ...
+
+    def prepare(self, request: Request, answering: Answering) -> UpstreamCall: ...
+
+    def open(self, call: UpstreamCall) -> AbstractAsyncContextManager[EventBatches]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class StreamTap(Protocol):
+    """Watches one answer on its way to the client, never delaying or changing it.
+
+    ``observe`` sees each batch of events as it is written; ``completed`` gets the folded answer
+    once the whole stream has gone out without an error (only when ``wants_result``).
+    """
+
+    wants_result: bool
+
+    def observe(self, events: list[Event]) -> None: ...
+
+    def completed(self, response: Response) -> None: ...
 
 
 class ResponseCache(Protocol):

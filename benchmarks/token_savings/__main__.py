@@ -67,14 +67,14 @@ def find_pipelines(overrides: dict[str, str]) -> tuple[dict[str, str], list[str]
 def token_counter() -> tuple[Callable[[str], int], str]:
     """The counter Lynkr itself uses (its Ports' count_tokens, as built at start-up)."""
     from lynkr.config.settings import load_settings
-    from lynkr.pipeline.compile import compile_file
     from lynkr.server.app import build_state
     settings = load_settings(environ={"MODEL_PROVIDER": "openai", "OPENAI_API_KEY": "x",
                                       "OPENAI_ENDPOINT": "http://127.0.0.1:9/v1",
                                       "OPENAI_MODEL": "fake-model",
-                                      "LYNKR_DB_PATH": tempfile.mktemp(suffix=".db")},
+                                      "LYNKR_DB_PATH": tempfile.mktemp(suffix=".db"),
+                                      "LYNKR_PIPELINE": str(ROOT / "pipelines/passthrough.yaml")},
                              env_file="/nonexistent/.env")
-    state = build_state(settings, compile_file(ROOT / "pipelines" / "passthrough.yaml"))
+    state = build_state(settings)
     fn = state.ports.count_tokens
     name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
     return fn, name

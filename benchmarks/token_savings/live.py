@@ -28,7 +28,6 @@ from hypercorn.trio import serve
 
 from benchmarks.token_savings.scenarios import Scenario
 from lynkr.config.settings import load_settings
-from lynkr.pipeline.compile import compile_file, resolve
 from lynkr.server.app import build_app, build_state
 from lynkr.server.serve import hypercorn_config
 
@@ -85,7 +84,7 @@ def serve_lynkr_recorded(env: dict[str, str], pipeline: str) -> Iterator[tuple[s
     """Lynkr on a free loopback port with ``pipeline`` (a name or a path), behind a Recorder;
     yields (url, recorder, app state)."""
     settings = load_settings(environ=dict(env), env_file="/nonexistent/.env")
-    state = build_state(settings, compile_file(resolve(pipeline)))
+    state = build_state(attrs.evolve(settings, pipeline=pipeline))
     config = hypercorn_config(settings, bind="127.0.0.1:0")
     config.graceful_timeout = 0.5
     recorder = Recorder(build_app(state))

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import httpx
 import orjson
 import trio
@@ -26,7 +27,6 @@ from benchmarks.token_savings.live import lynkr_env, serve_lynkr_recorded
 from lynkr.config.settings import load_settings
 from lynkr.formats.anthropic.request import parse_request
 from lynkr.formats.jsonvalue import loads_object
-from lynkr.pipeline.compile import compile_file, resolve
 from lynkr.pipeline.runner import run_stages
 from lynkr.server.app import build_state
 from lynkr.stages.exchange import Context, Exchange
@@ -120,7 +120,7 @@ def _sum_dicts(items: list[dict[str, int]]) -> dict[str, int]:
 async def _in_process(pipeline: str, env: dict[str, str], requests: list[dict[str, Any]]
                       ) -> list[dict[str, int]]:
     settings = load_settings(environ=dict(env), env_file="/nonexistent/.env")
-    state = build_state(settings, compile_file(resolve(pipeline)))
+    state = build_state(attrs.evolve(settings, pipeline=pipeline))
     out: list[dict[str, int]] = []
     for rec in requests:
         headers = rec["headers"]

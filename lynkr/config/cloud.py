@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from lynkr.config.errors import SettingsError
+from lynkr.config.vendors import vendor
 
 if TYPE_CHECKING:
     from lynkr.config.providers import ProviderSettings
@@ -106,7 +107,7 @@ def azure_openai(env: Env, *, required: bool) -> ProviderSettings:
                  read_timeout_s=_timeout(env, "AZURE_OPENAI_TIMEOUT_MS"), num_ctx=0,
                  api_version=version,
                  echo_reasoning=echo_flag(env, "AZURE_OPENAI_ECHO_REASONING", False),
-                 thinking_control="reasoning_effort")
+                 thinking_control=vendor("azure-openai").thinking_control)
 
 
 def azure_chat_url(endpoint: str, deployment: str | None, version: str, required: bool = True

@@ -1,9 +1,9 @@
 """How many tokens each configured model can read: a small table of known windows.
 
 Ollama's window is what we ask it for (``OLLAMA_NUM_CTX``); other models are matched by name
-(shell-style, vendor prefix such as ``openai/`` ignored). Unknown local models get a cautious
-32K, Anthropic-dialect providers 200K, other hosted ones 128K. Claude Code itself assumes 200K
-for every model.
+(shell-style, vendor prefix such as ``openai/`` ignored). An unknown model gets its vendor's
+default from ``config.vendors`` (a cautious 32K for local servers, 200K for Claude backends,
+128K for other hosted ones). Claude Code itself assumes 200K for every model.
 """
 
 from __future__ import annotations
@@ -11,11 +11,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 
 from lynkr.config.providers import ProviderSettings
-
-LOCAL = ("llamacpp", "lmstudio")
-CLAUDE = ("anthropic", "azure-anthropic", "bedrock")  # model may be unset: the client's Claude
-LOCAL_DEFAULT = 32_768
-HOSTED_DEFAULT = 128_000
+from lynkr.config.vendors import vendor
 
 KNOWN: tuple[tuple[str, int], ...] = (
     ("*claude*", 200_000),
@@ -47,6 +43,4 @@ def context_window(provider: ProviderSettings) -> int:
     for pattern, window in KNOWN:
         if fnmatchcase(model, pattern):
             return window
-    if provider.name in CLAUDE:
-        return 200_000
-    return LOCAL_DEFAULT if provider.name in LOCAL else HOSTED_DEFAULT
+    return vendor(provider.name).context_window

@@ -9,6 +9,7 @@ import attrs
 from lynkr.config.bedrock import bedrock_settings
 from lynkr.config.cloud import BUILDERS, echo_flag
 from lynkr.config.errors import SettingsError
+from lynkr.config.vendors import vendor
 
 if TYPE_CHECKING:
     from lynkr.config.settings import Env
@@ -84,10 +85,9 @@ def _deepseek(endpoint: str) -> bool:
 
 
 def _thinking(env: Env, name: str, prefix: str) -> str:
-    if name == "openai":
-        return "reasoning_effort"  # sent to reasoning models only (profiles.REASONING_MODELS)
-    if name == "openrouter":
-        return "openrouter"
+    fixed = vendor(name).thinking_control  # openai's goes to reasoning models only
+    if fixed:
+        return fixed
     variable = "OLLAMA_THINK" if name == "ollama" else f"{prefix}_THINKING"
     raw = (env.str(variable) or "").lower()
     allowed = _THINKING[variable]

@@ -13,7 +13,7 @@ from typing import Protocol
 from lynkr.config.settings import Settings
 from lynkr.embeddings.formats import EmbeddingRequest, Embeddings
 from lynkr.embeddings.local import LocalEmbedder, available, missing_message
-from lynkr.embeddings.providers import RemoteEmbedder, make_client
+from lynkr.embeddings.providers import RemoteEmbedder, embeddings_client
 
 log = logging.getLogger("lynkr.embeddings")
 
@@ -35,7 +35,7 @@ def build_embedder(settings: Settings) -> Embedder | None:
         if not available():
             log.warning(missing_message())
         return LocalEmbedder(config)
-    return RemoteEmbedder(config, make_client(settings))
+    return RemoteEmbedder(config, embeddings_client(settings))
 
 
 __all__ = ["Embedder", "build_embedder"]

@@ -16,20 +16,12 @@ from typing import Any, Literal, TypeGuard, cast
 import attrs
 
 from lynkr.formats.jsonvalue import type_name
-from lynkr.model.errors import BadRequest, LynkrError, UpstreamError, from_upstream_status
+from lynkr.model.errors import BadRequest, UpstreamError, from_upstream_status
 from lynkr.ports import estimate_tokens
 
 Encoding = Literal["float", "base64"]
 Vector = tuple[float, ...]
 TokenIds = tuple[int, ...]
-
-
-class EmbeddingsUnavailable(LynkrError):
-    """Embeddings are not configured, or the local provider's package is not installed."""
-
-    status = 501
-    anthropic_type = "api_error"
-    openai_type = "not_implemented"
 
 
 @attrs.frozen

@@ -15,8 +15,8 @@ from typing import Any
 import trio
 
 from lynkr.config.embeddings import EmbeddingsSettings
-from lynkr.embeddings.formats import EmbeddingRequest, Embeddings, EmbeddingsUnavailable
-from lynkr.model.errors import BadRequest, LynkrError
+from lynkr.embeddings.formats import EmbeddingRequest, Embeddings
+from lynkr.model.errors import BadRequest, EmbeddingsUnavailable, LynkrError
 from lynkr.ports import estimate_tokens
 
 log = logging.getLogger("lynkr.embeddings")

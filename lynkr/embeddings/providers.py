@@ -2,7 +2,8 @@
 
 Ollama's ``/api/embed`` (and its legacy ``/api/embeddings``, one input a call), and the OpenAI
 shape spoken by OpenAI, OpenRouter and llama-server. A refused connection or a timeout is a
-``LynkrError`` naming the provider and its endpoint; an error status maps as it does for chat.
+``LynkrError`` naming the provider and its endpoint; an error status maps as it does for chat
+(both through ``providers.transport``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import orjson
 
 from lynkr.config.embeddings import EmbeddingsSettings
 from lynkr.config.settings import Settings
+from lynkr.config.vendors import VENDORS
 from lynkr.embeddings.formats import (
     EmbeddingRequest,
     Embeddings,
@@ -24,14 +26,8 @@ from lynkr.embeddings.formats import (
     parse_ollama_legacy,
     parse_openai,
 )
-from lynkr.formats.upstream_errors import error_message
-from lynkr.model.errors import (
-    BadRequest,
-    UpstreamError,
-    UpstreamTimeout,
-    UpstreamUnreachable,
-    from_upstream_status,
-)
+from lynkr.model.errors import BadRequest, UpstreamError
+from lynkr.providers.transport import make_client, status_error, transport_error
 
 TAKES_TOKEN_IDS = ("openai", "openrouter")
 TAKES_DIMENSIONS = ("openai", "openrouter", "ollama")
@@ -67,57 +63,35 @@ class RemoteEmbedder:
         await self.client.aclose()
 
     async def _post(self, body: dict[str, Any]) -> Any:
+        what = f"{self.name} embeddings"
         try:
             response = await self.client.post(self.endpoint, content=orjson.dumps(body),
                                               headers=self.headers)
-        except httpx.ConnectError as exc:
-            raise UpstreamUnreachable(
-                f"{self.name} embeddings at {self.endpoint} is not answering ({_reason(exc)}); "
-                f"is it running, and is the endpoint right?") from None
-        except httpx.TimeoutException:
-            raise UpstreamTimeout(
-                f"{self.name} embeddings at {self.endpoint} did not answer within "
-                f"{self.settings.read_timeout_s:g}s") from None
         except httpx.TransportError as exc:
-            raise UpstreamUnreachable(
-                f"{self.name} embeddings at {self.endpoint}: {_reason(exc)}") from None
+            silence = f"{what} did not answer within {self.settings.read_timeout_s:g}s"
+            raise transport_error(what, exc, silence) from None
         if response.status_code >= 400:
-            retry = response.headers.get("retry-after")
-            retry_after = float(retry) if retry and retry.replace(".", "", 1).isdigit() \
-                else None
-            message = (f"{self.name} embeddings answered {response.status_code}: "
-                       f"{error_message(response.content)}")
-            raise from_upstream_status(response.status_code, message, retry_after)
+            raise status_error(what, response.status_code, response.content, response.headers)
         try:
             return orjson.loads(response.content)
         except orjson.JSONDecodeError:
-            raise UpstreamError(f"{self.name} embeddings at {self.endpoint} answered "
-                                f"something that is not JSON") from None
+            raise UpstreamError(f"{what} answered something that is not JSON") from None
 
 
 def _headers(settings: EmbeddingsSettings) -> dict[str, str]:
+    """The chat transport's header rules (auth style, attribution) for the embeddings host."""
     headers = {"content-type": "application/json"}
     if settings.api_key:
         headers["authorization"] = f"Bearer {settings.api_key}"
     if settings.organization and settings.provider == "openai":
         headers["openai-organization"] = settings.organization
-    if settings.provider == "openrouter":
-        headers["http-referer"] = "https://github.com/lynkr"
-        headers["x-title"] = "Lynkr"
+    if settings.provider in VENDORS:
+        headers.update(VENDORS[settings.provider].headers)
     return headers
 
 
-def _reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return "connection refused" if "refused" in text.lower() or "errno 111" in text.lower() \
-        else text
-
-
-def make_client(settings: Settings) -> httpx.AsyncClient:
+def embeddings_client(settings: Settings) -> httpx.AsyncClient:
     read = settings.embeddings.read_timeout_s
-    timeout = httpx.Timeout(connect=settings.connect_timeout_s, read=read, write=read,
-                            pool=settings.connect_timeout_s)
-    limits = httpx.Limits(max_connections=settings.max_connections,
-                          max_keepalive_connections=settings.max_connections,
-                          keepalive_expiry=settings.keepalive_expiry_s)
-    return httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=True)
+    return make_client(connect_s=settings.connect_timeout_s, read_s=read,
+                       max_connections=settings.max_connections,
+                       keepalive_s=settings.keepalive_expiry_s)

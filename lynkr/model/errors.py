@@ -5,18 +5,26 @@
     │   ├── PayloadTooLarge         413 request_too_large      / invalid_request_error
     │   └── BodyTimeout             408 invalid_request_error  / invalid_request_error
     ├── Unauthorized                401 authentication_error   / invalid_request_error
+    ├── PermissionDenied            403 permission_error       / permission_error
     ├── NotFound                    404 not_found_error        / not_found_error
     │   └── MethodNotAllowed        405 invalid_request_error  / invalid_request_error
     ├── RateLimited                 429 rate_limit_error       / rate_limit_error
+    ├── NotImplementedHere          501 api_error              / not_implemented
+    │   └── EmbeddingsUnavailable   501 api_error              / not_implemented
     ├── Overloaded                  529 overloaded_error       / server_error (503 for OpenAI)
-    │   └── PoolBusy                529 overloaded_error       / server_error (503 for OpenAI)
+    │   ├── PoolBusy                529 overloaded_error       / server_error (503 for OpenAI)
+    │   ├── CircuitOpen             503 overloaded_error       / server_error
+    │   └── Shedding                503 overloaded_error       / server_error, code overloaded
     └── UpstreamError               502 api_error              / server_error
         ├── UpstreamUnreachable     502 api_error              / server_error
         ├── UpstreamTimeout         504 timeout_error          / timeout
-        └── UpstreamAuthRejected    502 api_error              / server_error
+        ├── UpstreamAuthRejected    502 api_error              / server_error
+        └── FrameTooLarge           502 api_error              / server_error
 
-An ``UpstreamError`` may carry the upstream's own status; ``from_status`` picks the class that
-answers the client for it (429 stays 429, 5xx becomes api_error, ...).
+An ``UpstreamError`` may carry the upstream's own status; ``from_upstream_status`` picks the
+class that answers the client for it (429 stays 429, 5xx becomes api_error, ...). Start-up
+mistakes are not in this tree: ``SettingsError`` and ``PipelineError`` stop ``lynkr`` with a
+one-line message before any client is served.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ class LynkrError(Exception):
     status = 500
     anthropic_type = "api_error"
     openai_type = "server_error"
+    openai_code: str | None = None  # OpenAI's ``error.code``
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -56,6 +65,12 @@ class Unauthorized(LynkrError):
     openai_type = "invalid_request_error"
 
 
+class PermissionDenied(LynkrError):
+    status = 403
+    anthropic_type = "permission_error"
+    openai_type = "permission_error"
+
+
 class NotFound(LynkrError):
     status = 404
     anthropic_type = "not_found_error"
@@ -74,6 +89,17 @@ class RateLimited(LynkrError):
     openai_type = "rate_limit_error"
 
 
+class NotImplementedHere(LynkrError):
+    """A feature this server is not configured for (e.g. embeddings without a provider)."""
+
+    status = 501
+    openai_type = "not_implemented"
+
+
+class EmbeddingsUnavailable(NotImplementedHere):
+    """Embeddings are not configured, or the local provider's package is not installed."""
+
+
 class Overloaded(LynkrError):
     status = 529
     anthropic_type = "overloaded_error"
@@ -82,6 +108,19 @@ class Overloaded(LynkrError):
 class PoolBusy(Overloaded):
     """No pooled upstream connection freed up in time: local back-pressure, not a provider
     fault (never retried, never counted by the breaker)."""
+
+
+class CircuitOpen(Overloaded):
+    """Raised instead of calling a provider whose breaker is open (a 503 if nothing else)."""
+
+    status = 503
+
+
+class Shedding(Overloaded):
+    """Lynkr itself refuses new work for now (load shedding, shutting down)."""
+
+    status = 503
+    openai_code = "overloaded"
 
 
 class UpstreamError(LynkrError):
@@ -101,6 +140,10 @@ class UpstreamTimeout(UpstreamError):
 class UpstreamAuthRejected(UpstreamError):
     """The upstream refused the proxy's own credentials (401/403): a configuration error that
     no retry or breaker can mend."""
+
+
+class FrameTooLarge(UpstreamError):
+    """An upstream line or frame beyond the configured limit (``UPSTREAM_MAX_LINE_BYTES``)."""
 
 
 def from_upstream_status(status: int, message: str, retry_after: float | None = None) -> LynkrError:

@@ -1,18 +1,18 @@
 """Prometheus metrics, one registry per app (tests build as many apps as they like).
 
-Everything a request did is recorded once, at its end, from the same fields that go to the
-log line, so the two never disagree.
+Everything a request did is recorded once, at its end, from its ``RequestRecord`` (the same
+record the log line projects), so the two never disagree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from lynkr.model.events import Usage
 from lynkr.observability.cost import PriceTable
+from lynkr.observability.record import RequestRecord
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 STAGE_BUCKETS = (0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05)
@@ -65,41 +65,39 @@ class Metrics:
                                "Estimated saving against the price table's reference model",
                                ["provider"], registry=registry)
 
-    def record(self, fields: Mapping[str, Any]) -> None:
-        """One finished request, from its log fields."""
-        dialect = str(fields.get("dialect", ""))
-        provider = str(fields.get("provider") or "none")
-        self.requests.labels(dialect, provider, str(fields.get("status", 0))).inc()
-        if "ms" in fields:
-            self.duration.labels(dialect, provider).observe(fields["ms"] / 1000)
-        if "ttfb_ms" in fields:
-            self.ttfb.labels(dialect, provider).observe(fields["ttfb_ms"] / 1000)
-        for stage, micros in (fields.get("stage_us") or {}).items():
-            self.stage_time.labels(stage).observe(micros / 1e6)
-        for stage, removed in (fields.get("stage_tokens_removed") or {}).items():
-            if removed:
-                self.tokens_removed.labels(stage).inc(removed)
-        if fields.get("route_reason"):  # the kind of reason, not its numbers (cardinality)
-            kind = str(fields["route_reason"]).split(" (")[0].split(":")[0]
-            self.routes.labels(provider, kind).inc()
-        model = str(fields.get("upstream_model") or "")
-        for direction in ("input", "output"):
-            count = fields.get(f"{direction}_tokens")
-            if count:
-                self.tokens.labels(provider, model, direction).inc(count)
-        if self.prices is not None and (fields.get("input_tokens") or
-                                        fields.get("output_tokens")):
-            usage = Usage(fields.get("input_tokens") or 0, fields.get("output_tokens") or 0)
-            spent, saved = self.prices.cost(provider, model, usage)
-            if spent is not None:
-                self.cost.labels(provider, model).inc(spent)
-                self.savings.labels(provider).inc(saved)
-        if fields.get("cache"):
-            self.cache.labels(str(fields["cache"])).inc()
-        error_type = fields.get("error_type") or ("stream_error" if fields.get("stream_error")
-                                                  else None)
+    def observe(self, record: RequestRecord) -> None:
+        """One finished request, from its record (the log line is the same record's)."""
+        dialect = record.dialect
+        route = record.route
+        provider = route.provider if route else "none"
+        self.requests.labels(dialect, provider, str(record.status or 0)).inc()
+        if record.ms is not None:
+            self.duration.labels(dialect, provider).observe(record.ms / 1000)
+        if record.ttfb_ms is not None:
+            self.ttfb.labels(dialect, provider).observe(record.ttfb_ms / 1000)
+        for stage in record.stages:
+            self.stage_time.labels(stage.stage).observe(stage.micros / 1e6)
+            if stage.tokens_removed:
+                self.tokens_removed.labels(stage.stage).inc(stage.tokens_removed)
+        if route is not None:
+            self.routes.labels(provider, route.kind).inc()
+        model = route.model if route else ""
+        if record.usage is not None:
+            for direction, count in (("input", record.input_tokens),
+                                     ("output", record.output_tokens)):
+                if count:
+                    self.tokens.labels(provider, model, direction).inc(count)
+            if self.prices is not None and (record.input_tokens or record.output_tokens):
+                usage = Usage(record.input_tokens, record.output_tokens)
+                spent, saved = self.prices.cost(provider, model, usage)
+                if spent is not None:
+                    self.cost.labels(provider, model).inc(spent)
+                    self.savings.labels(provider).inc(saved)
+        if record.cache:
+            self.cache.labels(record.cache).inc()
+        error_type = record.error_type or ("stream_error" if record.stream_error else None)
         if error_type:
-            self.errors.labels(dialect, str(error_type)).inc()
+            self.errors.labels(dialect, error_type).inc()
 
     def shed_one(self, reason: str) -> None:
         """A request the load shedder refused (``active_requests``, ``memory``, ``shutdown``)."""

@@ -83,6 +83,11 @@ class Pipeline:
     stages: tuple[BoundStage, ...]
     egress: EgressConfig
 
+    @property
+    def taps(self) -> tuple[BoundStage, ...]:
+        """The stages that declare a stream tap, in pipeline order."""
+        return tuple(s for s in self.stages if s.spec.tap is not None)
+
     def describe(self) -> dict[str, Any]:
         """The normalised form: every stage with all its parameters (defaults filled in)."""
         items: list[Any] = [{s.name: _converter.unstructure(s.config)} for s in self.stages]

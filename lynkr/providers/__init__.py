@@ -1,34 +1,36 @@
-"""Provider adapters: profiles (pure) and transports (the only network I/O)."""
+"""Provider adapters: profiles (pure) and transports (the only network I/O), each configured
+provider an ``Upstream`` (``lynkr.ports``)."""
 
 from __future__ import annotations
 
+from lynkr.config.context_windows import context_window
 from lynkr.config.settings import Settings
-from lynkr.ports import ProviderInfo
-from lynkr.providers.http import HttpProvider, make_client
+from lynkr.config.vendors import vendor
+from lynkr.ports import ProviderInfo, Upstream
+from lynkr.providers.http import HttpUpstream, http_client
 from lynkr.providers.profiles import make_profile
 
 
-def build_providers(settings: Settings) -> dict[str, HttpProvider]:
+def build_upstreams(settings: Settings) -> dict[str, Upstream]:
     """The configured provider and every one routing may use, each with its own client."""
     names = dict.fromkeys((settings.model_provider, *settings.routing.providers()))
-    return {name: _build(settings, name) for name in names}
+    return {name: build_upstream(settings, name) for name in names}
 
 
-def _build(settings: Settings, name: str) -> HttpProvider:
+def build_upstream(settings: Settings, name: str) -> Upstream:
     chosen = settings.providers[name]
-    if name == "bedrock":  # boto3, not httpx: same interface (body/open/settings)
-        from lynkr.providers.bedrock import BedrockProvider, make_bedrock_client
+    window = context_window(chosen)
+    if vendor(name).family == "bedrock":  # boto3 is optional: imported only when configured
+        from lynkr.providers.bedrock import BedrockUpstream, make_bedrock_client
 
         client = make_bedrock_client(settings.bedrock, settings.connect_timeout_s)
-        return BedrockProvider(settings.bedrock, client, chosen)  # type: ignore[return-value]
-    return HttpProvider(chosen, make_client(settings, chosen), limits=settings.limits)
+        return BedrockUpstream(settings.bedrock, client, chosen, window)
+    return HttpUpstream(chosen, http_client(settings, chosen), window, settings.limits)
 
 
-def provider_infos(providers: dict[str, HttpProvider]) -> dict[str, ProviderInfo]:
-    return {
-        name: ProviderInfo(name, p.profile.family, p.settings.model, p.settings.endpoint)
-        for name, p in providers.items()
-    }
+def provider_infos(upstreams: dict[str, Upstream]) -> dict[str, ProviderInfo]:
+    return {name: upstream.info for name, upstream in upstreams.items()}
 
 
-__all__ = ["HttpProvider", "build_providers", "make_profile", "provider_infos"]
+__all__ = ["HttpUpstream", "build_upstream", "build_upstreams", "make_profile",
+           "provider_infos"]

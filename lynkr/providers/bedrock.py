@@ -21,7 +21,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import attrs
 import boto3
 import botocore.session
 import orjson
@@ -47,13 +46,7 @@ from lynkr.formats.bedrock.stream import ConverseStreamParser, converse_events, 
 from lynkr.model.errors import LynkrError, UpstreamError, UpstreamTimeout, UpstreamUnreachable
 from lynkr.model.events import Event, StreamError
 from lynkr.model.request import Request
-from lynkr.ports import Family
-
-
-@attrs.frozen
-class BedrockProfile:
-    name: str = "bedrock"
-    family: Family = "bedrock"
+from lynkr.ports import Answering, ParseContext, ProviderInfo, UpstreamCall
 
 
 class BedrockClient:
@@ -94,55 +87,63 @@ def make_bedrock_client(config: BedrockSettings, connect_timeout_s: float = 10.0
     return BedrockClient(runtime, config.max_concurrency)
 
 
-class BedrockProvider:
+class BedrockUpstream:
+    """The ``Upstream`` port over boto3: ``prepare`` names the operation and its JSON body."""
+
     def __init__(self, config: BedrockSettings, client: BedrockClient,
-                 settings: ProviderSettings | None = None) -> None:
+                 settings: ProviderSettings | None = None, context_window: int = 200_000
+                 ) -> None:
         self.config = config
-        self.settings = settings or config.as_provider()  # what the server reads: model...
-        self.name = "bedrock"
-        self.profile = BedrockProfile()
+        self.settings = settings or config.as_provider()
         self.client = client
+        self._info = ProviderInfo("bedrock", "bedrock", self.settings.model,
+                                  self.settings.endpoint, context_window)
+
+    @property
+    def info(self) -> ProviderInfo:
+        return self._info
 
     def uses_invoke(self, model_id: str) -> bool:
         return is_claude(model_id) and self.config.claude_api == "invoke"
 
-    def body(self, request: Request) -> bytes:
+    def prepare(self, request: Request, answering: Answering) -> UpstreamCall:
         model_id = request.model or self.settings.model
         stream = "_stream" if request.stream else ""
         if self.uses_invoke(model_id):
-            return orjson.dumps({"op": "invoke" + stream, "modelId": model_id,
-                                 "body": build_invoke_body(request)})
-        return orjson.dumps({"op": "converse" + stream, "modelId": model_id,
-                             "request": build_converse(request, model_id)})
+            operation, body = "invoke" + stream, orjson.dumps(build_invoke_body(request))
+        else:
+            operation = "converse" + stream
+            body = orjson.dumps(build_converse(request, model_id))
+        context = ParseContext.of(request, answering.message_id, answering.model, len(body))
+        return UpstreamCall(model_id, body, {}, context, operation)
 
     @asynccontextmanager
-    async def open(self, body: bytes, message_id: str, model: str, input_estimate: int,
-                   taken_ids: frozenset[str] = frozenset()) -> AsyncIterator[Any]:
-        envelope = orjson.loads(body)
-        op, model_id = envelope["op"], envelope["modelId"]
+    async def open(self, call: UpstreamCall) -> AsyncIterator[Any]:
+        op, model_id, context = call.operation, call.target, call.context
         runtime = self.client.runtime
         if op == "converse":
             answer = await self._call(model_id, lambda: runtime.converse(
-                **for_boto3(envelope["request"])))
-            yield Whole(converse_events(answer, message_id, model, taken_ids))
+                **for_boto3(orjson.loads(call.body))))
+            yield Whole(converse_events(answer, context.message_id, context.model,
+                                        context.taken_ids))
             return
         if op == "invoke":
-            raw = await self._call(model_id, lambda: _read_invoke(runtime, model_id,
-                                                                  envelope["body"]))
-            yield Whole(invoke_events(raw, message_id, model))
+            raw = await self._call(model_id, lambda: _read_invoke(runtime, model_id, call.body))
+            yield Whole(invoke_events(raw, context.message_id, context.model))
             return
         parser: Any
         if op == "converse_stream":
             answer = await self._call(model_id, lambda: runtime.converse_stream(
-                **for_boto3(envelope["request"])))
+                **for_boto3(orjson.loads(call.body))))
             events = answer["stream"]
-            parser = ConverseStreamParser(message_id, model, input_estimate, taken_ids)
+            parser = ConverseStreamParser(context.message_id, context.model,
+                                          context.input_estimate, context.taken_ids)
         else:
             answer = await self._call(model_id, lambda: runtime.invoke_model_with_response_stream(
-                modelId=model_id, body=orjson.dumps(envelope["body"]),
+                modelId=model_id, body=call.body,
                 contentType="application/json", accept="application/json"))
             events = answer["body"]
-            parser = InvokeStreamParser(message_id, model, input_estimate, taken_ids)
+            parser = InvokeStreamParser(context.message_id, context.model)
         sender, receiver = trio.open_memory_channel[tuple[str, Any]](math.inf)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._pump, events, sender)
@@ -151,6 +152,9 @@ class BedrockProvider:
             finally:
                 _wake(events)  # a read blocked on the socket fails; the thread then ends
                 receiver.close()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
 
     async def _call(self, model_id: str, call: Callable[[], Any]) -> Any:
         try:
@@ -218,8 +222,8 @@ def _wake(events: Any) -> None:
         events.close()
 
 
-def _read_invoke(runtime: Any, model_id: str, body: dict[str, Any]) -> bytes:
-    answer = runtime.invoke_model(modelId=model_id, body=orjson.dumps(body),
+def _read_invoke(runtime: Any, model_id: str, body: bytes) -> bytes:
+    answer = runtime.invoke_model(modelId=model_id, body=body,
                                   contentType="application/json", accept="application/json")
     return bytes(answer["body"].read())
 

@@ -1,10 +1,12 @@
-"""The HTTP transport: one pooled ``httpx.AsyncClient`` per provider, the only network I/O.
+"""The HTTP implementation of the ``Upstream`` port: one pooled ``httpx.AsyncClient`` each.
 
-``open`` sends the request and checks the status before anything reaches the client: an error
-status, a refused connection or a timeout there is raised as a ``LynkrError`` (the server answers
-it as error JSON). Once open, ``UpstreamStream`` yields canonical events a read at a time, and
-turns a failure in the middle (a lost connection, a body that fails to decode) into a final
-``StreamError`` event, never a silent end.
+``prepare`` is pure: the profile builds the body and headers, and the parse context (answer id,
+reported model, input estimate, tool ids in use) comes from the request. ``open`` sends the
+call and checks the status before anything reaches the client: an error status, a refused
+connection or a timeout there is raised as a ``LynkrError`` (the server answers it as error
+JSON). Once open, ``HttpEvents`` yields canonical events a read at a time, and turns a failure
+in the middle (a lost connection, a body that fails to decode) into a final ``StreamError``
+event, never a silent end.
 
 What reaches a client or a log never holds a secret: error bodies are read up to
 ``UPSTREAM_ERROR_BODY_BYTES`` and scrubbed of the provider's key and URL credentials, and
@@ -24,31 +26,27 @@ from lynkr.config.limits import Limits
 from lynkr.config.providers import ProviderSettings
 from lynkr.config.secrets import Scrubber, url_password
 from lynkr.config.settings import Settings
-from lynkr.formats.upstream_errors import error_message
-from lynkr.model.errors import (
-    LynkrError,
-    PoolBusy,
-    UpstreamTimeout,
-    UpstreamUnreachable,
-    from_upstream_status,
-)
+from lynkr.config.vendors import vendor
 from lynkr.model.events import Event, StreamError
 from lynkr.model.request import Request
+from lynkr.ports import Answering, ParseContext, ProviderInfo, UpstreamCall
 from lynkr.providers.profiles import Profile, StreamParser, make_profile
+from lynkr.providers.transport import (
+    make_client,
+    read_error_body,
+    status_error,
+    transport_error,
+)
 
 
-class UpstreamBody(bytes):
-    """The upstream body, with the headers that depend on the request (``anthropic-beta``)."""
-
-    headers: dict[str, str]
-
-
-class UpstreamStream:
+class HttpEvents:
     """The events of one upstream answer, one list per read."""
 
-    def __init__(self, provider: HttpProvider, response: httpx.Response,
-                 parser: StreamParser) -> None:
-        self._provider = provider
+    def __init__(self, name: str, response: httpx.Response, parser: StreamParser,
+                 silence: str, scrub: Scrubber) -> None:
+        self._name = name
+        self._silence = silence
+        self._scrub = scrub
         # We ask for identity encoding; then the transport's byte stream is the body and the
         # two decoding layers of aiter_bytes() can be skipped (they cost per chunk).
         encoding = response.headers.get("content-encoding", "identity")
@@ -57,7 +55,7 @@ class UpstreamStream:
         self._parser = parser
         self._closed = False
 
-    def __aiter__(self) -> UpstreamStream:
+    def __aiter__(self) -> HttpEvents:
         return self
 
     async def aclose(self) -> None:
@@ -75,22 +73,22 @@ class UpstreamStream:
                 return parser.close()
             except httpx.TimeoutException:
                 self._closed = True
-                return [StreamError("timeout_error", self._provider.silent_message())]
+                return [StreamError("timeout_error", self._silence)]
             except httpx.HTTPError as exc:  # connection lost, or a body that fails to decode
                 self._closed = True
-                return [StreamError("api_error", self._provider.scrub(
-                    f"{self._provider.name}: the answer broke off in the middle "
+                return [StreamError("api_error", self._scrub(
+                    f"{self._name}: the answer broke off in the middle "
                     f"({type(exc).__name__}: {exc})"))]
             try:
                 events = parser.feed(chunk)
             except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
                 self._closed = True
-                return [StreamError("api_error", f"{self._provider.name} sent a malformed "
+                return [StreamError("api_error", f"{self._name} sent a malformed "
                                                  f"stream: {exc}")]
             if events:
                 if isinstance(events[-1], StreamError):  # an upstream error frame may echo a key
                     events[-1] = StreamError(events[-1].error_type,
-                                             self._provider.scrub(events[-1].message))
+                                             self._scrub(events[-1].message))
                 return events
         raise StopAsyncIteration
 
@@ -105,101 +103,66 @@ class UpstreamStream:
                 return
 
 
-class HttpProvider:
+class HttpUpstream:
+    """One configured HTTP provider (any wire family but Bedrock's)."""
+
     def __init__(self, settings: ProviderSettings, client: httpx.AsyncClient,
-                 profile: Profile | None = None, limits: Limits | None = None) -> None:
+                 context_window: int = 200_000, limits: Limits | None = None) -> None:
         self.settings = settings
-        self.name = settings.name
         self.client = client
-        self.profile = profile or make_profile(settings)
         self.limits = limits or Limits()
+        self.profile: Profile = make_profile(settings, self.limits.upstream_max_line_bytes)
         self.scrub = Scrubber([settings.api_key, url_password(settings.endpoint)])
+        self._info = ProviderInfo(settings.name, self.profile.family, settings.model,
+                                  settings.endpoint, context_window, vendor(settings.name).local)
+
+    @property
+    def info(self) -> ProviderInfo:
+        return self._info
 
     def silent_message(self) -> str:
-        return (f"{self.name} sent nothing for {self.settings.read_timeout_s:g}s; "
+        return (f"{self.settings.name} sent nothing for {self.settings.read_timeout_s:g}s; "
                 f"the answer was stopped")
 
-    def body(self, request: Request) -> bytes:
-        data = orjson.dumps(self.profile.build(request))
-        if self.profile.request_headers is None:
-            return data
-        body = UpstreamBody(data)
-        body.headers = self.profile.request_headers(request)
-        return body
+    def prepare(self, request: Request, answering: Answering) -> UpstreamCall:
+        body = orjson.dumps(self.profile.build(request))
+        headers = self.profile.headers
+        if self.profile.request_headers is not None:
+            extra = self.profile.request_headers(request)
+            headers = {**headers, **extra} if extra else headers
+        context = ParseContext.of(request, answering.message_id, answering.model, len(body))
+        return UpstreamCall(self.settings.endpoint, body, headers, context)
 
     @asynccontextmanager
-    async def open(self, body: bytes, message_id: str, model: str, input_estimate: int,
-                   taken_ids: frozenset[str] = frozenset()) -> AsyncIterator[UpstreamStream]:
-        endpoint = self.settings.endpoint
-        extra = getattr(body, "headers", None)
-        headers = {**self.profile.headers, **extra} if extra else self.profile.headers
-        request = self.client.build_request("POST", endpoint, content=bytes(body),
-                                            headers=headers)
+    async def open(self, call: UpstreamCall) -> AsyncIterator[HttpEvents]:
+        name = self.settings.name
+        request = self.client.build_request("POST", call.target, content=call.body,
+                                            headers=call.headers)
         try:
             response = await self.client.send(request, stream=True)
-        except httpx.ConnectError as exc:
-            raise UpstreamUnreachable(
-                f"{self.name} is not answering ({self.scrub(_reason(exc))}); is it running, "
-                f"and is its endpoint setting right?") from None
-        except httpx.PoolTimeout:
-            wait = self.limits.pool_timeout_s
-            raise PoolBusy(f"{self.name}: no upstream connection came free within {wait:g}s "
-                           f"(UPSTREAM_MAX_CONNECTIONS, UPSTREAM_POOL_TIMEOUT_MS)",
-                           retry_after=max(1.0, wait)) from None
-        except httpx.TimeoutException:
-            raise UpstreamTimeout(self.silent_message()) from None
         except httpx.TransportError as exc:
-            raise UpstreamUnreachable(f"{self.name}: {self.scrub(_reason(exc))}") from None
+            raise transport_error(name, exc, self.silent_message(),
+                                  self.limits.pool_timeout_s) from None
         try:
             if response.status_code >= 400:
-                raise await self._status_error(response)
-            parser = self.profile.parser(message_id, model, input_estimate, taken_ids,
-                                         max_line=self.limits.upstream_max_line_bytes)
-            stream = UpstreamStream(self, response, parser)
+                body = await read_error_body(response, self.limits.error_body_bytes)
+                raise status_error(name, response.status_code, body, response.headers,
+                                   self.scrub)
+            events = HttpEvents(name, response, self.profile.parser(call.context),
+                                self.silent_message(), self.scrub)
             try:
-                yield stream
+                yield events
             finally:
-                await stream.aclose()
+                await events.aclose()
         finally:
             await response.aclose()
 
-    async def _status_error(self, response: httpx.Response) -> LynkrError:
-        try:
-            detail = self.scrub(error_message(await self._error_body(response)))
-        except httpx.HTTPError:
-            detail = "(no body)"
-        retry = response.headers.get("retry-after")
-        retry_after = float(retry) if retry and retry.replace(".", "", 1).isdigit() else None
-        message = f"{self.name} answered {response.status_code}: {detail}"
-        return from_upstream_status(response.status_code, message, retry_after)
-
-    async def _error_body(self, response: httpx.Response) -> bytes:
-        """At most ``UPSTREAM_ERROR_BODY_BYTES`` of an error body (its message is near the
-        start; an endless one must not be read whole)."""
-        limit, chunks, size = self.limits.error_body_bytes, [], 0
-        async for chunk in response.aiter_bytes():
-            chunks.append(chunk)
-            size += len(chunk)
-            if size >= limit:
-                break
-        return b"".join(chunks)[:limit]
+    async def aclose(self) -> None:
+        await self.client.aclose()
 
 
-def _reason(exc: Exception) -> str:
-    """Why a connection failed, without the address (a client must not learn it)."""
-    text = str(exc).lower()
-    if "refused" in text or "errno 111" in text or "all attempts to connect" in text:
-        return "connection refused"
-    if "name or service not known" in text or "nodename nor servname" in text \
-            or "name resolution" in text:
-        return "its host name does not resolve"
-    return type(exc).__name__
-
-
-def make_client(settings: Settings, provider: ProviderSettings) -> httpx.AsyncClient:
-    timeout = httpx.Timeout(connect=settings.connect_timeout_s, read=provider.read_timeout_s,
-                            write=provider.read_timeout_s, pool=settings.limits.pool_timeout_s)
-    limits = httpx.Limits(max_connections=settings.max_connections,
-                          max_keepalive_connections=settings.max_connections,
-                          keepalive_expiry=settings.keepalive_expiry_s)
-    return httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=True)
+def http_client(settings: Settings, provider: ProviderSettings) -> httpx.AsyncClient:
+    return make_client(connect_s=settings.connect_timeout_s, read_s=provider.read_timeout_s,
+                       max_connections=settings.max_connections,
+                       keepalive_s=settings.keepalive_expiry_s,
+                       pool_s=settings.limits.pool_timeout_s)

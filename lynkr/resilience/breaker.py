@@ -17,21 +17,13 @@ import enum
 
 import attrs
 
-from lynkr.model.errors import LynkrError
+from lynkr.model.errors import CircuitOpen
 
 
 class BreakerState(enum.Enum):
     CLOSED = "closed"
     OPEN = "open"
     HALF_OPEN = "half_open"
-
-
-class CircuitOpen(LynkrError):
-    """Raised instead of calling a provider whose breaker is open (a 503 if nothing else)."""
-
-    status = 503
-    anthropic_type = "overloaded_error"
-    openai_type = "server_error"
 
 
 @attrs.define

@@ -16,10 +16,11 @@ from lynkr.model.events import Event
 from lynkr.model.request import Request
 from lynkr.model.response import Response
 from lynkr.server.asgi import Receive, Scope, Send, header, read_body, request_id, send_json
-from lynkr.server.errors import error_headers, error_payload
-from lynkr.server.flow import Answer, handle
+from lynkr.server.dialect import Answer
+from lynkr.server.errors import client_dialect, send_error
+from lynkr.server.flow import handle
 from lynkr.server.state import AppState
-from lynkr.stages.exchange import Dialect
+from lynkr.stages.exchange import Dialect as DialectName
 
 
 def _betas(scope: Scope) -> tuple[str, ...]:
@@ -35,31 +36,35 @@ class AnthropicSse:
         return b""
 
 
-class AnthropicBinding:
-    """Claude Code and Anthropic SDKs: the canonical dialect, so conversion is naming only."""
-
-    name: Dialect = "anthropic"
-    content_type = b"text/event-stream"
+@attrs.frozen
+class AnthropicTurn:
+    request: Request
     wants_result = False
 
-    async def parse(self, body: bytes, scope: Scope) -> tuple[Request, None]:
-        return parse_request(loads_object(body), betas=_betas(scope)), None
+    def renderer(self, answer: Answer) -> AnthropicSse:
+        return AnthropicSse()
+
+    def render_whole(self, response: Response, answer: Answer) -> Any:
+        return render_message(attrs.evolve(response, id=answer.id, model=answer.model))
+
+    async def completed(self, response: Response, answer: Answer) -> None:
+        return None
+
+
+class AnthropicDialect:
+    """Claude Code and Anthropic SDKs: the canonical dialect, so conversion is naming only."""
+
+    name: DialectName = "anthropic"
+    content_type = b"text/event-stream"
+
+    async def parse(self, body: bytes, scope: Scope) -> AnthropicTurn:
+        return AnthropicTurn(parse_request(loads_object(body), betas=_betas(scope)))
 
     def answer_id(self, request_id: str) -> str:
         return "msg_" + request_id.removeprefix("req_")
 
-    def renderer(self, client: None, answer: Answer) -> AnthropicSse:
-        return AnthropicSse()
 
-    def render_whole(self, response: Response, client: None, answer: Answer) -> Any:
-        return render_message(attrs.evolve(response, id=answer.id, model=answer.model))
-
-    async def completed(self, request: Request, client: None, answer: Answer,
-                        response: Response) -> None:
-        return None
-
-
-ANTHROPIC = AnthropicBinding()
+ANTHROPIC = AnthropicDialect()
 
 
 class MessagesEndpoint:
@@ -82,15 +87,14 @@ class CountTokensEndpoint:
             body = await read_body(receive, scope, self.state.settings)
             request = parse_request(loads_object(body), need_max_tokens=False)
         except LynkrError as exc:
-            status, payload = error_payload(exc, rid, "anthropic")
-            await send_json(send, status, payload, error_headers(exc, rid))
+            await send_error(send, exc, rid, "anthropic")
             return
         tokens = self.state.ports.count_tokens(request_text(request))
         await send_json(send, 200, {"input_tokens": tokens}, [(b"request-id", rid.encode())])
 
 
 def model_ids(state: AppState) -> list[str]:
-    return sorted({p.settings.model for p in state.providers.values() if p.settings.model})
+    return sorted({u.info.model for u in state.upstreams.values() if u.info.model})
 
 
 def anthropic_model(model_id: str) -> dict[str, Any]:
@@ -132,11 +136,7 @@ class ModelEndpoint:
                 await send_json(send, 200, {"id": model_id, "object": "model",
                                             "created": 1735689600, "owned_by": "lynkr"})
             return
-        rid = request_id(scope)
         exc = NotFound(f"model {model_id!r} is not served here; GET /v1/models lists them")
-        dialect = "anthropic" if header(scope, b"anthropic-version") is not None \
-            else "openai_chat"
-        status, payload = error_payload(exc, rid, dialect)
-        await send_json(send, status, payload, error_headers(exc, rid))
+        await send_error(send, exc, request_id(scope), client_dialect(scope))
 
 

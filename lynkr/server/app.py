@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import attrs
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -15,17 +14,16 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from lynkr.cache import MemoryCache
-from lynkr.config.context_windows import context_window
 from lynkr.config.errors import SettingsError
-from lynkr.config.routing import RoutingSettings
 from lynkr.config.settings import Settings
 from lynkr.embeddings import build_embedder
+from lynkr.model.errors import LynkrError, MethodNotAllowed, NotFound
 from lynkr.observability.cost import PriceTable, load_prices
 from lynkr.observability.metrics import Metrics
-from lynkr.pipeline.compile import Pipeline, compile_file, resolve
-from lynkr.pipeline.env_overlay import apply_env
-from lynkr.ports import Ports
-from lynkr.providers import HttpProvider, build_providers, provider_infos
+from lynkr.pipeline.compile import Pipeline
+from lynkr.pipeline.effective import effective_pipeline
+from lynkr.ports import Ports, Upstream
+from lynkr.providers import build_upstreams, provider_infos
 from lynkr.resilience.breaker import CircuitBreaker
 from lynkr.server.anthropic_routes import (
     CountTokensEndpoint,
@@ -35,37 +33,34 @@ from lynkr.server.anthropic_routes import (
 )
 from lynkr.server.asgi import request_id
 from lynkr.server.embeddings_route import EmbeddingsEndpoint
+from lynkr.server.errors import client_dialect, error_headers, error_payload
 from lynkr.server.health import HealthEndpoint
 from lynkr.server.metrics_routes import (
     BreakersEndpoint,
     ObservabilityEndpoint,
     PrometheusEndpoint,
 )
-from lynkr.server.openai_routes import ChatBinding, DialectEndpoint, ResponsesBinding
+from lynkr.server.openai_routes import ChatDialect, DialectEndpoint, ResponsesDialect
 from lynkr.server.shedding import LoadShedder
 from lynkr.server.state import AppState
 from lynkr.stages.prompt_cache import PromptCacheConfig
-from lynkr.stages.route import RouteConfig
-from lynkr.stages.route_rules import Tier
 from lynkr.storage.responses import ResponseStore, StoreQuota
 
 
-def build_state(settings: Settings, pipeline: Pipeline | None = None,
-                providers: dict[str, HttpProvider] | None = None) -> AppState:
-    pipeline = apply_env(pipeline or compile_file(resolve(settings.pipeline)), settings.environ)
-    pipeline = apply_routing(pipeline, settings.routing)
-    providers = providers if providers is not None else build_providers(settings)
-    infos = {name: attrs.evolve(info, context_window=context_window(providers[name].settings))
-             for name, info in provider_infos(providers).items()}
-    ports = Ports(providers=infos, default_provider=settings.model_provider,
+def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
+                ) -> AppState:
+    """Everything a server (or a worker process) runs, from ``settings`` alone."""
+    pipeline = effective_pipeline(settings)
+    upstreams = upstreams if upstreams is not None else build_upstreams(settings)
+    ports = Ports(providers=provider_infos(upstreams), default_provider=settings.model_provider,
                   cache=response_cache(pipeline))
     resilience = settings.resilience
     breakers = {name: CircuitBreaker(name, resilience.breaker_failure_threshold,
                                      resilience.breaker_success_threshold,
-                                     resilience.breaker_timeout_s) for name in providers}
+                                     resilience.breaker_timeout_s) for name in upstreams}
     metrics = Metrics(prices=price_table(settings))
     limits = settings.limits
-    return AppState(settings, pipeline, ports, providers, embeddings=build_embedder(settings),
+    return AppState(settings, pipeline, ports, upstreams, embeddings=build_embedder(settings),
                     metrics=metrics,
                     responses=ResponseStore(settings.db_path, settings.responses_retention_s,
                                             StoreQuota(
@@ -86,22 +81,6 @@ def price_table(settings: Settings) -> PriceTable | None:
     return None
 
 
-def apply_routing(pipeline: Pipeline, routing: RoutingSettings) -> Pipeline:
-    """The route stage with the tiers and fallbacks of PREFER_OLLAMA / FALLBACK_PROVIDER, unless
-    the pipeline file sets its own."""
-    if not (routing.tiers or routing.fallbacks):
-        return pipeline
-    stages = []
-    for bound in pipeline.stages:
-        config = bound.config
-        if isinstance(config, RouteConfig) and not config.tiers and not config.fallbacks:
-            tiers = tuple(Tier(t.provider, t.max_tools) for t in routing.tiers)
-            bound = attrs.evolve(bound, config=attrs.evolve(
-                config, tiers=tiers, fallbacks=routing.fallbacks))
-        stages.append(bound)
-    return attrs.evolve(pipeline, stages=tuple(stages))
-
-
 def response_cache(pipeline: Pipeline) -> MemoryCache | None:
     """The in-process answer cache the pipeline's enabled ``prompt_cache`` stage asks for."""
     for stage in pipeline.stages:
@@ -114,8 +93,8 @@ def response_cache(pipeline: Pipeline) -> MemoryCache | None:
 def _dialects(state: AppState) -> list[tuple[str, DialectEndpoint]]:
     """The OpenAI-dialect endpoints (also dispatched before Starlette, as hot paths)."""
     assert state.responses is not None
-    return [("/v1/chat/completions", DialectEndpoint(state, ChatBinding())),
-            ("/v1/responses", DialectEndpoint(state, ResponsesBinding(state.responses)))]
+    return [("/v1/chat/completions", DialectEndpoint(state, ChatDialect())),
+            ("/v1/responses", DialectEndpoint(state, ResponsesDialect(state.responses)))]
 
 
 def _routes(state: AppState) -> list[Route]:
@@ -137,24 +116,17 @@ def _routes(state: AppState) -> list[Route]:
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    """404/405 in the dialect the path suggests, with a request id."""
+    """404/405 from the router, in the dialect the request speaks, with a request id."""
     assert isinstance(exc, HTTPException)
     rid = request_id(request.scope)
-    openai = request.url.path.startswith(("/v1/chat", "/v1/responses", "/v1/embeddings")) \
-        or "anthropic-version" not in request.headers
+    error: LynkrError
     if exc.status_code == 405:
-        message = f"method {request.method} is not allowed on {request.url.path}"
+        error = MethodNotAllowed(f"method {request.method} is not allowed on {request.url.path}")
     else:
-        message = f"no endpoint at {request.method} {request.url.path}"
-    if openai:
-        body: Any = {"error": {"message": message, "type": "invalid_request_error",
-                               "param": None, "code": None}}
-    else:
-        kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
-        body = {"type": "error", "error": {"type": kind, "message": message},
-                "request_id": rid}
-    headers = {"request-id": rid, "x-request-id": rid, **(exc.headers or {})}
-    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+        error = NotFound(f"no endpoint at {request.method} {request.url.path}")
+    status, body = error_payload(error, rid, client_dialect(request.scope))
+    headers = {k.decode(): v.decode() for k, v in error_headers(error, rid)}
+    return JSONResponse(body, status_code=status, headers={**headers, **(exc.headers or {})})
 
 
 class FastPaths:
@@ -191,8 +163,8 @@ def build_app(state: AppState) -> LoadShedder:
         try:
             yield
         finally:
-            for provider in state.providers.values():
-                await provider.client.aclose()
+            for upstream in state.upstreams.values():
+                await upstream.aclose()
             if state.embeddings is not None:
                 await state.embeddings.aclose()
             if state.responses is not None:

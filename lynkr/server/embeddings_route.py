@@ -6,11 +6,11 @@ import logging
 from time import perf_counter
 
 from lynkr.config.embeddings import HOW_TO_CONFIGURE
-from lynkr.embeddings.formats import EmbeddingsUnavailable, parse_request, render_response
+from lynkr.embeddings.formats import parse_request, render_response
 from lynkr.formats.jsonvalue import loads_object
-from lynkr.model.errors import LynkrError
+from lynkr.model.errors import EmbeddingsUnavailable, LynkrError
 from lynkr.server.asgi import Receive, Scope, Send, read_body, request_id, send_json
-from lynkr.server.errors import error_headers, error_payload
+from lynkr.server.errors import send_error
 from lynkr.server.state import AppState
 
 log = logging.getLogger("lynkr.request")
@@ -33,16 +33,14 @@ class EmbeddingsEndpoint:
             result = await embedder.embed(request)
             payload = render_response(result, request)
         except LynkrError as exc:
-            status, error = error_payload(exc, rid, "openai_chat")
-            log.warning("embeddings failed", extra={"request_id": rid, "status": status,
+            log.warning("embeddings failed", extra={"request_id": rid, "status": exc.status,
                                                     "error": exc.message})
-            await send_json(send, status, error, error_headers(exc, rid))
+            await send_error(send, exc, rid, "openai_chat")
             return
         except Exception:  # the top-level guard: never a traceback to the client
             log.exception("embeddings failed", extra={"request_id": rid})
             internal = LynkrError("internal error while computing embeddings; see Lynkr's log")
-            status, error = error_payload(internal, rid, "openai_chat")
-            await send_json(send, status, error, error_headers(internal, rid))
+            await send_error(send, internal, rid, "openai_chat")
             return
         log.info("embeddings", extra={
             "request_id": rid, "provider": embedder.name, "model": result.model,

@@ -79,7 +79,7 @@ async def probe_providers(state: AppState, timeout: float) -> dict[str, dict[str
     results: dict[str, dict[str, Any]] = {}
 
     async def one(name: str, client: httpx.AsyncClient) -> None:
-        settings = state.providers[name].settings
+        settings = state.settings.providers[name]
         started = trio.current_time()
         ok, message = False, f"{name}: no answer within {timeout:g}s"
         with trio.move_on_after(timeout):
@@ -88,6 +88,6 @@ async def probe_providers(state: AppState, timeout: float) -> dict[str, dict[str
                          "ms": round((trio.current_time() - started) * 1000, 1)}
 
     async with httpx.AsyncClient(trust_env=True) as client, trio.open_nursery() as nursery:
-        for name in state.providers:
+        for name in state.upstreams:
             nursery.start_soon(one, name, client)
     return results

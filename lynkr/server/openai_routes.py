@@ -28,58 +28,77 @@ from lynkr.model.errors import BadRequest
 from lynkr.model.request import Request
 from lynkr.model.response import Response
 from lynkr.server.asgi import Receive, Scope, Send
-from lynkr.server.flow import Answer, handle
+from lynkr.server.dialect import Answer, Dialect
+from lynkr.server.flow import handle
 from lynkr.server.identity import caller_identity
 from lynkr.server.state import AppState
-from lynkr.stages.exchange import Dialect
+from lynkr.stages.exchange import Dialect as DialectName
 from lynkr.storage.responses import ResponseStore, new_response_id
 
 log = logging.getLogger("lynkr.responses")
 
 
-class ChatBinding:
-    name: Dialect = "openai_chat"
-    content_type = b"text/event-stream"
+@attrs.frozen
+class ChatTurn:
+    request: Request
+    options: ChatClientOptions
     wants_result = False
 
-    async def parse(self, body: bytes, scope: Scope) -> tuple[Request, ChatClientOptions]:
-        return parse_chat_request(loads_object(body))
+    def renderer(self, answer: Answer) -> ChatChunkRenderer:
+        return ChatChunkRenderer(answer.id, answer.model, answer.created, self.options)
+
+    def render_whole(self, response: Response, answer: Answer) -> Any:
+        return render_completion(response, answer.id, answer.model, answer.created)
+
+    async def completed(self, response: Response, answer: Answer) -> None:
+        return None
+
+
+class ChatDialect:
+    name: DialectName = "openai_chat"
+    content_type = b"text/event-stream"
+
+    async def parse(self, body: bytes, scope: Scope) -> ChatTurn:
+        return ChatTurn(*parse_chat_request(loads_object(body)))
 
     def answer_id(self, request_id: str) -> str:
         return "chatcmpl-" + request_id.removeprefix("req_")
 
-    def renderer(self, client: ChatClientOptions, answer: Answer) -> ChatChunkRenderer:
-        return ChatChunkRenderer(answer.id, answer.model, answer.created, client)
-
-    def render_whole(self, response: Response, client: ChatClientOptions, answer: Answer
-                     ) -> Any:
-        return render_completion(response, answer.id, answer.model, answer.created)
-
-    async def completed(self, request: Request, client: ChatClientOptions, answer: Answer,
-                        response: Response) -> None:
-        return None
-
 
 @attrs.frozen
-class OwnedOptions:
-    """The Responses client options and the caller they belong to (``caller_identity``)."""
-
+class ResponsesTurn:
+    request: Request
     options: ResponsesClientOptions
-    owner: str
+    store: ResponseStore
+    owner: str  # the caller the stored conversation belongs to (``caller_identity``)
+    wants_result = True
+
+    def renderer(self, answer: Answer) -> ResponsesEventRenderer:
+        return ResponsesEventRenderer(answer.id, answer.model, answer.created, self.options)
+
+    def render_whole(self, response: Response, answer: Answer) -> Any:
+        return render_response(response, answer.id, answer.model, answer.created, self.options)
+
+    async def completed(self, response: Response, answer: Answer) -> None:
+        if self.options.store:
+            conversation = stored_conversation(self.request, self.options, response)
+            if not await self.store.save(answer.id, self.owner, answer.model, conversation,
+                                         time.time()):
+                log.warning("response not stored: larger than RESPONSES_MAX_BYTES_PER_CALLER",
+                            extra={"response_id": answer.id})
 
 
-class ResponsesBinding:
+class ResponsesDialect:
     """The Responses API; ``previous_response_id`` resolves through the conversation store,
     among the conversations the same caller stored. Response ids are random."""
 
-    name: Dialect = "openai_responses"
+    name: DialectName = "openai_responses"
     content_type = b"text/event-stream"
-    wants_result = True
 
     def __init__(self, store: ResponseStore) -> None:
         self.store = store
 
-    async def parse(self, body: bytes, scope: Scope) -> tuple[Request, OwnedOptions]:
+    async def parse(self, body: bytes, scope: Scope) -> ResponsesTurn:
         obj = loads_object(body)
         owner = caller_identity(scope)
         previous = obj.get("previous_response_id")
@@ -94,33 +113,16 @@ class ResponsesBinding:
                     f"are kept for RESPONSES_RETENTION_MS, only when store is not false, and "
                     f"only for the caller that created them)")
             history = found
-        request, options = parse_responses_request(obj, history)
-        return request, OwnedOptions(options, owner)
+        return ResponsesTurn(*parse_responses_request(obj, history), self.store, owner)
 
     def answer_id(self, request_id: str) -> str:
         return new_response_id()  # never derived from the client's X-Request-ID
 
-    def renderer(self, client: OwnedOptions, answer: Answer) -> ResponsesEventRenderer:
-        return ResponsesEventRenderer(answer.id, answer.model, answer.created, client.options)
-
-    def render_whole(self, response: Response, client: OwnedOptions, answer: Answer) -> Any:
-        return render_response(response, answer.id, answer.model, answer.created,
-                               client.options)
-
-    async def completed(self, request: Request, client: OwnedOptions, answer: Answer,
-                        response: Response) -> None:
-        if client.options.store:
-            conversation = stored_conversation(request, client.options, response)
-            if not await self.store.save(answer.id, client.owner, answer.model, conversation,
-                                         time.time()):
-                log.warning("response not stored: larger than RESPONSES_MAX_BYTES_PER_CALLER",
-                            extra={"response_id": answer.id})
-
 
 class DialectEndpoint:
-    def __init__(self, state: AppState, binding: Any) -> None:
+    def __init__(self, state: AppState, dialect: Dialect) -> None:
         self.state = state
-        self.binding = binding
+        self.dialect = dialect
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await handle(self.state, self.binding, scope, receive, send)
+        await handle(self.state, self.dialect, scope, receive, send)

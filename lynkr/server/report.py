@@ -1,12 +1,11 @@
-"""What the pipeline did, as response headers and a log record."""
+"""What the pipeline did, as response headers and as the facts the request's record keeps."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from lynkr.observability.record import RouteFacts, StageReport
 from lynkr.pipeline.runner import StageTiming
 from lynkr.server.asgi import header_value
-from lynkr.stages.exchange import Exchange
+from lynkr.stages.exchange import CACHE_VERDICT, Exchange, Route
 
 
 def pipeline_headers(exchange: Exchange, timings: tuple[StageTiming, ...]
@@ -26,25 +25,10 @@ def pipeline_headers(exchange: Exchange, timings: tuple[StageTiming, ...]
     if route is not None:
         headers.append((b"x-lynkr-route",
                         header_value(f"{route.provider}/{route.model}; reason={route.reason}")))
+    verdict = exchange.annotations.get(CACHE_VERDICT)
+    if verdict is not None:
+        headers.append((b"x-lynkr-cache", verdict.encode()))
     return headers
-
-
-def log_fields(exchange: Exchange, timings: tuple[StageTiming, ...]) -> dict[str, Any]:
-    route = exchange.route
-    return {
-        "request_id": exchange.context.request_id,
-        "session_id": exchange.context.session_id,
-        "dialect": exchange.context.dialect,
-        "client_model": exchange.context.client_model,
-        "provider": route.provider if route else None,
-        "upstream_model": route.model if route else None,
-        "route_reason": route.reason if route else None,
-        "stages": {n.stage: n.summary for n in exchange.notes},
-        "stage_us": {t.stage: round(t.micros, 1) for t in timings},
-        "tokens_removed": sum(n.tokens_removed for n in exchange.notes),
-        "stage_tokens_removed": {n.stage: n.tokens_removed for n in exchange.notes},
-        "cache": exchange.annotations.get("prompt_cache"),
-    }
 
 
 def fallback_headers(exchange: Exchange) -> list[tuple[bytes, bytes]]:
@@ -53,3 +37,22 @@ def fallback_headers(exchange: Exchange) -> list[tuple[bytes, bytes]]:
     assert route is not None
     return [(b"x-lynkr-fallback",
              header_value(f"{route.provider}/{route.model}; reason={route.reason}"))]
+
+
+def route_facts(route: Route) -> RouteFacts:
+    return RouteFacts(route.provider, route.model, route.reason, route.kind)
+
+
+def stage_reports(exchange: Exchange, timings: tuple[StageTiming, ...]
+                  ) -> tuple[StageReport, ...]:
+    """Each stage's note and time, by stage: a stage that noted nothing still has its time,
+    and a note from outside the pipeline (before it ran) is kept with none."""
+    noted = {n.stage: n for n in exchange.notes}
+    timed = {t.stage for t in timings}
+    reports = [StageReport(n.stage, n.summary, n.tokens_removed) for n in exchange.notes
+               if n.stage not in timed]
+    for timing in timings:
+        note = noted.get(timing.stage)
+        reports.append(StageReport(timing.stage, note.summary if note else "",
+                                   note.tokens_removed if note else 0, timing.micros))
+    return tuple(reports)

@@ -21,10 +21,10 @@ from collections.abc import Callable
 from time import monotonic
 from typing import Any
 
-import orjson
-
+from lynkr.model.errors import Shedding
 from lynkr.observability.memory import memory_limit, release_memory, rss_bytes
 from lynkr.server.asgi import request_id
+from lynkr.server.errors import client_dialect, send_error
 
 NEVER_SHED = ("/health", "/v1/health", "/metrics")
 
@@ -99,16 +99,6 @@ class LoadShedder:
 
     async def _refuse(self, scope: dict[str, Any], send: Any, reason: str) -> None:
         rid = request_id(scope)
-        message = f"Lynkr is refusing new requests ({reason}); retry in {self.retry_after_s}s"
-        if scope["path"].startswith("/v1/messages"):
-            body: Any = {"type": "error", "error": {"type": "overloaded_error",
-                                                    "message": message}, "request_id": rid}
-        else:
-            body = {"error": {"message": message, "type": "server_error", "param": None,
-                              "code": "overloaded"}}
-        payload = orjson.dumps(body)
-        await send({"type": "http.response.start", "status": 503, "headers": [
-            (b"content-type", b"application/json"), (b"retry-after", str(self.retry_after_s)
-                                                     .encode()),
-            (b"request-id", rid.encode()), (b"content-length", str(len(payload)).encode())]})
-        await send({"type": "http.response.body", "body": payload})
+        error = Shedding(f"Lynkr is refusing new requests ({reason}); retry in "
+                         f"{self.retry_after_s}s", retry_after=self.retry_after_s)
+        await send_error(send, error, rid, client_dialect(scope))

@@ -10,8 +10,7 @@ from lynkr.config.settings import Settings
 from lynkr.embeddings import Embedder
 from lynkr.observability.metrics import Metrics
 from lynkr.pipeline.compile import Pipeline
-from lynkr.ports import Ports
-from lynkr.providers.http import HttpProvider
+from lynkr.ports import Ports, Upstream
 from lynkr.resilience.breaker import CircuitBreaker
 from lynkr.storage.responses import ResponseStore
 
@@ -21,7 +20,7 @@ class AppState:
     settings: Settings
     pipeline: Pipeline
     ports: Ports
-    providers: dict[str, HttpProvider]
+    upstreams: dict[str, Upstream]  # each configured provider, by name
     ready: bool = True
     embeddings: Embedder | None = None  # None: not configured, /v1/embeddings answers 501
     responses: ResponseStore | None = None  # conversations for previous_response_id

@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 import attrs
 
 from lynkr.formats.fold import stream_error, unfold
-from lynkr.model.content import ToolUseBlock
 from lynkr.model.errors import LynkrError
 from lynkr.model.events import BlockStart, Event, MessageStart, Ping, StreamError
 from lynkr.model.request import Request
+from lynkr.observability.record import Fallback, RequestRecord
 from lynkr.pipeline.runner import run_stages
+from lynkr.ports import Answering, EventBatches
 from lynkr.resilience import CircuitOpen, RetryPolicy, is_retryable
 from lynkr.resilience.calls import open_with_retry
+from lynkr.server.report import route_facts
 from lynkr.server.state import AppState
 from lynkr.stages.exchange import Exchange
 
@@ -48,17 +49,17 @@ class Replay:
 
 @attrs.frozen
 class Opened:
-    stream: Any
+    stream: EventBatches
     first: list[Event]
     exchange: Exchange  # the one that answered (differs from the request's after a fallback)
 
 
 @asynccontextmanager
 async def open_answer(state: AppState, exchange: Exchange, client_request: Request,
-                      message_id: str, model: str, fields: dict[str, Any]
-                      ) -> AsyncIterator[Opened]:
+                      answering: Answering, record: RequestRecord) -> AsyncIterator[Opened]:
     if exchange.response is not None:  # a stage answered (a cache hit): replay it
-        replay = attrs.evolve(exchange.response, id=message_id, model=model)
+        replay = attrs.evolve(exchange.response, id=answering.message_id,
+                              model=answering.model)
         yield Opened(Replay([]), unfold(replay), exchange)
         return
     tried: list[str] = []
@@ -69,42 +70,40 @@ async def open_answer(state: AppState, exchange: Exchange, client_request: Reque
         async with AsyncExitStack() as stack:
             try:
                 stream, first = await stack.enter_async_context(
-                    _open_provider(state, exchange, message_id, model, fields))
+                    _open_upstream(state, exchange, answering, record))
             except LynkrError as error:
                 following = _next_fallback(state, exchange, tried, error)
                 if following is None:
                     raise
                 await stack.aclose()
                 state.metrics.fallbacks.labels(name, following).inc()
-                fields.setdefault("fallbacks", []).append(
-                    {"from": name, "to": following, "error": error.message[:200]})
                 exchange = await _reroute(state, exchange, client_request, following,
                                           f"fallback from {name}: {type(error).__name__}")
+                assert exchange.route is not None
+                record.rerouted(route_facts(exchange.route),
+                                Fallback(name, following, error.message[:200]))
                 continue
             yield Opened(stream, first, exchange)
             return
 
 
-def _open_provider(state: AppState, exchange: Exchange, message_id: str, model: str,
-                   fields: dict[str, Any]) -> Any:
-    request, route = exchange.request, exchange.route
+def _open_upstream(state: AppState, exchange: Exchange, answering: Answering,
+                   record: RequestRecord
+                   ) -> AbstractAsyncContextManager[tuple[EventBatches, list[Event]]]:
+    route = exchange.route
     assert route is not None
-    provider = state.providers[route.provider]
-    body = provider.body(request)
-    taken = frozenset(b.id for m in request.messages if m.role == "assistant"
-                      for b in m.content if isinstance(b, ToolUseBlock))
+    upstream = state.upstreams[route.provider]
+    call = upstream.prepare(exchange.request, answering)
     settings = state.settings.resilience
     policy = RetryPolicy(settings.retry_max_retries, settings.retry_initial_delay_s,
                          settings.retry_max_delay_s)
 
     def on_retry(attempt: int, error: LynkrError, delay: float) -> None:
         state.metrics.retries.labels(route.provider, type(error).__name__).inc()
-        fields["retries"] = attempt
+        record.retries = attempt
 
-    return open_with_retry(
-        lambda: provider.open(body, message_id, model, len(body) // 4, taken),
-        state.breakers[route.provider], policy, rng=_rng, first_read=first_events,
-        on_retry=on_retry)
+    return open_with_retry(lambda: upstream.open(call), state.breakers[route.provider], policy,
+                           rng=_rng, first_read=first_events, on_retry=on_retry)
 
 
 def _next_fallback(state: AppState, exchange: Exchange, tried: list[str],
@@ -113,7 +112,7 @@ def _next_fallback(state: AppState, exchange: Exchange, tried: list[str],
         return None  # a request the provider refused as such: another would refuse it too
     assert exchange.route is not None
     for name in exchange.route.fallbacks:
-        if name not in tried and name in state.providers:
+        if name not in tried and name in state.upstreams:
             return name
     return None
 
@@ -128,7 +127,7 @@ async def _reroute(state: AppState, exchange: Exchange, client_request: Request,
     return rerouted
 
 
-async def first_events(stream: Any) -> list[Event]:
+async def first_events(stream: EventBatches) -> list[Event]:
     """The first read's events; an error there is still answered as an HTTP error."""
     events: list[Event] = []
     async for batch in stream:

@@ -27,6 +27,7 @@ from typing import Any
 import attrs
 
 from lynkr.formats.bedrock.models import supports_tools
+from lynkr.formats.json_schema import strip_keywords
 from lynkr.formats.reasoning import is_foreign, unpack
 from lynkr.model.content import RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
 from lynkr.model.request import Message, Request, Tool
@@ -112,23 +113,6 @@ def _filter_tools(tools: tuple[Tool, ...], keywords: Sequence[str], dropped: lis
     if keywords:
         dropped.append("schema keywords " + ",".join(keywords))
     return tuple(kept)
-
-
-def strip_keywords(schema: Any, keywords: frozenset[str]) -> Any:
-    """``schema`` without ``keywords`` at any depth (property names are never touched)."""
-    if isinstance(schema, list):
-        return [strip_keywords(s, keywords) for s in schema]
-    if not isinstance(schema, Mapping):
-        return schema
-    out = {}
-    for key, value in schema.items():
-        if key in keywords:
-            continue
-        if key == "properties" and isinstance(value, Mapping):
-            out[key] = {name: strip_keywords(v, keywords) for name, v in value.items()}
-        else:
-            out[key] = strip_keywords(value, keywords)
-    return out
 
 
 def _own(block: Any, provider: str) -> bool:

@@ -11,6 +11,9 @@ from lynkr.model.request import Request
 from lynkr.model.response import Response
 
 Dialect = Literal["anthropic", "openai_chat", "openai_responses"]
+# the annotation under which the prompt cache leaves its verdict (hit, miss, bypass), for the
+# x-lynkr-cache header, the log and the metrics
+CACHE_VERDICT = "prompt_cache"
 
 
 @attrs.frozen
@@ -30,6 +33,9 @@ class Route:
     model: str
     reason: str = ""
     fallbacks: tuple[str, ...] = ()  # providers to try, in order, if this one fails
+    # the reason's kind, a closed set for metrics labels: configured, pipeline, tier,
+    # side_request, no_tier_fits, fallback
+    kind: str = "configured"
 
 
 @attrs.frozen

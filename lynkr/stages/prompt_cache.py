@@ -11,15 +11,17 @@ tools (unless ``allow_tools: true``) are looked up. On a hit the stored answer b
 exchange's response, so later stages and the provider are skipped, with honest usage: every
 input token is reported as ``cache_read_input_tokens`` (it was served from the cache) and
 ``input_tokens`` is 0; output tokens are as stored. On a miss the key is left in
-``annotations["prompt_cache.key"]`` for the server, which stores the answer only when
-``cacheable_response`` says so (complete, no tool_use, no error).
-Never: changes the request, reports cache tokens that did not exist, or stores anything itself.
+``annotations["prompt_cache.key"]`` and the stage's stream tap (``store_tap``) stores the
+answer once it has gone out whole, only when ``cacheable_response`` says so (complete, no
+tool_use, no error).
+Never: changes the request, reports cache tokens that did not exist, or stores an answer that
+did not reach the client whole.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -27,12 +29,12 @@ import orjson
 
 from lynkr.formats.token_text import request_text
 from lynkr.model.content import RedactedThinkingBlock, TextBlock, ThinkingBlock
-from lynkr.model.events import Usage
+from lynkr.model.events import Event, Usage
 from lynkr.model.response import Response
-from lynkr.ports import Ports
-from lynkr.stages.exchange import Exchange
+from lynkr.ports import Ports, ResponseCache
+from lynkr.stages.exchange import CACHE_VERDICT, Exchange
 
-STATE = "prompt_cache"  # annotation: "hit", "miss" or "bypass" (the x-lynkr-cache header)
+STATE = CACHE_VERDICT  # annotation: "hit", "miss" or "bypass" (the x-lynkr-cache header)
 KEY = "prompt_cache.key"  # annotation: the digest to store the answer under, on a miss
 COMPLETE = frozenset({"end_turn", "stop_sequence", "max_tokens"})
 
@@ -68,6 +70,30 @@ def prompt_cache(exchange: Exchange, config: PromptCacheConfig, ports: Ports) ->
     return exchange.noted(
         "prompt_cache", f"hit ({replay.usage.cache_read_input_tokens} input tokens cached)",
         saved, response=replay, annotations={**exchange.annotations, STATE: "hit"})
+
+
+class CacheStore:
+    """The stream tap of a lookup that missed: stores the whole answer under its key."""
+
+    wants_result = True
+
+    def __init__(self, cache: ResponseCache, key: str, now: Callable[[], float]) -> None:
+        self._cache, self._key, self._now = cache, key, now
+
+    def observe(self, events: list[Event]) -> None:
+        return None
+
+    def completed(self, response: Response) -> None:
+        if cacheable_response(response):
+            self._cache.put(self._key, response, self._now())
+
+
+def store_tap(exchange: Exchange, config: PromptCacheConfig, ports: Ports) -> CacheStore | None:
+    """A tap that stores the answer to a request this stage looked up and missed."""
+    key = exchange.annotations.get(KEY)
+    if key is None or ports.cache is None or exchange.response is not None:
+        return None
+    return CacheStore(ports.cache, key, ports.now)
 
 
 def bypass_reason(exchange: Exchange, config: PromptCacheConfig, ports: Ports) -> str | None:

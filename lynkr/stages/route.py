@@ -34,7 +34,7 @@ def route(exchange: Exchange, config: RouteConfig, ports: Ports) -> Exchange:
         info = ports.providers[forced]
         remaining = exchange.route.fallbacks if exchange.route else ()
         chosen = Route(forced, info.model, exchange.context.forced_reason or "fallback",
-                       tuple(p for p in remaining if p != forced))
+                       tuple(p for p in remaining if p != forced), "fallback")
         return exchange.noted("route", f"{forced} ({chosen.reason})", route=chosen)
     if config.provider:
         name = config.provider
@@ -42,13 +42,14 @@ def route(exchange: Exchange, config: RouteConfig, ports: Ports) -> Exchange:
             raise BadRequest(f"route: provider {name!r} is not configured")
         chosen = Route(name, ports.providers[name].model, "pipeline provider",
                        tuple(f for f in config.fallbacks if f in ports.providers
-                             and f != name))
+                             and f != name), "pipeline")
         return exchange.noted("route", f"{name} ({chosen.reason})", route=chosen)
     decision = decide(exchange.request, config.tiers, config.fallbacks, ports.providers,
                       ports.default_provider,
-                      lambda request: len(request_text(request)) // 4)
+                      lambda request: ports.count_tokens(request_text(request)))
     info = ports.providers.get(decision.provider)
     if info is None:
         raise BadRequest(f"route: provider {decision.provider!r} is not configured")
-    chosen = Route(decision.provider, info.model, decision.reason, decision.fallbacks)
+    chosen = Route(decision.provider, info.model, decision.reason, decision.fallbacks,
+                   decision.kind)
     return exchange.noted("route", f"{decision.provider} ({decision.reason})", route=chosen)

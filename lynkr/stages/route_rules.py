@@ -40,6 +40,7 @@ class Decision:
     provider: str
     reason: str
     fallbacks: tuple[str, ...]
+    kind: str = "configured"  # the reason's kind, a closed set (a metrics label)
 
 
 def signals(request: Request, prompt_tokens: int) -> Signals:
@@ -71,13 +72,14 @@ def decide(request: Request, tiers: Sequence[Tier], fallbacks: Sequence[str],
            count: Callable[[Request], int]) -> Decision:
     usable = [t for t in tiers if t.provider in providers]
     if not usable:
-        return Decision(default, "configured provider", _chain(default, fallbacks, providers))
+        return Decision(default, "configured provider", _chain(default, fallbacks, providers),
+                        "configured")
     s = signals(request, count(request))
     if s.side_request:
         first = usable[0]
         return Decision(first.provider, "side request to the first tier",
                         _chain(first.provider, [t.provider for t in usable] + list(fallbacks),
-                               providers))
+                               providers), "side_request")
     skipped: list[str] = []
     for tier in usable:
         why_not = fits(tier, providers[tier.provider], s)
@@ -85,11 +87,11 @@ def decide(request: Request, tiers: Sequence[Tier], fallbacks: Sequence[str],
             reason = f"tier {tier.provider}" + (f" ({'; '.join(skipped)})" if skipped else "")
             later = [t.provider for t in usable[usable.index(tier) + 1:]]
             return Decision(tier.provider, reason,
-                            _chain(tier.provider, later + list(fallbacks), providers))
+                            _chain(tier.provider, later + list(fallbacks), providers), "tier")
         skipped.append(f"not {tier.provider}: {why_not}")
     last = usable[-1].provider
     return Decision(last, "no tier fits, the last takes it (" + "; ".join(skipped) + ")",
-                    _chain(last, fallbacks, providers))
+                    _chain(last, fallbacks, providers), "no_tier_fits")
 
 
 def _chain(chosen: str, candidates: Sequence[str], providers: Mapping[str, ProviderInfo]

@@ -2,7 +2,8 @@
 
 Assumes: a route is set; the system prompt is Markdown-like (``#`` headings start sections, as
 Claude Code's does) and may hold an ``<env>...</env>`` block describing the environment.
-Guarantees: only for the providers named in ``applies_to`` (by default the local ones); removes
+Guarantees: only for the providers named in ``applies_to``, where ``local`` names every provider
+running on the user's machine (``ProviderInfo.local``, the default); removes
 the sections whose heading is listed in ``drop_sections`` (with their sub-sections) from the
 system blocks and from mid-conversation ``system`` messages; then, when ``max_tokens`` is set,
 keeps the system blocks' start up to that budget, cut on a line, with a marker, and keeps every
@@ -24,14 +25,14 @@ from lynkr.model.request import Message
 from lynkr.ports import Ports
 from lynkr.stages.exchange import Exchange
 
-LOCAL_PROVIDERS = ("ollama", "llamacpp", "lmstudio")
+LOCAL = "local"  # in applies_to: every provider whose facts say it runs locally
 _HEADING = re.compile(r"^(#{1,6})\s+\S.*$", re.MULTILINE)
 _ENV = re.compile(r"<env>.*?</env>", re.DOTALL)
 
 
 @attrs.frozen
 class SystemPromptConfig:
-    applies_to: Sequence[str] = LOCAL_PROVIDERS
+    applies_to: Sequence[str] = (LOCAL,)
     drop_sections: Sequence[str] = ()  # headings as written, e.g. "# Tone and style"
     max_tokens: int = 8000  # 0: no budget
     # 0: mid-conversation system messages (Claude Code's environment notes) kept whole; else
@@ -41,7 +42,10 @@ class SystemPromptConfig:
 
 def system_prompt(exchange: Exchange, config: SystemPromptConfig, ports: Ports) -> Exchange:
     assert exchange.route is not None
-    if exchange.route.provider not in config.applies_to:
+    provider = exchange.route.provider
+    info = ports.providers.get(provider)
+    local = info is not None and info.local and LOCAL in config.applies_to
+    if provider not in config.applies_to and not local:
         return exchange.noted("system_prompt", f"not applied to {exchange.route.provider}")
     request = exchange.request
     drop = {h.strip().lower() for h in config.drop_sections}

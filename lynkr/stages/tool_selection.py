@@ -21,10 +21,10 @@ from typing import Any
 import attrs
 import orjson
 
+from lynkr.formats.json_schema import strip_keywords
 from lynkr.model.content import TextBlock, ToolUseBlock
 from lynkr.model.request import Request, Tool
 from lynkr.ports import Ports
-from lynkr.stages.capability_filter import strip_keywords
 from lynkr.stages.exchange import Exchange
 
 CORE_TOOLS = ("Bash", "Read", "Edit", "Write", "Glob", "Grep")

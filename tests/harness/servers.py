@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
+import attrs
 import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
 
 from lynkr.config.settings import load_settings
-from lynkr.pipeline.compile import compile_file, resolve
 from lynkr.server.app import build_state
 from lynkr.server.serve import hypercorn_config, serve_app
 from lynkr.server.state import AppState
@@ -78,7 +78,7 @@ def serve_asgi(app: Any, name: str = "fake-upstream", graceful: float = 0.2,
 def lynkr_state(env: Mapping[str, str], pipeline: str | None = None) -> AppState:
     """The app state ``serve_lynkr`` builds from ``env`` alone (no .env file)."""
     settings = load_settings(environ=dict(env), env_file="/nonexistent/.env")
-    return build_state(settings, compile_file(resolve(pipeline or settings.pipeline)))
+    return build_state(attrs.evolve(settings, pipeline=pipeline or settings.pipeline))
 
 
 @contextmanager

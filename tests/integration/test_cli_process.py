@@ -90,3 +90,40 @@ def test_check_masks_secrets_and_reports_an_unreachable_provider(tmp_path: Path)
     assert "secret-key-12345" not in result.stdout
     assert "sec…45" in result.stdout
     assert "FAIL" in result.stdout and f"127.0.0.1:{dead}" in result.stdout
+
+
+def test_workers_run_the_pipeline_given_on_the_command_line(tmp_path: Path) -> None:
+    """``--workers 2 --pipeline max-savings``: every worker runs max-savings (its
+    system_prompt stage is not in the default pipeline), not what the environment names."""
+    from harness.fake_model import FakeModel
+    from harness.servers import serve_asgi
+    from harness.wire import Reply
+
+    port = free_port()
+    with serve_asgi(FakeModel([Reply(text="ok")])) as upstream:
+        env = base_env(tmp_path, PORT=str(port), OLLAMA_ENDPOINT=upstream,
+                       LYNKR_PIPELINE="default", LYNKR_DB_PATH=str(tmp_path / "db"))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lynkr", "start", "--workers", "2", "--pipeline",
+             "max-savings"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_live(url, process)
+            notes = []
+            for _ in range(8):  # a new connection each: the workers share the socket
+                response = httpx.post(url + "/v1/messages", json={
+                    "model": "claude-x", "max_tokens": 10, "stream": False,
+                    "messages": [{"role": "user", "content": "hi"}]},
+                    headers={"anthropic-version": "2023-06-01"}, timeout=10)
+                assert response.status_code == 200, response.text
+                notes.append(response.headers["x-lynkr-stages"])
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=20)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            _, stderr = process.communicate(timeout=10)
+    assert all("system_prompt=" in n for n in notes), notes
+    assert "pipeline max-savings" in stderr
+    assert "Traceback" not in stderr

@@ -15,11 +15,11 @@ from sse_client import stream_events
 
 from lynkr.config.errors import SettingsError
 from lynkr.config.settings import load_settings
+from lynkr.config.vendors import AZURE_BETAS
 from lynkr.model.events import MessageStop, TextDelta
-from lynkr.providers.profiles import BETAS
 
 KEY = "azure-secret-key"
-FOUNDRY_BETAS = BETAS["azure-anthropic"]
+FOUNDRY_BETAS = AZURE_BETAS
 
 
 def run(env: dict[str, str], guard: object, body: dict, replies: list[Reply]

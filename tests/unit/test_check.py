@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import orjson
 import pytest
 
 from lynkr.check import effective, mask, probe_url
+from lynkr.cli import _check
 from lynkr.config import ProviderSettings, load_settings
+from lynkr.pipeline.compile import PipelineError
+from lynkr.pipeline.effective import effective_pipeline
 
 SECRET = "sk-proj-abcdefghijklmnop"
 
@@ -27,13 +31,22 @@ def test_effective_masks_the_key(tmp_path: Path) -> None:
     assert shown["port"] == 8081
 
 
-def test_effective_leaves_settings_untouched(tmp_path: Path) -> None:
-    settings = load_settings(
-        environ={"MODEL_PROVIDER": "openai", "OPENAI_API_KEY": SECRET},
-        env_file=str(tmp_path / "none"),
-    )
-    effective(settings)
-    assert settings.provider.api_key == SECRET
+def test_check_prints_the_effective_pipeline(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """The pipeline line names what the server would run: LYNKR_PIPELINE, not the default."""
+    monkeypatch.setattr("lynkr.cli.probe", lambda provider: (True, "answers"))
+    settings = load_settings(environ={"LYNKR_PIPELINE": "passthrough",
+                                      "PROMPT_CACHE_ENABLED": "maybe"},
+                             env_file=str(tmp_path / "none"))
+    with pytest.raises(PipelineError, match="PROMPT_CACHE_ENABLED"):  # overlays are applied
+        _check(settings)
+    settings = attrs.evolve(settings, environ={})
+    assert _check(settings) == 0
+    out = capsys.readouterr().out
+    pipeline = effective_pipeline(settings)
+    assert f"pipeline: {pipeline.source} (" in out and "passthrough" in pipeline.source
+    assert out.rstrip().endswith("ok: answers")
 
 
 def test_effective_without_key(tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ BAD = "stages:\n  - normalize\n  - compress\n  - map_model\n  - egress\n"
 @pytest.fixture(autouse=True)
 def _clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # no .env and no ./pipelines picked up from the checkout
-    for name in ("MODEL_PROVIDER", "LYNKR_ENV_FILE", "LYNKR_PIPELINE", "PORT", "LOG_LEVEL"):
+    for name in ("MODEL_PROVIDER", "LYNKR_ENV_FILE", "LYNKR_PIPELINE", "PORT", "LOG_LEVEL",
+                 "PROMPT_CACHE_ENABLED", "PREFER_OLLAMA", "FALLBACK_PROVIDER"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -157,3 +158,41 @@ def test_settings_error_from_dotenv_in_cwd(
     assert capsys.readouterr().err == (
         "lynkr: OPENAI_API_KEY is required when MODEL_PROVIDER=openai\n"
     )
+
+
+def test_show_is_the_effective_pipeline_with_the_environment(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """LYNKR_PIPELINE names the file; the original's variables change its parameters."""
+    monkeypatch.setenv("LYNKR_PIPELINE", "max-savings")
+    monkeypatch.setenv("PROMPT_CACHE_ENABLED", "false")
+    monkeypatch.setenv("SMART_TOOL_SELECTION_TOKEN_BUDGET", "1234")
+    monkeypatch.setenv("PREFER_OLLAMA", "true")
+    monkeypatch.setenv("MODEL_PROVIDER", "openai")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("FALLBACK_PROVIDER", "ollama")
+    assert main(["pipeline", "show"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"# {REPO / 'max-savings.yaml'}\n")
+    stages = {next(iter(s)): next(iter(s.values())) for s in yaml.safe_load(out)["stages"]}
+    assert stages["prompt_cache"]["enabled"] is False
+    assert stages["tool_selection"]["token_budget"] == 1234
+    assert stages["tool_selection"]["max_tools"] == 6  # the file's own value stays
+    assert [(t["provider"], t["max_tools"]) for t in stages["route"]["tiers"]] == [
+        ("ollama", 3), ("openai", None)]
+    assert stages["route"]["fallbacks"] == ["ollama"]
+
+
+def test_show_of_a_named_file_gets_the_overlays_too(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PROMPT_CACHE_TTL_MS", "777")
+    assert main(["pipeline", "show", "default"]) == 0
+    stages = {next(iter(s)): next(iter(s.values()))
+              for s in yaml.safe_load(capsys.readouterr().out)["stages"]}
+    assert stages["prompt_cache"]["ttl_ms"] == 777
+
+
+def test_show_reports_a_bad_overlay(monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PROMPT_CACHE_ENABLED", "maybe")
+    assert main(["pipeline", "show"]) == 2
+    assert "PROMPT_CACHE_ENABLED: expected true or false" in capsys.readouterr().err

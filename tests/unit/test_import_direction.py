@@ -40,7 +40,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "ports": frozenset({"model"}),
     "formats": frozenset({"model", "formats", "ports"}),
     "stages": frozenset({"model", "formats", "stages", "ports"}),
-    "pipeline": frozenset({"model", "formats", "stages", "pipeline", "ports"}),
+    "pipeline": frozenset({"model", "formats", "stages", "pipeline", "ports", "config"}),
     "config": frozenset({"model", "ports", "config"}),
     "observability": frozenset({"model", "ports", "config", "observability"}),
     "providers": frozenset({*LOW, "config", "observability", "providers"}),
@@ -156,3 +156,17 @@ def test_a_violation_is_reported() -> None:
     assert bad_edges("lynkr.newthing.x", set()) == [
         "lynkr.newthing.x -> (layer 'newthing' has no place in ALLOWED)"
     ]
+
+
+def test_no_stage_imports_another_stage() -> None:
+    """Stages share code through ``formats`` or ``model``, never through each other."""
+    from lynkr.stages import STAGES
+
+    stage_modules = {spec.run.__module__ for spec in STAGES.values() if spec.run is not None}
+    assert "lynkr.stages.tool_selection" in stage_modules
+    crossings = [f"{module} -> {imported}"
+                 for module in sorted(stage_modules)
+                 for imported in sorted(lynkr_imports(PACKAGE.parent.joinpath(
+                     *module.split(".")).with_suffix(".py")))
+                 if imported in stage_modules and imported != module]
+    assert crossings == []

@@ -20,18 +20,12 @@ from lynkr.model.errors import (
     LynkrError,
     NotFound,
     Overloaded,
+    PermissionDenied,
     RateLimited,
     Unauthorized,
     UpstreamTimeout,
     from_upstream_status,
 )
-
-
-class PermissionDenied(LynkrError):
-    status = 403
-    anthropic_type = "permission_error"
-    openai_type = "permission_error"
-
 
 _TOO_LONG = re.compile(r"too long|too many (input )?tokens|context (window|length)|"
                        r"exceeds? the (maximum|context)", re.IGNORECASE)

@@ -15,8 +15,9 @@ from typing import Any
 import attrs
 
 from lynkr.formats.bedrock.models import stop_reason
+from lynkr.formats.opening import Opening
 from lynkr.formats.toolcalls import AnswerBuilder
-from lynkr.model.events import Event, MessageDelta, MessageStart, StreamError, Usage
+from lynkr.model.events import Event, MessageDelta, StreamError, Usage
 
 # in-stream exceptions (and boto3's EventStreamError codes) → Anthropic error types
 STREAM_ERRORS = {
@@ -49,8 +50,7 @@ class ConverseStreamParser:
     def __init__(self, message_id: str, model: str, input_estimate: int = 0,
                  taken_ids: frozenset[str] = frozenset()) -> None:
         self._answer = AnswerBuilder(message_id, taken_ids)
-        self._start = MessageStart(message_id, model, Usage(input_tokens=input_estimate))
-        self._started = False
+        self._opening = Opening(message_id, model, input_estimate)
         self._stop: str | None = None
         self._stop_sequence: str | None = None
         self._usage = Usage(input_tokens=input_estimate)
@@ -60,19 +60,14 @@ class ConverseStreamParser:
         out: list[Event] = []
         if self.done:
             return out
-        if not self._started:
-            out.append(self._start)
-            self._started = True
+        out.extend(self._opening.events())
         for name, body in event.items():
             self._event(name, body or {}, out)
         return out
 
     def close(self) -> list[Event]:
         """The event stream ended: finish if ``messageStop`` came, else report the cut."""
-        out: list[Event] = []
-        if not self._started:
-            out.append(self._start)
-            self._started = True
+        out = self._opening.events()
         if not self.done:
             if self._stop is not None:
                 self._finish(out)

@@ -13,8 +13,9 @@ import orjson
 
 from lynkr.formats.frames import MALFORMED, count, malformed, obj, text
 from lynkr.formats.lines import DEFAULT_MAX_LINE_BYTES, LineBuffer
+from lynkr.formats.opening import Opening
 from lynkr.formats.toolcalls import AnswerBuilder
-from lynkr.model.events import Event, MessageStart, StreamError, Usage
+from lynkr.model.events import Event, StreamError, Usage
 
 DONE_TO_STOP = {"stop": "end_turn", "length": "max_tokens"}
 
@@ -25,16 +26,12 @@ class OllamaStreamParser:
                  max_line: int = DEFAULT_MAX_LINE_BYTES) -> None:
         self._lines = LineBuffer(max_line)
         self._answer = AnswerBuilder(message_id, taken_ids)
-        self._start = MessageStart(message_id, model, Usage(input_tokens=input_estimate))
-        self._started = False
+        self._opening = Opening(message_id, model, input_estimate)
         self._estimate = input_estimate
         self.done = False
 
     def feed(self, data: bytes) -> list[Event]:
-        out: list[Event] = []
-        if not self._started:
-            out.append(self._start)
-            self._started = True
+        out = self._opening.events()
         if self.done:
             return out
         try:
@@ -49,10 +46,7 @@ class OllamaStreamParser:
         return out
 
     def close(self) -> list[Event]:
-        out: list[Event] = []
-        if not self._started:
-            out.append(self._start)
-            self._started = True
+        out = self._opening.events()
         rest = self._lines.rest()
         if rest.strip() and not self.done:
             try:

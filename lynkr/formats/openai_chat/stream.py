@@ -15,10 +15,11 @@ import orjson
 
 from lynkr.formats.frames import MALFORMED, malformed, obj, text
 from lynkr.formats.lines import DEFAULT_MAX_LINE_BYTES
+from lynkr.formats.opening import Opening
 from lynkr.formats.sse import SseDecoder
 from lynkr.formats.toolcalls import AnswerBuilder
 from lynkr.formats.upstream_errors import find_message
-from lynkr.model.events import Event, MessageStart, StreamError, Usage
+from lynkr.model.events import Event, StreamError, Usage
 
 FINISH_TO_STOP = {
     "stop": "end_turn",
@@ -50,17 +51,13 @@ class ChatStreamParser:
                  max_line: int = DEFAULT_MAX_LINE_BYTES) -> None:
         self._decoder = SseDecoder(max_line)
         self._answer = AnswerBuilder(message_id, taken_ids, sign_for)
-        self._start = MessageStart(message_id, model, Usage(input_tokens=input_estimate))
-        self._started = False
+        self._opening = Opening(message_id, model, input_estimate)
         self._finish: str | None = None
         self._usage = Usage(input_tokens=input_estimate)
         self.done = False
 
     def feed(self, data: bytes) -> list[Event]:
-        out: list[Event] = []
-        if not self._started:
-            out.append(self._start)
-            self._started = True
+        out = self._opening.events()
         if self.done:
             return out
         try:
@@ -78,10 +75,7 @@ class ChatStreamParser:
 
     def close(self) -> list[Event]:
         """End of the upstream body: finish if the answer was complete, else an error."""
-        out: list[Event] = []
-        if not self._started:
-            out.append(self._start)
-            self._started = True
+        out = self._opening.events()
         if not self.done:
             try:
                 for _name, payload in self._decoder.flush():

@@ -17,9 +17,9 @@ import trio
 from lynkr import embeddings
 from lynkr.config.embeddings import EmbeddingsSettings
 from lynkr.config.settings import load_settings
-from lynkr.embeddings.formats import EmbeddingRequest, Embeddings, EmbeddingsUnavailable
+from lynkr.embeddings.formats import EmbeddingRequest, Embeddings
 from lynkr.embeddings.local import LocalEmbedder
-from lynkr.model.errors import BadRequest, LynkrError
+from lynkr.model.errors import BadRequest, EmbeddingsUnavailable, LynkrError
 
 SETTINGS = EmbeddingsSettings(provider="local", model="/models/mini", batch_size=2)
 

@@ -1,8 +1,11 @@
-"""Metrics recorded from a request's log fields, read back with prometheus-client's parser."""
+"""Metrics recorded from a request's record, read back with prometheus-client's parser."""
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from lynkr.model.events import Usage
 from lynkr.observability.metrics import Metrics
+from lynkr.observability.record import RequestRecord, RouteFacts, StageReport
 
 
 def samples(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -13,13 +16,15 @@ def samples(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], f
 
 def test_one_request_is_recorded_everywhere_it_belongs() -> None:
     metrics = Metrics()
-    metrics.record({
-        "dialect": "anthropic", "provider": "ollama", "upstream_model": "qwen", "status": 200,
-        "ms": 120.0, "ttfb_ms": 40.0, "route_reason": "configured provider",
-        "stage_us": {"normalize": 12.0, "route": 3.0},
-        "stage_tokens_removed": {"capability_filter": 40, "normalize": 0},
-        "input_tokens": 1000, "output_tokens": 50, "cache": "miss",
-    })
+    record = RequestRecord("req_1", "anthropic", started_at=10.0)
+    record.routed(RouteFacts("ollama", "qwen", "tier ollama (not openrouter: 3 tools)", "tier"),
+                  (StageReport("normalize", "ok", 0, 12.0), StageReport("route", "ollama", 0, 3.0),
+                   StageReport("capability_filter", "x", 40, 1.0)), "miss", None, "claude")
+    record.streaming(10.04)
+    record.usage = Usage(input_tokens=900, output_tokens=50, cache_read_input_tokens=100)
+    record.done()
+    record.end(10.12)
+    metrics.observe(record)
     got = samples(metrics)
     assert got[("lynkr_requests_total", (("dialect", "anthropic"), ("provider", "ollama"),
                                           ("status", "200")))] == 1
@@ -31,13 +36,26 @@ def test_one_request_is_recorded_everywhere_it_belongs() -> None:
     assert got[("lynkr_request_duration_seconds_count", (("dialect", "anthropic"),
                                                           ("provider", "ollama")))] == 1
     assert got[("lynkr_route_decisions_total", (("provider", "ollama"),
-                                                 ("reason", "configured provider")))] == 1
+                                                 ("reason", "tier")))] == 1
+    assert got[("lynkr_time_to_first_byte_seconds_sum", (("dialect", "anthropic"),
+                                                          ("provider", "ollama")))] == \
+        pytest.approx(0.04)
+    assert got[("lynkr_tokens_total", (("direction", "output"), ("model", "qwen"),
+                                        ("provider", "ollama")))] == 50
 
 
 def test_errors_are_counted_by_type() -> None:
     metrics = Metrics()
-    metrics.record({"dialect": "openai_chat", "status": 429, "error_type": "rate_limit_error"})
-    metrics.record({"dialect": "openai_chat", "status": 200, "stream_error": "cut"})
+    refused = RequestRecord("req_1", "openai_chat", started_at=0.0)
+    refused.failed(429, "rate_limit_error", "slow down")
+    metrics.observe(refused)
+    cut = RequestRecord("req_2", "openai_chat", started_at=0.0)
+    cut.routed(RouteFacts("ollama", "m", "configured provider", "configured"), (), None, None,
+               "")
+    cut.streaming(0.1)
+    cut.stream_error = "cut"
+    cut.done()
+    metrics.observe(cut)
     got = samples(metrics)
     assert got[("lynkr_errors_total", (("dialect", "openai_chat"),
                                         ("type", "rate_limit_error")))] == 1
@@ -46,7 +64,9 @@ def test_errors_are_counted_by_type() -> None:
 
 def test_each_app_has_its_own_registry() -> None:
     first, second = Metrics(), Metrics()
-    first.record({"dialect": "anthropic", "status": 200})
+    record = RequestRecord("req_1", "anthropic", started_at=0.0)
+    record.failed(400, "invalid_request_error", "bad")
+    first.observe(record)
     assert not any(name == "lynkr_requests_total" for name, _ in samples(second))
 
 

@@ -29,8 +29,10 @@ from lynkr.stages.exchange import Context, Exchange, Note, Route
 PORTS = Ports(
     {
         "openai": ProviderInfo("openai", "openai", "gpt-4o", "https://o/v1/chat/completions"),
-        "ollama": ProviderInfo("ollama", "ollama", "qwen2.5-coder:7b", "http://o/api/chat"),
-        "llamacpp": ProviderInfo("llamacpp", "openai", "default", "http://l/v1/chat/completions"),
+        "ollama": ProviderInfo("ollama", "ollama", "qwen2.5-coder:7b", "http://o/api/chat",
+                             local=True),
+        "llamacpp": ProviderInfo("llamacpp", "openai", "default", "http://l/v1/chat/completions",
+                               local=True),
         "anthropic": ProviderInfo(
             "anthropic", "anthropic", "claude-sonnet-4-5", "https://a/v1/messages"
         ),

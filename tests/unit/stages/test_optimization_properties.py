@@ -27,7 +27,8 @@ from lynkr.stages.truncate_tool_results import (
 )
 
 PROVIDERS = {
-    "ollama": ProviderInfo("ollama", "ollama", "qwen2.5-coder:7b", "http://o/api/chat"),
+    "ollama": ProviderInfo("ollama", "ollama", "qwen2.5-coder:7b", "http://o/api/chat",
+                             local=True),
     "anthropic": ProviderInfo("anthropic", "anthropic", "claude-x", "https://a/v1/messages"),
 }
 ports_st = st.sampled_from(sorted(PROVIDERS)).map(lambda name: Ports(PROVIDERS, name))

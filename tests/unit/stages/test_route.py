@@ -35,7 +35,7 @@ REQUEST = Request("claude-sonnet-4-5", (Message("user", (TextBlock("hi"),)),), 1
         pytest.param(
             RouteConfig(provider="openai"),
             PORTS,
-            Route("openai", "gpt-4o", "pipeline provider"),
+            Route("openai", "gpt-4o", "pipeline provider", kind="pipeline"),
             "openai (pipeline provider)",
             id="pipeline-provider",
         ),

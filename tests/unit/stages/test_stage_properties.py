@@ -33,9 +33,11 @@ from lynkr.stages.normalize import MISSING_RESULT, NormalizeConfig, normalize
 
 DEFAULT = compile_file(REPO / "default.yaml")
 PROVIDERS = {
-    "ollama": ProviderInfo("ollama", "ollama", "qwen2.5-coder:7b", "http://o/api/chat"),
+    "ollama": ProviderInfo("ollama", "ollama", "qwen2.5-coder:7b", "http://o/api/chat",
+                             local=True),
     "openai": ProviderInfo("openai", "openai", "gpt-4o", "https://o/v1/chat/completions"),
-    "llamacpp": ProviderInfo("llamacpp", "openai", "default", "http://l/v1/chat/completions"),
+    "llamacpp": ProviderInfo("llamacpp", "openai", "default", "http://l/v1/chat/completions",
+                               local=True),
     "anthropic": ProviderInfo("anthropic", "anthropic", "claude-x", "https://a/v1/messages"),
 }
 ports_st = st.sampled_from(sorted(PROVIDERS)).map(lambda name: Ports(PROVIDERS, name))

@@ -17,7 +17,7 @@ def words(text: str) -> int:
 
 PORTS = Ports(
     {
-        "ollama": ProviderInfo("ollama", "ollama", "qwen", "http://o/api/chat"),
+        "ollama": ProviderInfo("ollama", "ollama", "qwen", "http://o/api/chat", local=True),
         "anthropic": ProviderInfo("anthropic", "anthropic", "claude-x", "https://a/v1/messages"),
     },
     "ollama",
@@ -93,6 +93,8 @@ def test_within_budget_unchanged() -> None:
     ("provider", "config"),
     [
         pytest.param("anthropic", SystemPromptConfig(max_tokens=1), id="anthropic-default"),
+        pytest.param("ollama", SystemPromptConfig(applies_to=["anthropic"], max_tokens=1),
+                     id="local-not-listed"),
         pytest.param("ollama", SystemPromptConfig(applies_to=["lmstudio"], max_tokens=1),
                      id="not-listed"),
     ],

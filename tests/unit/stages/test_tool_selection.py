@@ -19,7 +19,8 @@ from lynkr.stages.tool_selection import (
 
 PORTS = Ports(
     {
-        "ollama": ProviderInfo("ollama", "ollama", "qwen2.5-coder:7b", "http://o/api/chat"),
+        "ollama": ProviderInfo("ollama", "ollama", "qwen2.5-coder:7b", "http://o/api/chat",
+                             local=True),
         "anthropic": ProviderInfo("anthropic", "anthropic", "claude-x", "https://a/v1/messages"),
     },
     "ollama",
