@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lynkr.formats.lines import FrameTooLarge
+from lynkr.model.errors import FrameTooLarge
 from lynkr.model.events import StreamError
 
 # what reading a wrongly shaped frame raises (orjson.JSONDecodeError is a ValueError)

@@ -8,13 +8,9 @@ its length squared, as ``buffer + chunk`` on every read would). A line longer th
 
 from __future__ import annotations
 
-from lynkr.model.errors import UpstreamError
+from lynkr.model.errors import FrameTooLarge
 
 DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
-
-
-class FrameTooLarge(UpstreamError):
-    """An upstream line or frame beyond the configured limit (``UPSTREAM_MAX_LINE_BYTES``)."""
 
 
 class LineBuffer:

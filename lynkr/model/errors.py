@@ -13,7 +13,8 @@
     └── UpstreamError               502 api_error              / server_error
         ├── UpstreamUnreachable     502 api_error              / server_error
         ├── UpstreamTimeout         504 timeout_error          / timeout
-        └── UpstreamAuthRejected    502 api_error              / server_error
+        ├── UpstreamAuthRejected    502 api_error              / server_error
+        └── FrameTooLarge           502 api_error              / server_error
 
 An ``UpstreamError`` may carry the upstream's own status; ``from_status`` picks the class that
 answers the client for it (429 stays 429, 5xx becomes api_error, ...).
@@ -101,6 +102,10 @@ class UpstreamTimeout(UpstreamError):
 class UpstreamAuthRejected(UpstreamError):
     """The upstream refused the proxy's own credentials (401/403): a configuration error that
     no retry or breaker can mend."""
+
+
+class FrameTooLarge(UpstreamError):
+    """An upstream line or frame beyond the configured limit (``UPSTREAM_MAX_LINE_BYTES``)."""
 
 
 def from_upstream_status(status: int, message: str, retry_after: float | None = None) -> LynkrError:

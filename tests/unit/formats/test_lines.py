@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lynkr.formats.lines import FrameTooLarge, LineBuffer
+from lynkr.formats.lines import LineBuffer
 from lynkr.formats.sse import SseDecoder
+from lynkr.model.errors import FrameTooLarge
 
 
 @given(st.lists(st.binary(max_size=40), max_size=30), st.data())
