@@ -107,7 +107,9 @@ def retyped(draw: st.DrawFn) -> tuple[str, bytes]:
 
 @pytest.fixture(scope="module")
 def lynkr_url() -> Iterator[str]:
-    with proxy("openai", [Reply(text="fine", prompt_tokens=3, completion_tokens=1)]) as (url, _):
+    # retries: a pooled upstream connection the fake closed (keep-alive) is not what this tests
+    with proxy("openai", [Reply(text="fine", prompt_tokens=3, completion_tokens=1)],
+               API_RETRY_MAX_RETRIES="2", API_RETRY_INITIAL_DELAY="10") as (url, _):
         yield url
 
 
