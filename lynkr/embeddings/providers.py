@@ -32,6 +32,7 @@ from lynkr.model.errors import (
     UpstreamUnreachable,
     from_upstream_status,
 )
+from lynkr.providers.http import reason
 
 TAKES_TOKEN_IDS = ("openai", "openrouter")
 TAKES_DIMENSIONS = ("openai", "openrouter", "ollama")
@@ -72,15 +73,15 @@ class RemoteEmbedder:
                                               headers=self.headers)
         except httpx.ConnectError as exc:
             raise UpstreamUnreachable(
-                f"{self.name} embeddings at {self.endpoint} is not answering ({_reason(exc)}); "
-                f"is it running, and is the endpoint right?") from None
+                f"{self.name} embeddings is not answering ({reason(exc)}); "
+                f"is it running, and is its endpoint setting right?") from None
         except httpx.TimeoutException:
             raise UpstreamTimeout(
-                f"{self.name} embeddings at {self.endpoint} did not answer within "
+                f"{self.name} embeddings did not answer within "
                 f"{self.settings.read_timeout_s:g}s") from None
         except httpx.TransportError as exc:
             raise UpstreamUnreachable(
-                f"{self.name} embeddings at {self.endpoint}: {_reason(exc)}") from None
+                f"{self.name} embeddings: {reason(exc)}") from None
         if response.status_code >= 400:
             retry = response.headers.get("retry-after")
             retry_after = float(retry) if retry and retry.replace(".", "", 1).isdigit() \
@@ -91,8 +92,8 @@ class RemoteEmbedder:
         try:
             return orjson.loads(response.content)
         except orjson.JSONDecodeError:
-            raise UpstreamError(f"{self.name} embeddings at {self.endpoint} answered "
-                                f"something that is not JSON") from None
+            raise UpstreamError(f"{self.name} embeddings answered something that is not "
+                                f"JSON") from None
 
 
 def _headers(settings: EmbeddingsSettings) -> dict[str, str]:
@@ -105,12 +106,6 @@ def _headers(settings: EmbeddingsSettings) -> dict[str, str]:
         headers["http-referer"] = "https://github.com/lynkr"
         headers["x-title"] = "Lynkr"
     return headers
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return "connection refused" if "refused" in text.lower() or "errno 111" in text.lower() \
-        else text
 
 
 def make_client(settings: Settings) -> httpx.AsyncClient:

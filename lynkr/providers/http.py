@@ -139,7 +139,7 @@ class HttpProvider:
             response = await self.client.send(request, stream=True)
         except httpx.ConnectError as exc:
             raise UpstreamUnreachable(
-                f"{self.name} is not answering ({self.scrub(_reason(exc))}); is it running, "
+                f"{self.name} is not answering ({self.scrub(reason(exc))}); is it running, "
                 f"and is its endpoint setting right?") from None
         except httpx.PoolTimeout:
             wait = self.limits.pool_timeout_s
@@ -149,7 +149,7 @@ class HttpProvider:
         except httpx.TimeoutException:
             raise UpstreamTimeout(self.silent_message()) from None
         except httpx.TransportError as exc:
-            raise UpstreamUnreachable(f"{self.name}: {self.scrub(_reason(exc))}") from None
+            raise UpstreamUnreachable(f"{self.name}: {self.scrub(reason(exc))}") from None
         try:
             if response.status_code >= 400:
                 raise await self._status_error(response)
@@ -185,7 +185,7 @@ class HttpProvider:
         return b"".join(chunks)[:limit]
 
 
-def _reason(exc: Exception) -> str:
+def reason(exc: Exception) -> str:
     """Why a connection failed, without the address (a client must not learn it)."""
     text = str(exc).lower()
     if "refused" in text or "errno 111" in text or "all attempts to connect" in text:
