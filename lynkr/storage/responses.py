@@ -44,7 +44,6 @@ def load_conversation(data: bytes) -> tuple[Message, ...]:
 
 @attrs.frozen
 class StoreQuota:
-    retention_s: float = 86_400.0
     owner_bytes: int = 64 * 1024 * 1024  # RESPONSES_MAX_BYTES_PER_CALLER
     total_bytes: int = 1024 * 1024 * 1024  # RESPONSES_MAX_BYTES
 
@@ -53,7 +52,7 @@ class ResponseStore:
     def __init__(self, path: str | Path, retention_s: float,
                  quota: StoreQuota | None = None) -> None:
         self.path = path
-        self.quota = attrs.evolve(quota or StoreQuota(), retention_s=retention_s)
+        self.quota = quota or StoreQuota()
         self.retention_s = retention_s
         self._db: apsw.Connection | None = None
         self._limiter = trio.CapacityLimiter(1)
