@@ -195,7 +195,7 @@ class BedrockUpstream:
             return StreamError("timeout_error", f"bedrock sent nothing for "
                                f"{self.config.read_timeout_s:g}s; the answer was stopped")
         return StreamError("api_error", f"bedrock: connection lost in the middle of the "
-                                        f"answer ({exc!r})")
+                                        f"answer ({type(exc).__name__})")
 
     def _transport_error(self, exc: BotoCoreError) -> LynkrError:
         where = f"bedrock (region {self.config.region})"  # never the URL: clients see this
