@@ -1,6 +1,8 @@
 """What stages and adapters may reach, as small Protocols and plain values.
 
 Stages get state only through a ``Ports`` record built once at start-up; tests build their own.
+Providers meet the server through ``Upstream`` (prepare a call purely, open it for canonical
+events), and whatever watches an answer on its way out is a ``StreamTap``.
 """
 
 from __future__ import annotations
@@ -187,3 +189,18 @@ class Ports:
     count_tokens: Callable[[str], int] = estimate_tokens
     cache: ResponseCache | None = None  # None: no response cache configured
     now: Callable[[], float] = time.monotonic  # the clock stages read through (seconds)
+
+
+class InHand:
+    """Event batches already in hand, read like an upstream's (a whole answer, a replay)."""
+
+    def __init__(self, *batches: list[Event]) -> None:
+        self._batches = list(batches)
+
+    def __aiter__(self) -> InHand:
+        return self
+
+    async def __anext__(self) -> list[Event]:
+        if not self._batches:
+            raise StopAsyncIteration
+        return self._batches.pop(0)

@@ -85,7 +85,7 @@ class Pipeline:
 
     @property
     def taps(self) -> tuple[BoundStage, ...]:
-        """The stages that declare a stream tap, in pipeline order."""
+        """The stages that declare a stream tap (tap-only ones included), in pipeline order."""
         return tuple(s for s in self.stages if s.spec.tap is not None)
 
     def describe(self) -> dict[str, Any]:
@@ -147,7 +147,7 @@ def compile_text(text: str, source: str = "<pipeline>") -> Pipeline:
         raise PipelineError(source, problems)
     name_node = top.get("name")
     name = name_node.value if isinstance(name_node, yaml.ScalarNode) else Path(source).stem
-    return Pipeline(name, source, tuple(b for b in bound if b.spec.kind == "request"), egress)
+    return Pipeline(name, source, tuple(b for b in bound if b.spec.kind != "egress"), egress)
 
 
 def _bind_all(stages_node: yaml.SequenceNode, problem: Any) -> list[BoundStage]:

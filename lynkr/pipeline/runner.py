@@ -22,6 +22,8 @@ async def run_stages(pipeline: Pipeline, exchange: Exchange, ports: Ports
                      ) -> tuple[Exchange, tuple[StageTiming, ...]]:
     timings = []
     for stage in pipeline.stages:
+        if stage.spec.run is None:  # a tap-only stage: it watches the answer, later
+            continue
         started = perf_counter_ns()
         result = stage.spec.run(exchange, stage.config, ports)  # type: ignore[misc]
         if inspect.isawaitable(result):

@@ -46,7 +46,7 @@ from lynkr.formats.bedrock.stream import ConverseStreamParser, converse_events, 
 from lynkr.model.errors import LynkrError, UpstreamError, UpstreamTimeout, UpstreamUnreachable
 from lynkr.model.events import Event, StreamError
 from lynkr.model.request import Request
-from lynkr.ports import Answering, ParseContext, ProviderInfo, UpstreamCall
+from lynkr.ports import Answering, InHand, ParseContext, ProviderInfo, UpstreamCall
 
 
 class BedrockClient:
@@ -124,12 +124,12 @@ class BedrockUpstream:
         if op == "converse":
             answer = await self._call(model_id, lambda: runtime.converse(
                 **for_boto3(orjson.loads(call.body))))
-            yield Whole(converse_events(answer, context.message_id, context.model,
+            yield InHand(converse_events(answer, context.message_id, context.model,
                                         context.taken_ids))
             return
         if op == "invoke":
             raw = await self._call(model_id, lambda: _read_invoke(runtime, model_id, call.body))
-            yield Whole(invoke_events(raw, context.message_id, context.model))
+            yield InHand(invoke_events(raw, context.message_id, context.model))
             return
         parser: Any
         if op == "converse_stream":
@@ -232,22 +232,6 @@ def _client_error(exc: ClientError, model_id: str) -> LynkrError:
     status = (exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 500
     return bedrock_error(str(error.get("Code") or ""), str(error.get("Message") or ""),
                          int(status), model_id)
-
-
-class Whole:
-    """A non-streamed answer: all its events in one read."""
-
-    def __init__(self, events: list[Event]) -> None:
-        self._events: list[Event] | None = events
-
-    def __aiter__(self) -> Whole:
-        return self
-
-    async def __anext__(self) -> list[Event]:
-        if self._events is None:
-            raise StopAsyncIteration
-        events, self._events = self._events, None
-        return events
 
 
 class BedrockStream:

@@ -43,7 +43,6 @@ from lynkr.server.metrics_routes import (
 from lynkr.server.openai_routes import ChatDialect, DialectEndpoint, ResponsesDialect
 from lynkr.server.shedding import LoadShedder
 from lynkr.server.state import AppState
-from lynkr.stages.prompt_cache import PromptCacheConfig
 from lynkr.storage.responses import ResponseStore, StoreQuota
 
 
@@ -82,11 +81,11 @@ def price_table(settings: Settings) -> PriceTable | None:
 
 
 def response_cache(pipeline: Pipeline) -> MemoryCache | None:
-    """The in-process answer cache the pipeline's enabled ``prompt_cache`` stage asks for."""
+    """The in-process answer cache a stage of the pipeline asks for (``wants_cache``)."""
     for stage in pipeline.stages:
-        config = stage.config
-        if isinstance(config, PromptCacheConfig) and config.enabled:
-            return MemoryCache(config.max_entries, config.ttl_ms / 1000)
+        size = stage.spec.wants_cache(stage.config) if stage.spec.wants_cache else None
+        if size is not None:
+            return MemoryCache(*size)
     return None
 
 

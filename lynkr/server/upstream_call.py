@@ -22,7 +22,7 @@ from lynkr.model.events import BlockStart, Event, MessageStart, Ping, StreamErro
 from lynkr.model.request import Request
 from lynkr.observability.record import Fallback, RequestRecord
 from lynkr.pipeline.runner import run_stages
-from lynkr.ports import Answering, EventBatches
+from lynkr.ports import Answering, EventBatches, InHand
 from lynkr.resilience import CircuitOpen, RetryPolicy, is_retryable
 from lynkr.resilience.calls import open_with_retry
 from lynkr.server.report import route_facts
@@ -30,21 +30,6 @@ from lynkr.server.state import AppState
 from lynkr.stages.exchange import Exchange
 
 _rng = random.Random()
-
-
-class Replay:
-    """Event batches already in hand, read like an upstream stream."""
-
-    def __init__(self, batches: list[list[Event]]) -> None:
-        self._batches = batches
-
-    def __aiter__(self) -> Replay:
-        return self
-
-    async def __anext__(self) -> list[Event]:
-        if not self._batches:
-            raise StopAsyncIteration
-        return self._batches.pop(0)
 
 
 @attrs.frozen
@@ -60,7 +45,7 @@ async def open_answer(state: AppState, exchange: Exchange, client_request: Reque
     if exchange.response is not None:  # a stage answered (a cache hit): replay it
         replay = attrs.evolve(exchange.response, id=answering.message_id,
                               model=answering.model)
-        yield Opened(Replay([]), unfold(replay), exchange)
+        yield Opened(InHand(), unfold(replay), exchange)
         return
     tried: list[str] = []
     while True:

@@ -15,7 +15,7 @@ from lynkr.stages.egress import EgressConfig
 from lynkr.stages.exchange import Context, Exchange, Note, Route
 from lynkr.stages.map_model import MapModelConfig, map_model
 from lynkr.stages.normalize import NormalizeConfig, normalize
-from lynkr.stages.prompt_cache import PromptCacheConfig, prompt_cache, store_tap
+from lynkr.stages.prompt_cache import PromptCacheConfig, cache_size, prompt_cache, store_tap
 from lynkr.stages.registry import StageSpec
 from lynkr.stages.route import RouteConfig, route
 from lynkr.stages.system_prompt import SystemPromptConfig, system_prompt
@@ -48,7 +48,7 @@ STAGES: dict[str, StageSpec] = {
         StageSpec("cache_breakpoints", CacheBreakpointsConfig, cache_breakpoints,
                   _doc(cache_breakpoints), needs_route=True),
         StageSpec("prompt_cache", PromptCacheConfig, prompt_cache, _doc(prompt_cache),
-                  needs_route=True, tap=store_tap),
+                  needs_route=True, tap=store_tap, wants_cache=cache_size),
         StageSpec("egress", EgressConfig, None,
                   "egress: how the answer's events go back to the client", kind="egress"),
     )

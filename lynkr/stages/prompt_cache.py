@@ -88,6 +88,11 @@ class CacheStore:
             self._cache.put(self._key, response, self._now())
 
 
+def cache_size(config: PromptCacheConfig) -> tuple[int, float] | None:
+    """The answer cache this stage needs: (entries, ttl seconds), none when disabled."""
+    return (config.max_entries, config.ttl_ms / 1000) if config.enabled else None
+
+
 def store_tap(exchange: Exchange, config: PromptCacheConfig, ports: Ports) -> CacheStore | None:
     """A tap that stores the answer to a request this stage looked up and missed."""
     key = exchange.annotations.get(KEY)

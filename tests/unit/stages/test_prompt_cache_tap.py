@@ -5,13 +5,19 @@ the pipeline lists it and the server only iterates taps."""
 from __future__ import annotations
 
 import attrs
+import pytest
+import trio
 from test_prompt_cache import ANSWER, exchange, ports
 
 from lynkr.cache.memory import MemoryCache
 from lynkr.model import ToolUseBlock
 from lynkr.pipeline.compile import compile_text
+from lynkr.pipeline.runner import run_stages
 from lynkr.stages import STAGES
+from lynkr.stages.exchange import Context, Exchange
 from lynkr.stages.prompt_cache import PromptCacheConfig, prompt_cache, request_key, store_tap
+from lynkr.stages.registry import StageSpec
+from lynkr.stages.route import RouteConfig
 
 CONFIG = PromptCacheConfig()
 
@@ -56,3 +62,47 @@ def test_the_pipeline_lists_the_stages_that_declare_taps() -> None:
     without = compile_text("stages: [normalize, route, egress]")
     assert [s.name for s in with_cache.taps] == ["prompt_cache"]
     assert without.taps == ()
+
+
+def test_a_tap_only_stage_watches_without_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stage of kind ``tap`` is listed and configured like any other, is skipped by the
+    runner, and its tap is opened for each answer."""
+    seen: list[object] = []
+
+    class Counter:
+        wants_result = False
+
+        def observe(self, events: list[object]) -> None:
+            seen.extend(events)
+
+        def completed(self, response: object) -> None:
+            return None
+
+    spec = StageSpec("count_events", RouteConfig, None, "counts", kind="tap",
+                     tap=lambda exchange, config, ports: Counter())
+    monkeypatch.setitem(STAGES, "count_events", spec)
+    pipeline = compile_text("stages: [normalize, route, count_events, egress]")
+    assert [s.name for s in pipeline.stages] == ["normalize", "route", "count_events"]
+    assert [s.name for s in pipeline.taps] == ["count_events"]
+    start = exchange()
+    done, timings = trio.run(run_stages, pipeline,
+                             Exchange(start.request, Context("r")), ports(None))
+    assert [t.stage for t in timings] == ["normalize", "route"]
+    [bound] = pipeline.taps
+    assert bound.spec.tap is not None
+    tap = bound.spec.tap(done, bound.config, ports(None))
+    assert tap is not None
+    tap.observe(["event"])
+    assert seen == ["event"]
+
+
+def test_the_stage_declares_the_cache_it_needs() -> None:
+    from lynkr.server.app import response_cache
+
+    assert STAGES["prompt_cache"].wants_cache is not None
+    on = compile_text("stages: [normalize, route, {prompt_cache: {max_entries: 3, "
+                      "ttl_ms: 2000}}, egress]")
+    off = compile_text("stages: [normalize, route, {prompt_cache: {enabled: false}}, egress]")
+    cache = response_cache(on)
+    assert cache is not None and (cache.max_entries, cache.ttl_s) == (3, 2.0)
+    assert response_cache(off) is None
