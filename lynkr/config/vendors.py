@@ -41,6 +41,8 @@ class Vendor:
     # how to ask for reasoning when the user sets nothing ("": not at all); local servers let
     # the user choose with a variable (OLLAMA_THINK, LLAMACPP_THINKING, LMSTUDIO_THINKING)
     thinking_control: str = ""
+    # its model list (GET …/models) gives each model's output limit, learned at start-up
+    publishes_output_limits: bool = False
 
 
 AZURE_BETAS = frozenset((
@@ -62,7 +64,7 @@ VENDORS: dict[str, Vendor] = {
                      thinking_control="reasoning_effort"),
     "openrouter": Vendor("openai", "bearer", headers={"http-referer": "https://github.com/lynkr",
                                                       "x-title": "Lynkr"},
-                         thinking_control="openrouter"),
+                         thinking_control="openrouter", publishes_output_limits=True),
     "azure-openai": Vendor("openai", "api-key", probe="azure_models",
                            reasoning_models=OPENAI_REASONING, lists_models=False,
                            thinking_control="reasoning_effort"),

@@ -22,6 +22,7 @@ from lynkr.formats.ollama.request import OllamaOptions, build_ollama_request
 from lynkr.formats.ollama.stream import OllamaStreamParser
 from lynkr.formats.openai_chat.request import ChatOptions, build_chat_request
 from lynkr.formats.openai_chat.stream import ChatStreamParser
+from lynkr.formats.reasoning import echo_by_default
 from lynkr.model.events import Event
 from lynkr.model.request import Request
 from lynkr.ports import Family, ParseContext
@@ -69,7 +70,7 @@ def _openai_build(settings: ProviderSettings, facts: Vendor
                   ) -> Callable[[Request], dict[str, Any]]:
     control = settings.thinking_control
     common: dict[str, Any] = {
-        "echo_reasoning": settings.name if settings.echo_reasoning else None,
+        "echo_reasoning": settings.name if echoes(settings) else None,
         "include_model": facts.names_model, "stream_usage": facts.names_model}
     # OpenAI's reasoning_effort is a 400 on models that do not reason
     plain = ChatOptions(mid_system="as_user" if facts.local else "in_place",
@@ -109,20 +110,28 @@ def make_profile(settings: ProviderSettings, max_line: int = DEFAULT_MAX_LINE_BY
         return _anthropic_profile(settings, facts, max_line)
     if family == "ollama":
         options = OllamaOptions(num_ctx=settings.num_ctx,
-                                thinking_control=settings.thinking_control)
+                                thinking_control=settings.thinking_control,
+                                echo_reasoning="ollama" if echoes(settings) else None)
 
         def ollama_parser(context: ParseContext) -> OllamaStreamParser:
             return OllamaStreamParser(context.message_id, context.model, context.input_estimate,
-                                      context.taken_ids, max_line=max_line)
+                                      context.taken_ids, sign_for="ollama", max_line=max_line)
 
         return Profile(settings.name, "ollama",
                        lambda request: build_ollama_request(request, options),
                        ollama_parser, auth_headers(settings))
-    sign_for = settings.name if settings.echo_reasoning else None
 
+    # the reasoning always travels in the signature; the echo flag decides if it goes back
     def chat_parser(context: ParseContext) -> ChatStreamParser:
         return ChatStreamParser(context.message_id, context.model, context.input_estimate,
-                                context.taken_ids, sign_for=sign_for, max_line=max_line)
+                                context.taken_ids, sign_for=settings.name, max_line=max_line)
 
     return Profile(settings.name, "openai", _openai_build(settings, facts), chat_parser,
                    auth_headers(settings))
+
+
+def echoes(settings: ProviderSettings) -> bool:
+    """``<PROVIDER>_ECHO_REASONING`` when set, else the format's default."""
+    if settings.echo_reasoning is not None:
+        return settings.echo_reasoning
+    return echo_by_default(settings.name, settings.endpoint)

@@ -40,6 +40,7 @@ class AnthropicSse:
 class AnthropicTurn:
     request: Request
     wants_result = False
+    dropped: tuple[str, ...] = ()
 
     def renderer(self, answer: Answer) -> AnthropicSse:
         return AnthropicSse()

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from lynkr.cache import MemoryCache
 from lynkr.config.errors import SettingsError
+from lynkr.config.output_limits import OutputLimits
 from lynkr.config.settings import Settings
 from lynkr.embeddings import build_embedder
 from lynkr.model.errors import LynkrError, MethodNotAllowed, NotFound
@@ -24,6 +25,7 @@ from lynkr.pipeline.compile import Pipeline
 from lynkr.pipeline.effective import effective_pipeline
 from lynkr.ports import Ports, Upstream
 from lynkr.providers import build_upstreams, provider_infos
+from lynkr.providers.model_limits import fetch_output_limits
 from lynkr.resilience.breaker import CircuitBreaker
 from lynkr.server.anthropic_routes import (
     CountTokensEndpoint,
@@ -52,7 +54,7 @@ def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
     pipeline = effective_pipeline(settings)
     upstreams = upstreams if upstreams is not None else build_upstreams(settings)
     ports = Ports(providers=provider_infos(upstreams), default_provider=settings.model_provider,
-                  cache=response_cache(pipeline))
+                  cache=response_cache(pipeline), output_limit=OutputLimits())
     resilience = settings.resilience
     breakers = {name: CircuitBreaker(name, resilience.breaker_failure_threshold,
                                      resilience.breaker_success_threshold,
@@ -159,6 +161,9 @@ def build_app(state: AppState) -> LoadShedder:
     """The app behind the load shedder (health probes and metrics pass it untouched)."""
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        limits = state.ports.output_limit
+        if isinstance(limits, OutputLimits):
+            limits.learn(await fetch_output_limits(state.upstreams))
         try:
             yield
         finally:

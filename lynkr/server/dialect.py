@@ -44,6 +44,10 @@ class ClientTurn(Protocol):
     def wants_result(self) -> bool:
         """Whether ``completed`` needs the folded answer (even of a stream)."""
 
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        """What the request carried that no backend here can use (said, never silent)."""
+
     def renderer(self, answer: Answer) -> StreamRenderer: ...
 
     def render_whole(self, response: Response, answer: Answer) -> Any:

@@ -32,7 +32,7 @@ from lynkr.server.errors import send_error
 from lynkr.server.report import fallback_headers, pipeline_headers, route_facts, stage_reports
 from lynkr.server.state import AppState
 from lynkr.server.upstream_call import Opened, open_answer
-from lynkr.stages.exchange import CACHE_VERDICT, Context, Exchange
+from lynkr.stages.exchange import CACHE_VERDICT, Context, Exchange, Note
 from lynkr.stages.exchange import Dialect as DialectName
 
 log = logging.getLogger("lynkr.request")
@@ -47,7 +47,10 @@ async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Recei
         turn = await dialect.parse(body, scope)
         context = Context(record.request_id, dialect.name,
                           header(scope, b"x-claude-code-session-id"), turn.request.model)
-        exchange, timings = await run_stages(state.pipeline, Exchange(turn.request, context),
+        # what the ingress could not carry, said in the headers and the log like a stage's note
+        notes = (Note("ingress", "dropped " + ", ".join(turn.dropped)),) if turn.dropped else ()
+        exchange, timings = await run_stages(state.pipeline,
+                                             Exchange(turn.request, context, notes=notes),
                                              state.ports)
         assert exchange.route is not None
         record.routed(route_facts(exchange.route), stage_reports(exchange, timings),

@@ -43,6 +43,7 @@ class ChatTurn:
     request: Request
     options: ChatClientOptions
     wants_result = False
+    dropped: tuple[str, ...] = ()
 
     def renderer(self, answer: Answer) -> ChatChunkRenderer:
         return ChatChunkRenderer(answer.id, answer.model, answer.created, self.options)
@@ -72,6 +73,10 @@ class ResponsesTurn:
     store: ResponseStore
     owner: str  # the caller the stored conversation belongs to (``caller_identity``)
     wants_result = True
+
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        return self.options.dropped
 
     def renderer(self, answer: Answer) -> ResponsesEventRenderer:
         return ResponsesEventRenderer(answer.id, answer.model, answer.created, self.options)
