@@ -8,9 +8,10 @@ from urllib.parse import urlsplit, urlunsplit
 import attrs
 import httpx
 
+from lynkr.config.memory import memory_settings
 from lynkr.config.providers import ProviderSettings
 from lynkr.config.secrets import mask_url
-from lynkr.config.settings import Settings
+from lynkr.config.settings import Env, Settings
 from lynkr.providers.profiles import auth_headers
 
 SECRET_FIELDS = ("api_key",)
@@ -44,6 +45,7 @@ def effective(settings: Settings) -> dict[str, Any]:
     out["resilience"] = attrs.asdict(settings.resilience)  # no secrets
     out["limits"] = attrs.asdict(settings.limits)
     out["routing"] = attrs.asdict(settings.routing)
+    out["memory"] = attrs.asdict(memory_settings(Env(settings.environ)))  # no secrets
     return out
 
 

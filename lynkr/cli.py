@@ -1,4 +1,5 @@
-"""The command line: ``lynkr start | check | pipeline lint FILE | pipeline show [FILE]``."""
+"""The command line: ``lynkr start | check | pipeline lint FILE | pipeline show [FILE] |
+memory ...``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from lynkr.check import effective, probe
 from lynkr.config.errors import SettingsError
 from lynkr.config.secrets import Scrubber, configured_secrets
 from lynkr.config.settings import Settings, load_settings
+from lynkr.memory import commands as memory_commands
 from lynkr.observability.logs import configure
 from lynkr.pipeline.compile import PipelineError, compile_file, resolve
 
@@ -36,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("file")
     show = psub.add_parser("show", help="print a pipeline normalised, with every parameter")
     show.add_argument("file", nargs="?")
+    memory_commands.add_parser(sub)
     return parser
 
 
@@ -47,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "check":
             return _check(settings)
+        if args.command == "memory":
+            return memory_commands.run(args, settings)
         return _start(settings, args)
     except (SettingsError, PipelineError) as exc:
         print(f"lynkr: {exc}", file=sys.stderr)

@@ -106,3 +106,5 @@ class Ports:
     count_tokens: Callable[[str], int] = estimate_tokens
     cache: ResponseCache | None = None  # None: no response cache configured
     now: Callable[[], float] = time.monotonic  # the clock stages read through (seconds)
+    # model name -> the most tokens it can write in one answer (None: unknown)
+    output_limit: Callable[[str], int | None] = lambda model: None

@@ -39,7 +39,7 @@ def _timeout(env: Env, name: str) -> float:
     return env.int(name, 120_000, minimum=1) / 1000
 
 
-def echo_flag(env: Env, name: str, default: bool) -> bool:
+def echo_flag(env: Env, name: str, default: bool | None) -> bool | None:
     raw = (env.str(name) or "").lower()
     if not raw:
         return default

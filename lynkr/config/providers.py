@@ -28,8 +28,9 @@ class ProviderSettings:
     num_ctx: int = 32768  # Ollama only
     api_version: str | None = None  # anthropic-version header / Azure api-version
     betas: tuple[str, ...] | None = None  # anthropic-beta allow-list; None: capability table
-    # carry this backend's reasoning_content in thinking signatures and send it back
-    echo_reasoning: bool = False
+    # send this backend's own reasoning back on the next turn (it always travels in thinking
+    # signatures); None: not set, formats.reasoning.echo_by_default decides
+    echo_reasoning: bool | None = None
     # how to ask for reasoning: "" (never), "reasoning_effort", "enable_thinking",
     # "think" (Ollama true/false), "think_level" (Ollama low/medium/high)
     thinking_control: str = ""
@@ -73,14 +74,9 @@ def provider_settings(name: str, env: Env, *, required: bool) -> ProviderSetting
         organization=env.str("OPENAI_ORGANIZATION") if name == "openai" else None,
         read_timeout_s=env.int(f"{prefix}_TIMEOUT_MS", 120_000, minimum=1) / 1000,
         num_ctx=env.int("OLLAMA_NUM_CTX", 32768, minimum=512) if name == "ollama" else 0,
-        echo_reasoning=echo_flag(env, f"{prefix}_ECHO_REASONING", default=_deepseek(endpoint)),
+        echo_reasoning=echo_flag(env, f"{prefix}_ECHO_REASONING", default=None),
         thinking_control=_thinking(env, name, prefix),
     )
-
-
-def _deepseek(endpoint: str) -> bool:
-    """DeepSeek wants its reasoning_content back on tool-call turns; others reject it."""
-    return "deepseek" in endpoint.lower()
 
 
 def _thinking(env: Env, name: str, prefix: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 import orjson
 
-from lynkr.formats.reasoning import sign
+from lynkr.formats.reasoning import details_text, merge_details, sign
 from lynkr.model.content import TextBlock, ThinkingBlock, ToolUseBlock
 from lynkr.model.events import (
     BlockStart,
@@ -94,7 +94,7 @@ class AnswerBuilder:
         self.message_id = message_id
         # provider whose reasoning is packed into the thinking block's signature (echo)
         self._sign_for = sign_for
-        self._thought: list[str] = []
+        self._fields: dict[str, Any] = {}  # reasoning field -> text so far (or details list)
         self._signature = ""
         self.calls: dict[Any, PendingCall] = {}
         # ids the conversation already holds: an upstream that numbers its calls per answer
@@ -114,10 +114,10 @@ class AnswerBuilder:
     def _close(self, out: list[Event]) -> None:
         if self._open == "thinking":
             signature = self._signature or (
-                sign(self._sign_for, "".join(self._thought)) if self._sign_for else "")
+                sign(self._sign_for, self._fields) if self._sign_for and self._fields else "")
             if signature:
                 out.append(SignatureDelta(self._next_index, signature))
-            self._thought, self._signature = [], ""
+            self._fields, self._signature = {}, ""
         if self._open is not None:
             out.append(BlockStop(self._next_index))
             self._next_index += 1
@@ -127,16 +127,27 @@ class AnswerBuilder:
         if text:
             out.append(TextDelta(self._switch("text", out), text))
 
-    def thinking(self, text: str, out: list[Event], signature: str = "") -> None:
-        """Reasoning text; ``signature`` is a real one the upstream gave (Databricks Claude)."""
+    def thinking(self, text: str, out: list[Event], signature: str = "",
+                 field: str = "reasoning_content") -> None:
+        """Reasoning text that came in ``field``; ``signature`` is a real one the upstream
+        gave (Databricks Claude)."""
         if text or signature:
             index = self._switch("thinking", out)
             if text:
                 out.append(ThinkingDelta(index, text))
-                if self._sign_for:
-                    self._thought.append(text)
+                self._fields[field] = self._fields.get(field, "") + text
             if signature:
                 self._signature = signature
+
+    def details(self, pieces: list[Any], out: list[Event], shown: bool) -> None:
+        """OpenRouter's ``reasoning_details`` pieces; their text is shown unless ``shown``
+        already (the same reasoning came as a string too)."""
+        self._switch("thinking", out)
+        merge_details(self._fields.setdefault("reasoning_details", []), pieces)
+        if not shown:
+            text = details_text(pieces)
+            if text:
+                out.append(ThinkingDelta(self._next_index, text))
 
     def call(self, key: Any, call_id: str | None, name: str | None) -> PendingCall:
         """The pending call under ``key`` (an upstream index), created on first sight."""

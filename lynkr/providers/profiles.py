@@ -20,6 +20,7 @@ from lynkr.formats.ollama.request import OllamaOptions, build_ollama_request
 from lynkr.formats.ollama.stream import OllamaStreamParser
 from lynkr.formats.openai_chat.request import ChatOptions, build_chat_request
 from lynkr.formats.openai_chat.stream import ChatStreamParser
+from lynkr.formats.reasoning import echo_by_default
 from lynkr.model.events import Event
 from lynkr.model.request import Request
 from lynkr.ports import Family
@@ -67,7 +68,7 @@ def _openai_options(settings: ProviderSettings) -> Callable[[Request], dict[str,
     control = settings.thinking_control
     openai_like = settings.name in ("openai", "azure-openai")
     common: dict[str, Any] = {
-        "echo_reasoning": settings.name if settings.echo_reasoning else None,
+        "echo_reasoning": settings.name if echoes(settings) else None,
         "include_model": not databricks, "stream_usage": not databricks}
     # OpenAI's reasoning_effort is a 400 on models that do not reason
     plain = ChatOptions(mid_system="as_user" if local else "in_place",
@@ -124,16 +125,23 @@ def _anthropic_profile(settings: ProviderSettings) -> Profile:
 def make_profile(settings: ProviderSettings) -> Profile:
     if settings.name == "ollama":
         options = OllamaOptions(num_ctx=settings.num_ctx,
-                                thinking_control=settings.thinking_control)
+                                thinking_control=settings.thinking_control,
+                                echo_reasoning="ollama" if echoes(settings) else None)
         return Profile(
             "ollama", "ollama",
             lambda request: build_ollama_request(request, options),
-            OllamaStreamParser,
+            partial(OllamaStreamParser, sign_for="ollama"),
             auth_headers(settings),
         )
     if speaks_anthropic(settings):
         return _anthropic_profile(settings)
-    parser = partial(ChatStreamParser, sign_for=settings.name) if settings.echo_reasoning \
-        else ChatStreamParser
-    return Profile(settings.name, "openai", _openai_options(settings), parser,
-                   auth_headers(settings))
+    # the reasoning always travels in the signature; the echo flag decides if it goes back
+    return Profile(settings.name, "openai", _openai_options(settings),
+                   partial(ChatStreamParser, sign_for=settings.name), auth_headers(settings))
+
+
+def echoes(settings: ProviderSettings) -> bool:
+    """``<PROVIDER>_ECHO_REASONING`` when set, else the format's default."""
+    if settings.echo_reasoning is not None:
+        return settings.echo_reasoning
+    return echo_by_default(settings.name, settings.endpoint)

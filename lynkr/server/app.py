@@ -17,6 +17,7 @@ from starlette.routing import Route
 from lynkr.cache import MemoryCache
 from lynkr.config.context_windows import context_window
 from lynkr.config.errors import SettingsError
+from lynkr.config.output_limits import OutputLimits
 from lynkr.config.routing import RoutingSettings
 from lynkr.config.settings import Settings
 from lynkr.embeddings import build_embedder
@@ -26,6 +27,7 @@ from lynkr.pipeline.compile import Pipeline, compile_file, resolve
 from lynkr.pipeline.env_overlay import apply_env
 from lynkr.ports import Ports
 from lynkr.providers import HttpProvider, build_providers, provider_infos
+from lynkr.providers.model_limits import fetch_output_limits
 from lynkr.resilience.breaker import CircuitBreaker
 from lynkr.server.anthropic_routes import (
     CountTokensEndpoint,
@@ -58,7 +60,7 @@ def build_state(settings: Settings, pipeline: Pipeline | None = None,
     infos = {name: attrs.evolve(info, context_window=context_window(providers[name].settings))
              for name, info in provider_infos(providers).items()}
     ports = Ports(providers=infos, default_provider=settings.model_provider,
-                  cache=response_cache(pipeline))
+                  cache=response_cache(pipeline), output_limit=OutputLimits())
     resilience = settings.resilience
     breakers = {name: CircuitBreaker(name, resilience.breaker_failure_threshold,
                                      resilience.breaker_success_threshold,
@@ -188,6 +190,9 @@ def build_app(state: AppState) -> LoadShedder:
     """The app behind the load shedder (health probes and metrics pass it untouched)."""
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        limits = state.ports.output_limit
+        if isinstance(limits, OutputLimits):
+            limits.learn(await fetch_output_limits(state.providers))
         try:
             yield
         finally:

@@ -32,7 +32,7 @@ from lynkr.server.errors import error_headers, error_payload
 from lynkr.server.report import fallback_headers, log_fields, pipeline_headers
 from lynkr.server.state import AppState
 from lynkr.server.upstream_call import open_answer
-from lynkr.stages.exchange import Context, Dialect, Exchange
+from lynkr.stages.exchange import Context, Dialect, Exchange, Note
 from lynkr.stages.prompt_cache import KEY as CACHE_KEY
 from lynkr.stages.prompt_cache import STATE as CACHE_STATE
 from lynkr.stages.prompt_cache import cacheable_response
@@ -98,7 +98,10 @@ async def handle(state: AppState, binding: DialectBinding, scope: Scope, receive
         request, client = await binding.parse(body, scope)
         context = Context(rid, binding.name, header(scope, b"x-claude-code-session-id"),
                           request.model)
-        exchange, timings = await run_stages(state.pipeline, Exchange(request, context),
+        dropped = getattr(client, "dropped", ())  # what the ingress could not carry
+        notes = (Note("ingress", "dropped " + ", ".join(dropped)),) if dropped else ()
+        exchange, timings = await run_stages(state.pipeline,
+                                             Exchange(request, context, notes=notes),
                                              state.ports)
         turn = Turn(binding, request, client, exchange)
         fields = log_fields(exchange, timings)

@@ -2,14 +2,18 @@
 
 Assumes: a route is set; ``ports.providers`` knows the route's wire family.
 Guarantees: for non-Anthropic families the request carries no betas, no Anthropic-only
-top-level fields (``context_management``, ``output_config``, ...), no ``defer_loading``
+top-level fields (``context_management``, ``output_config`` but its ``format`` for the families
+that have structured output, which the format module renders as ``response_format`` or Ollama's
+``format``; a format a family cannot take is named with a WARNING), no ``defer_loading``
 stand-in tools and no server tools (web_search_*, ...); JSON-schema keywords listed for the
 provider are removed from tool schemas at every depth; thinking blocks in the history are
 dropped (their signatures mean nothing elsewhere) except the ones whose ``lynkr:`` signature
-carries this very provider's reasoning (echoed back for DeepSeek-style backends);
+carries this very provider's reasoning, or reasoning an OpenAI Chat client echoed (both sent
+back to the backends that want it);
 ``output_config.effort`` survives as ``thinking["effort"]`` for the reasoning controls.
 Message-level ``cache_control`` marks are left to the format module, which does not send them to
-these families. For the Anthropic family everything is kept except thinking blocks with
+these families. For the Anthropic family everything is kept (an OpenAI client's output format
+in Anthropic's shape, ``json_object`` dropped with a WARNING) except thinking blocks with
 foreign signatures (empty or ``lynkr:``), which a real Anthropic backend rejects; if that leaves
 a thinking-on tool loop without its leading thinking block, thinking is turned off.
 Bedrock keeps its betas and thinking history (the format keeps what Claude there accepts) and
@@ -27,7 +31,8 @@ from typing import Any
 import attrs
 
 from lynkr.formats.bedrock.models import supports_tools
-from lynkr.formats.reasoning import is_foreign, unpack
+from lynkr.formats.output_format import SUPPORTED, anthropic_format, output_format
+from lynkr.formats.reasoning import carried_for, is_foreign
 from lynkr.model.content import RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
 from lynkr.model.request import Message, Request, Tool
 from lynkr.ports import Ports
@@ -57,8 +62,14 @@ def capability_filter(exchange: Exchange, config: CapabilityFilterConfig, ports:
     removed_text: list[str] = []
     changes: dict[str, Any] = {}
     if request.extra:
-        dropped.extend(sorted(request.extra))
-        changes["extra"] = {}
+        fmt = output_format(request)
+        kept = {"output_config": {"format": fmt}} \
+            if fmt is not None and fmt.get("type") in SUPPORTED.get(info.family, ()) else {}
+        dropped.extend(sorted(k for k in request.extra if k not in kept))
+        if fmt is not None and not kept:
+            dropped.append(f"WARNING: output format {fmt.get('type')} (no equivalent on "
+                           f"{info.family}; the answer is free text)")
+        changes["extra"] = kept
         thinking = _fold_effort(request)
         if thinking is not None:
             changes["thinking"] = thinking
@@ -132,11 +143,9 @@ def strip_keywords(schema: Any, keywords: frozenset[str]) -> Any:
 
 
 def _own(block: Any, provider: str) -> bool:
-    """A thinking block carrying ``provider``'s own reasoning (kept for the echo)."""
-    if not isinstance(block, ThinkingBlock):
-        return False
-    unpacked = unpack(block.signature)
-    return unpacked is not None and unpacked[0] == provider
+    """A thinking block carrying ``provider``'s own reasoning, or reasoning an OpenAI client
+    echoed (kept for the echo)."""
+    return isinstance(block, ThinkingBlock) and carried_for(block.signature, provider)
 
 
 def _drop_thinking(messages: tuple[Message, ...], provider: str) -> tuple[Message, ...] | None:
@@ -163,6 +172,7 @@ def _fold_effort(request: Request) -> Mapping[str, Any] | None:
 
 
 def _anthropic(exchange: Exchange, ports: Ports) -> Exchange:
+    exchange = _anthropic_format(exchange)
     request = exchange.request
 
     def foreign(b: Any) -> bool:
@@ -191,6 +201,27 @@ def _anthropic(exchange: Exchange, ports: Ports) -> Exchange:
     saved = sum(ports.count_tokens(t) for t in removed)
     return exchange.noted("capability_filter", note, saved,
                           request=attrs.evolve(request, **changes))
+
+
+def _anthropic_format(exchange: Exchange) -> Exchange:
+    """An OpenAI client's output format in Anthropic's own shape (json_object has none)."""
+    request = exchange.request
+    fmt = output_format(request)
+    if fmt is None:
+        return exchange
+    native = anthropic_format(fmt)
+    if native == fmt:
+        return exchange
+    config = {k: v for k, v in request.extra["output_config"].items() if k != "format"}
+    if native is not None:
+        config["format"] = native
+    extra = {k: v for k, v in request.extra.items() if k != "output_config"}
+    if config:
+        extra["output_config"] = config
+    note = "output format as Anthropic's" if native is not None else \
+        f"WARNING: output format {fmt.get('type')} dropped (Anthropic has no equivalent)"
+    return exchange.noted("capability_filter", note,
+                          request=attrs.evolve(request, extra=extra))
 
 
 def _tool_loop_lacks_thinking(messages: tuple[Message, ...]) -> bool:

@@ -29,7 +29,8 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
-def open_db(path: str | Path) -> apsw.Connection:
+def open_db(path: str | Path, migrations: tuple[str, ...] = MIGRATIONS) -> apsw.Connection:
+    """A connection to ``path`` with ``migrations`` applied (each file has its own list)."""
     target = Path(path)
     if str(path) != ":memory:":
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -37,13 +38,13 @@ def open_db(path: str | Path) -> apsw.Connection:
     connection.setbusytimeout(5000)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
-    migrate(connection)
+    migrate(connection, migrations)
     return connection
 
 
-def migrate(connection: apsw.Connection) -> None:
+def migrate(connection: apsw.Connection, migrations: tuple[str, ...] = MIGRATIONS) -> None:
     version = connection.execute("PRAGMA user_version").fetchone()[0]
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+    for number, script in enumerate(migrations[version:], start=version + 1):
         with connection:  # one transaction per migration
             connection.execute(script)
             connection.execute(f"PRAGMA user_version = {number}")

@@ -103,3 +103,27 @@ def test_models_list_in_openai_shape() -> None:
     with proxy("openai", [Reply(text="never")]) as (url, _):
         models = client(url).models.list()
     assert [m.id for m in models.data] == ["fake-model"]
+
+
+@pytest.mark.parametrize(("dialect", "field"), [
+    ("openai", "response_format"), ("ollama", "format"), ("bedrock", "output_config"),
+    ("bedrock-converse", "outputConfig")])
+def test_response_format_reaches_the_model(dialect: str, field: str) -> None:
+    """``response_format`` json_schema, through the SDK's own ``parse`` helper, arrives as the
+    backend's structured-output field, and the whole answer parses back."""
+    schema = {"type": "object", "properties": {"answer": {"type": "integer"}},
+              "required": ["answer"], "additionalProperties": False}
+    with proxy(dialect, [Reply(text='{"answer": 42}')]) as (url, fake):
+        completion = client(url).chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "6 times 7?"}],
+            response_format={"type": "json_schema",
+                             "json_schema": {"name": "result", "schema": schema,
+                                             "strict": True}})
+    call = fake.calls[0]
+    sent = (call.raw if dialect.startswith("bedrock") else call.body)[field]
+    received = {"openai": lambda: sent["json_schema"]["schema"], "ollama": lambda: sent,
+                "bedrock": lambda: sent["format"]["schema"],
+                "bedrock-converse": lambda: json.loads(
+                    sent["textFormat"]["structure"]["jsonSchema"]["schema"])}[dialect]()
+    assert received == schema
+    assert json.loads(completion.choices[0].message.content or "") == {"answer": 42}

@@ -31,7 +31,8 @@ from harness.wire import Reply
 
 INVOKE_KEYS = frozenset((
     "anthropic_version", "anthropic_beta", "max_tokens", "system", "messages", "tools",
-    "tool_choice", "thinking", "temperature", "top_p", "top_k", "stop_sequences"))
+    "tool_choice", "thinking", "temperature", "top_p", "top_k", "stop_sequences",
+    "output_config"))
 ERROR_CODES = {400: "ValidationException", 403: "AccessDeniedException",
                404: "ResourceNotFoundException", 408: "ModelTimeoutException",
                429: "ThrottlingException", 500: "InternalServerException",

@@ -53,8 +53,10 @@ class _Cut(Exception):
 
 
 class FakeModel:
-    def __init__(self, script: Script, guard: Guard | None = None) -> None:
+    def __init__(self, script: Script, guard: Guard | None = None,
+                 models: list[dict[str, Any]] | None = None) -> None:
         self.script = script
+        self.models = models or [{"id": "fake-model"}]  # GET …/models answers these
         self.guard = guard
         self.rejected: list[tuple[int, Any]] = []
         self.calls: list[Call] = []
@@ -71,7 +73,7 @@ class FakeModel:
         path, method = scope["path"], scope["method"]
         if method == "GET":
             await _json(send, 200, {"models": [{"name": "fake-model"}]} if path == "/api/tags"
-                        else {"object": "list", "data": [{"id": "fake-model"}]})
+                        else {"object": "list", "data": self.models})
             return
         raw, headers = await read_request(scope, receive)
         body = orjson.loads(raw)

@@ -25,6 +25,10 @@ def provider_env(dialect: str, upstream_url: str) -> dict[str, str]:
     if dialect == "anthropic":
         return {"MODEL_PROVIDER": "anthropic", "ANTHROPIC_UPSTREAM_API_KEY": UPSTREAM_KEY,
                 "ANTHROPIC_UPSTREAM_ENDPOINT": upstream_url + "/v1/messages"}
+    if dialect == "openrouter":
+        return {"MODEL_PROVIDER": "openrouter", "OPENROUTER_API_KEY": "sk-or-upstream-secret",
+                "OPENROUTER_ENDPOINT": upstream_url + "/api/v1/chat/completions",
+                "OPENROUTER_MODEL": "fake/reasoner"}
     if dialect == "ollama":
         return {"MODEL_PROVIDER": "ollama", "OLLAMA_ENDPOINT": upstream_url,
                 "OLLAMA_MODEL": "fake-model"}
@@ -34,11 +38,12 @@ def provider_env(dialect: str, upstream_url: str) -> dict[str, str]:
 
 @contextmanager
 def proxy(dialect: str, script: Script, pipeline: str | None = None, guard: Guard | None = None,
-          **env: str) -> Iterator[tuple[str, FakeModel]]:
+          models: list[dict[str, Any]] | None = None, **env: str
+          ) -> Iterator[tuple[str, FakeModel]]:
     if guard is None and dialect == "anthropic":
         guard = AnthropicGuard(UPSTREAM_KEY)
     fake: Any = FakeBedrock(script) if dialect.startswith("bedrock") \
-        else FakeModel(script, guard)
+        else FakeModel(script, guard, models)
     with serve_asgi(fake) as upstream:
         # no retries unless a test asks: most tests check how one upstream answer is relayed
         settings = {**provider_env(dialect, upstream), "LOG_LEVEL": "warning",

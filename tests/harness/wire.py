@@ -23,6 +23,9 @@ class Reply:
     finish: str | None = None  # default: stop, or tool_calls when there are calls
     prompt_tokens: int = 120
     completion_tokens: int = 12
+    # OpenAI dialect: the field the thinking comes in ("reasoning_content"; "reasoning" or
+    # "openrouter": OpenRouter's ``reasoning`` string plus ``reasoning_details`` pieces)
+    reasoning_field: str = "reasoning_content"
 
 
 def _pieces(text: str, size: int) -> list[str]:
@@ -39,7 +42,7 @@ def openai_chunks(reply: Reply, model: str = "fake-model", cid: str = "chatcmpl-
         return b"data: " + orjson.dumps(chunk) + b"\n\n"
 
     out = [frame({"role": "assistant", "content": ""})]
-    out += [frame({"reasoning_content": p}) for p in _pieces(reply.thinking, 8)]
+    out += [frame(_reasoning_delta(reply.reasoning_field, p)) for p in _pieces(reply.thinking, 8)]
     out += [frame({"content": p}) for p in _pieces(reply.text, 4)]
     for index, call in enumerate(reply.tool_calls):
         args = orjson.dumps(call.arguments).decode()
@@ -58,6 +61,13 @@ def openai_chunks(reply: Reply, model: str = "fake-model", cid: str = "chatcmpl-
     out.append(b"data: " + orjson.dumps(usage) + b"\n\n")
     out.append(b"data: [DONE]\n\n")
     return out
+
+
+def _reasoning_delta(field: str, piece: str) -> dict[str, Any]:
+    if field != "openrouter":
+        return {field: piece}
+    return {"reasoning": piece, "reasoning_details": [
+        {"type": "reasoning.text", "text": piece, "index": 0, "format": "unknown"}]}
 
 
 def openai_json(reply: Reply, model: str = "fake-model") -> dict[str, Any]:

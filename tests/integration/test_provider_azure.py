@@ -65,7 +65,8 @@ def test_azure_openai_reasoning_deployment_gets_effort() -> None:
     assert response.status_code == 200
     body = fake.calls[0].body
     assert body["reasoning_effort"] == "medium"  # adaptive + output_config.effort medium
-    assert body["max_completion_tokens"] == 16384 and "max_tokens" not in body
+    # gpt-5-mini writes up to 128000 tokens: the client's 128000 stays (no 16384 cap)
+    assert body["max_completion_tokens"] == 128000 and "max_tokens" not in body
 
 
 def test_azure_openai_wrong_version_is_an_upstream_error() -> None:

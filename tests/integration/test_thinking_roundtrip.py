@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from harness.guards import needs_reasoning_back
 from harness.proxy import proxy
 from harness.wire import Reply, ToolCall
 from provider_helpers import claude_body, post_json
@@ -14,16 +15,6 @@ from provider_helpers import claude_body, post_json
 from lynkr.formats.reasoning import unpack
 
 REASONING = ["I should list the files first.", "Now read the file.", "Done thinking."]
-
-
-def deepseek_guard(path: str, query: str, headers: dict[str, str], body: dict[str, Any]
-                   ) -> tuple[int, Any] | None:
-    for message in body["messages"]:
-        if message["role"] == "assistant" and message.get("tool_calls") \
-                and not message.get("reasoning_content"):
-            return 400, {"error": {"message": "Missing `reasoning_content` field in the "
-                                              "assistant message", "type": "invalid_request_error"}}
-    return None
 
 
 def script(body: dict[str, Any]) -> Reply:
@@ -57,14 +48,13 @@ def conversation(url: str) -> list[dict[str, Any]]:
 
 
 def test_reasoning_survives_three_turns() -> None:
-    with proxy("openai", script, guard=deepseek_guard, OPENAI_ECHO_REASONING="true"
-               ) as (url, fake):
+    with proxy("openai", script, guard=needs_reasoning_back()) as (url, fake):  # on by default
         answers = conversation(url)
     assert [c for c in fake.calls if c.body] and len(fake.calls) == 3
     for n, answer in enumerate(answers):
         thinking = answer["content"][0]
         assert thinking["type"] == "thinking" and thinking["thinking"] == REASONING[n]
-        assert unpack(thinking["signature"]) == ("openai", REASONING[n])
+        assert unpack(thinking["signature"]) == ("openai", {"reasoning_content": REASONING[n]})
     assert answers[2]["content"][1] == {"type": "text", "text": "x holds 42."}
     third = fake.calls[2].body["messages"]
     echoed = [m["reasoning_content"] for m in third if m["role"] == "assistant"]
@@ -72,8 +62,8 @@ def test_reasoning_survives_three_turns() -> None:
     assert fake.rejected == []
 
 
-def test_without_the_echo_the_backend_rejects_the_second_turn() -> None:
-    with proxy("openai", script, guard=deepseek_guard, OPENAI_ECHO_REASONING="false"
+def test_with_the_echo_turned_off_the_backend_rejects_the_second_turn() -> None:
+    with proxy("openai", script, guard=needs_reasoning_back(), OPENAI_ECHO_REASONING="false"
                ) as (url, fake), pytest.raises(AssertionError, match="reasoning_content"):
         conversation(url)
     assert fake.rejected and fake.rejected[0][0] == 400

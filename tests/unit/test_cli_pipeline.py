@@ -69,7 +69,8 @@ def test_show_prints_every_parameter(tmp_path: Path, capsys: pytest.CaptureFixtu
         "stages": [
             {"normalize": {"fill_missing_tool_results": True, "drop_empty_text": True}},
             {"route": {"provider": None, "tiers": [], "fallbacks": []}},
-            {"map_model": {"models": {}, "max_output_tokens": DEFAULT_LIMITS}},
+            {"map_model": {"models": {}, "max_output_tokens": DEFAULT_LIMITS,
+                           "anthropic_default": 32000}},
             {"egress": {"coalesce": True, "report_model": "client", "ping_interval_s": 10.0}},
         ],
     }

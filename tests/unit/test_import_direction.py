@@ -44,7 +44,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "config": frozenset({"model", "ports", "config"}),
     "observability": frozenset({"model", "ports", "config", "observability"}),
     "providers": frozenset({*LOW, "config", "observability", "providers"}),
-    "memory": frozenset({*LOW, "config", "observability", "memory"}),
+    "memory": frozenset({*LOW, "config", "observability", "storage", "embeddings", "memory"}),
     "storage": frozenset({*LOW, "config", "observability", "storage"}),
     "resilience": frozenset({*LOW, "config", "observability", "resilience"}),
     "cache": frozenset({"model", "ports", "cache"}),

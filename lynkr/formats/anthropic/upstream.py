@@ -14,10 +14,16 @@ from typing import Any
 from lynkr.formats.anthropic.request import render_request
 from lynkr.model.request import Request
 
+# an OpenAI client may set no limit and a pipeline without map_model leave it unset (0);
+# the Messages API requires one
+FALLBACK_MAX_TOKENS = 32000
+
 
 def build_messages_request(request: Request) -> dict[str, Any]:
     body = render_request(request)
     body["stream"] = True
+    if not body.get("max_tokens"):
+        body["max_tokens"] = FALLBACK_MAX_TOKENS
     return body
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from lynkr.formats.bedrock.models import is_claude, supports_tools
 from lynkr.formats.bedrock.turns import bedrock_messages
+from lynkr.formats.output_format import bedrock_output_config, output_format
 from lynkr.formats.reasoning import BUDGETS, intent, is_foreign
 from lynkr.model.content import (
     Block,
@@ -65,6 +66,9 @@ def build_converse(request: Request, model_id: str) -> dict[str, Any]:
         tool_config = _tool_config(request.tools, request.tool_choice)
         if tool_config:
             out["toolConfig"] = tool_config
+    output = bedrock_output_config(output_format(request))
+    if output:
+        out["outputConfig"] = output
     if claude:
         extra = claude_fields(request)
         if extra:

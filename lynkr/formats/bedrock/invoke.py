@@ -4,8 +4,9 @@ The body is the Anthropic Messages request without ``model`` and ``stream`` (the
 says both), with ``anthropic_version: bedrock-2023-05-31`` and the client's betas moved from
 the ``anthropic-beta`` header into ``anthropic_beta`` (those Bedrock accepts). Bedrock rejects
 keys it does not know ("extraneous key ... is not permitted"), so only an allow-list of
-top-level fields is sent. ``cache_control`` marks and thinking blocks with their signatures
-travel as they are: this route preserves more than Converse.
+top-level fields is sent (structured output as ``output_config.format``, nothing else of
+it). ``cache_control`` marks and thinking blocks with their signatures travel as they are:
+this route preserves more than Converse.
 
 Answers: each stream chunk's bytes are one Anthropic stream event JSON (the last carries
 ``amazon-bedrock-invocationMetrics``, dropped); a whole answer is an Anthropic Message.
@@ -27,6 +28,7 @@ from lynkr.formats.bedrock.turns import bedrock_messages
 from lynkr.formats.fold import unfold
 from lynkr.formats.frames import MALFORMED, malformed
 from lynkr.formats.frames import obj as frame_obj
+from lynkr.formats.output_format import anthropic_format, output_format
 from lynkr.formats.reasoning import is_foreign
 from lynkr.model.content import Block, ThinkingBlock
 from lynkr.model.events import Event, MessageStop, StreamError
@@ -64,6 +66,10 @@ def build_invoke_body(request: Request) -> dict[str, Any]:
     body.update({k: v for k, v in optional.items() if v is not None})
     if request.stop_sequences:
         body["stop_sequences"] = list(request.stop_sequences)
+    fmt = output_format(request)
+    native = anthropic_format(fmt) if fmt is not None else None
+    if native is not None:
+        body["output_config"] = {"format": native}
     return body
 
 

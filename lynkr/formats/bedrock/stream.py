@@ -48,7 +48,9 @@ def stream_error(name: str, message: str) -> StreamError:
 class ConverseStreamParser:
     def __init__(self, message_id: str, model: str, input_estimate: int = 0,
                  taken_ids: frozenset[str] = frozenset()) -> None:
-        self._answer = AnswerBuilder(message_id, taken_ids)
+        # reasoning without a Bedrock signature (non-Claude models) is still signed, so that no
+        # thinking block reaches a client with an empty signature; it is never sent back
+        self._answer = AnswerBuilder(message_id, taken_ids, sign_for="bedrock")
         self._start = MessageStart(message_id, model, Usage(input_tokens=input_estimate))
         self._started = False
         self._stop: str | None = None

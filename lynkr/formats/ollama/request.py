@@ -20,7 +20,8 @@ from lynkr.formats.chat_turns import (
     to_turns,
 )
 from lynkr.formats.openai_chat.request import render_tool
-from lynkr.formats.reasoning import intent, ollama_think
+from lynkr.formats.output_format import ollama_format, output_format
+from lynkr.formats.reasoning import intent, ollama_think, restore
 from lynkr.model.request import Request
 
 
@@ -30,6 +31,8 @@ class OllamaOptions:
     mid_system: MidSystem = "as_user"
     keep_alive: str | None = None
     thinking_control: str = ""  # "think" (true/false) or "think_level"; "" sends nothing
+    # provider name whose reasoning, carried in thinking signatures, goes back as ``thinking``
+    echo_reasoning: str | None = None
 
 
 def build_ollama_request(request: Request, options: OllamaOptions = OllamaOptions()
@@ -45,7 +48,7 @@ def build_ollama_request(request: Request, options: OllamaOptions = OllamaOption
         params["stop"] = list(request.stop_sequences)
     body: dict[str, Any] = {
         "model": request.model,
-        "messages": [_render(t) for t in to_turns(request, options.mid_system)],
+        "messages": [_render(t, options) for t in to_turns(request, options.mid_system)],
         "stream": True,
         "options": params,
     }
@@ -57,10 +60,13 @@ def build_ollama_request(request: Request, options: OllamaOptions = OllamaOption
     think = ollama_think(options.thinking_control, intent(request.thinking))
     if think is not None:
         body["think"] = think
+    fmt = ollama_format(output_format(request))
+    if fmt is not None:
+        body["format"] = fmt
     return body
 
 
-def _render(turn: Any) -> dict[str, Any]:
+def _render(turn: Any, options: OllamaOptions) -> dict[str, Any]:
     if isinstance(turn, ToolTurn):
         out = {"role": "tool", "content": turn.text, "tool_call_id": turn.tool_use_id}
         if turn.name:
@@ -73,6 +79,10 @@ def _render(turn: Any) -> dict[str, Any]:
                 {"id": c.id, "function": {"name": c.name, "arguments": c.input}}
                 for c in turn.tool_calls
             ]
+        if options.echo_reasoning and turn.thinking:
+            thinking = restore(turn.thinking, options.echo_reasoning).get("thinking")
+            if thinking:
+                msg["thinking"] = thinking
         return msg
     if isinstance(turn, UserTurn):
         msg = {"role": "user", "content": turn.text()}

@@ -21,10 +21,10 @@ DONE_TO_STOP = {"stop": "end_turn", "length": "max_tokens"}
 
 class OllamaStreamParser:
     def __init__(self, message_id: str, model: str, input_estimate: int = 0,
-                 taken_ids: frozenset[str] = frozenset(),
+                 taken_ids: frozenset[str] = frozenset(), sign_for: str | None = None,
                  max_line: int = DEFAULT_MAX_LINE_BYTES) -> None:
         self._lines = LineBuffer(max_line)
-        self._answer = AnswerBuilder(message_id, taken_ids)
+        self._answer = AnswerBuilder(message_id, taken_ids, sign_for)
         self._start = MessageStart(message_id, model, Usage(input_tokens=input_estimate))
         self._started = False
         self._estimate = input_estimate
@@ -78,7 +78,7 @@ class OllamaStreamParser:
         message = obj(frame.get("message"), "message")
         thinking = text(message.get("thinking"), "message.thinking")
         if thinking:
-            self._answer.thinking(thinking, out)
+            self._answer.thinking(thinking, out, field="thinking")
         content = text(message.get("content"), "message.content")
         if content:
             self._answer.text(content, out)

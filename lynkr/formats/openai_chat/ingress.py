@@ -9,9 +9,10 @@ turns (other shapes of them are ignored); ``null`` for any optional field; every
 field (seed, penalties, logprobs, store, ...), which is dropped.
 
 Guarantees: consecutive tool results and the user message after them form one canonical user
-turn with the results first; ``max_tokens`` is always set (8192 when the client gave none; the
-pipeline clamps it per provider); ``tool_choice`` is only set when there are tools. A wrong type
-in a field we read is a BadRequest naming its path (``messages.2.tool_calls.0.function.name``).
+turn with the results first; ``max_tokens`` is the client's limit, 0 when it gave none (the
+pipeline's map_model gives the routed model its own); ``tool_choice`` is only set when there
+are tools. A wrong type in a field we read is a BadRequest naming its path
+(``messages.2.tool_calls.0.function.name``).
 Never: does I/O, mutates its input, or accepts ``n > 1``.
 """
 
@@ -23,6 +24,7 @@ from typing import Any
 import attrs
 
 from lynkr.formats.jsonvalue import opt_int, opt_number, opt_object, opt_str, required, want
+from lynkr.formats.reasoning import ANY_PROVIDER, details_text, sign
 from lynkr.formats.toolcalls import parse_arguments
 from lynkr.model.content import (
     EMPTY,
@@ -37,11 +39,11 @@ from lynkr.model.content import (
 from lynkr.model.errors import BadRequest
 from lynkr.model.request import Message, Request, Tool
 
-DEFAULT_MAX_TOKENS = 8192
 PLACEHOLDER_SCHEMA: Mapping[str, Any] = {"type": "object", "properties": {}}
 # A custom (free-form text) tool is offered to function-calling models as one string argument.
 FREEFORM_SCHEMA: Mapping[str, Any] = {
     "type": "object", "properties": {"input": {"type": "string"}}, "required": ["input"]}
+CLIENT_REASONING = ("reasoning_content", "reasoning", "reasoning_details")
 _CHOICES = {"auto": {"type": "auto"}, "required": {"type": "any"}, "none": {"type": "none"}}
 
 
@@ -148,11 +150,12 @@ class _Conversation:
 
     def _assistant(self, obj: dict[str, Any], path: str) -> tuple[Block, ...]:
         blocks: list[Block] = []
-        for key in ("reasoning_content", "reasoning"):
-            reasoning = obj.get(key)
-            if isinstance(reasoning, str) and reasoning:
-                blocks.append(ThinkingBlock(reasoning))
-                break
+        fields = {key: obj[key] for key in CLIENT_REASONING if (isinstance(obj.get(key), str)
+                  and obj[key]) or (key == "reasoning_details" and isinstance(obj.get(key), list))}
+        if fields:  # what the client echoes goes back to whichever backend answers
+            text = next((v for v in fields.values() if isinstance(v, str)), "")
+            blocks.append(ThinkingBlock(text or details_text(fields.get(
+                "reasoning_details", ())), sign(ANY_PROVIDER, fields)))
         content = obj.get("content")
         if content is not None:
             text = "".join(b.text for b in parse_text_parts(content, path + ".content"))
@@ -337,7 +340,7 @@ def _max_tokens(obj: dict[str, Any]) -> int:
             if value < 1:
                 raise BadRequest(f"{key}: must be at least 1")
             return value
-    return DEFAULT_MAX_TOKENS
+    return 0  # none: map_model gives the routed model its own limit
 
 
 def _stop(value: Any) -> tuple[str, ...]:
@@ -385,6 +388,8 @@ def _response_format(value: dict[str, Any] | None) -> dict[str, Any] | None:
     name = opt_str(spec, "name", path + ".")
     if name is not None:
         out["name"] = name
+    if isinstance(spec.get("strict"), bool):
+        out["strict"] = spec["strict"]
     return out
 
 

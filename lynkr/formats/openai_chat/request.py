@@ -17,8 +17,11 @@ from lynkr.formats.chat_turns import (
     image_data_url,
     to_turns,
 )
+from lynkr.formats.output_format import chat_response_format, output_format
 from lynkr.formats.reasoning import chat_fields, intent, restore
 from lynkr.model.request import Request, Tool
+
+CHAT_REASONING_FIELDS = ("reasoning_content", "reasoning", "reasoning_details")
 
 
 @attrs.frozen
@@ -32,7 +35,7 @@ class ChatOptions:
     max_stop_sequences: int = 4
     include_model: bool = True  # Databricks: the endpoint in the path names the model
     thinking_control: str = ""  # see reasoning.chat_fields
-    # provider name whose reasoning_content, carried in thinking signatures, is sent back
+    # provider name whose reasoning, carried in thinking signatures, goes back in its fields
     echo_reasoning: str | None = None
 
 
@@ -65,6 +68,9 @@ def build_chat_request(request: Request, options: ChatOptions = ChatOptions()) -
     if options.thinking_control:
         body.update(chat_fields(options.thinking_control, intent(request.thinking),
                                 request.max_tokens))
+    response_format = chat_response_format(output_format(request))
+    if response_format is not None:
+        body["response_format"] = response_format
     return body
 
 
@@ -82,9 +88,8 @@ def _render(turn: Any, options: ChatOptions) -> dict[str, Any]:
         elif out["content"] is None:
             out["content"] = ""
         if options.echo_reasoning and turn.thinking:
-            reasoning = restore(turn.thinking, options.echo_reasoning)
-            if reasoning is not None:
-                out["reasoning_content"] = reasoning
+            fields = restore(turn.thinking, options.echo_reasoning)
+            out.update((k, v) for k, v in fields.items() if k in CHAT_REASONING_FIELDS)
         return out
     if isinstance(turn, UserTurn):
         if not turn.images:

@@ -116,9 +116,16 @@ class ChatStreamParser:
             if choice.get("index", 0) != 0:
                 continue
             delta = obj(obj(choice, "choices[]").get("delta"), "delta")
-            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-            if isinstance(reasoning, str):
-                self._answer.thinking(reasoning, out)
+            shown = False
+            for field in ("reasoning_content", "reasoning"):
+                reasoning = delta.get(field)
+                if isinstance(reasoning, str) and reasoning:
+                    self._answer.thinking(reasoning, out, field=field)
+                    shown = True
+                    break
+            details = delta.get("reasoning_details")
+            if isinstance(details, list) and details:
+                self._answer.details(details, out, shown)
             content = delta.get("content")
             if isinstance(content, str):
                 self._answer.text(content, out)

@@ -4,6 +4,9 @@ Accepts the canonical events of one answer (in Anthropic order, fed in any batch
 folded Response. Guarantees: every SSE frame is ``event: <type>`` plus a JSON ``data`` line
 carrying the same ``type`` and a ``sequence_number`` that starts at 0 and rises by one; each
 text, tool-use and thinking block is one output item whose deltas sum to its ``.done`` text;
+a tool call is answered as the client declared the tool: ``function_call`` (with its
+``namespace`` when it came from one), ``custom_tool_call`` with the raw ``input`` (its input
+arrives whole at the end, as one ``custom_tool_call_input.delta``), or ``tool_search_call``;
 the stream ends with exactly one ``response.completed`` (also for a truncated answer, whose
 status is then ``incomplete``, so SDK helpers waiting for ``completed`` still finish),
 ``response.failed``, or ``error`` (a failure before anything started). There is no ``[DONE]``.
@@ -22,6 +25,7 @@ import orjson
 from lynkr.formats.fold import merge_usage
 from lynkr.formats.openai_responses.ingress import ResponsesClientOptions
 from lynkr.formats.openai_responses.objects import (
+    custom_tool_call_item,
     error_object,
     final_status,
     function_call_item,
@@ -31,8 +35,11 @@ from lynkr.formats.openai_responses.objects import (
     reasoning_item,
     response_object,
     summary_part,
+    tool_search_call_item,
     usage_object,
 )
+from lynkr.formats.openai_responses.tools import ClientTool, custom_input
+from lynkr.formats.toolcalls import parse_arguments
 from lynkr.model.content import Block, TextBlock, ThinkingBlock, ToolUseBlock
 from lynkr.model.events import (
     BlockStart,
@@ -55,17 +62,37 @@ __all__ = ["ResponsesEventRenderer", "output_message", "render_response", "store
 
 _KINDS: dict[type, str] = {
     TextBlock: "message", ToolUseBlock: "function_call", ThinkingBlock: "reasoning"}
+_CALL_KINDS = {"function": "function_call", "custom": "custom_tool_call",
+               "tool_search": "tool_search_call"}
+
+
+def _call_kind(client: ClientTool | None) -> str:
+    return _CALL_KINDS[client.kind] if client else "function_call"
+
+
+def call_item(kind: str, id_: str, call_id: str, name: str, arguments: str, status: str,
+              client: ClientTool | None) -> dict[str, Any]:
+    """The output item of one tool call, in the shape of the tool the client declared."""
+    namespace = client.namespace if client else None
+    own_name = client.name if client else name
+    if kind == "custom_tool_call":
+        return custom_tool_call_item(id_, call_id, own_name,
+                                     custom_input(parse_arguments(arguments)), status, namespace)
+    if kind == "tool_search_call":
+        return tool_search_call_item(id_, call_id, parse_arguments(arguments), status)
+    return function_call_item(id_, call_id, own_name, arguments, status, namespace)
 
 
 @attrs.define
 class _Item:
     """One output item while it streams."""
 
-    kind: str  # "message" | "function_call" | "reasoning"
+    kind: str  # "message" | "reasoning" | "function_call" | "custom_tool_call" | ...
     id: str
     output_index: int
     call_id: str = ""
     name: str = ""
+    client: ClientTool | None = None
     parts: list[str] = attrs.Factory(list)
     signature: list[str] = attrs.Factory(list)
     summary_open: bool = False
@@ -145,8 +172,12 @@ class ResponsesEventRenderer:
         if kind is None:
             return
         self._begin(Usage(), out)
+        client = None
+        if isinstance(block, ToolUseBlock):
+            client = self.options.tool_map.get(block.name)
+            kind = _call_kind(client)
         number = len(self._items)
-        item = _Item(kind, item_id(self.response_id, kind, number), number)
+        item = _Item(kind, item_id(self.response_id, kind, number), number, client=client)
         if isinstance(block, ToolUseBlock):
             item.call_id, item.name = block.id, block.name
         self._items.append(item)
@@ -165,11 +196,11 @@ class ResponsesEventRenderer:
             self._emit(out, "response.output_text.delta",
                        {**item.where(), "content_index": 0, "delta": event.text,
                         "logprobs": []})
-        elif isinstance(event, InputJsonDelta) and item.kind == "function_call" \
-                and event.partial_json:
+        elif isinstance(event, InputJsonDelta) and event.partial_json:
             item.parts.append(event.partial_json)
-            self._emit(out, "response.function_call_arguments.delta",
-                       {**item.where(), "delta": event.partial_json})
+            if item.kind == "function_call":
+                self._emit(out, "response.function_call_arguments.delta",
+                           {**item.where(), "delta": event.partial_json})
         elif isinstance(event, ThinkingDelta) and item.kind == "reasoning" and event.thinking:
             if not item.summary_open:
                 item.summary_open = True
@@ -191,8 +222,16 @@ class ResponsesEventRenderer:
                 item.parts = ["{}"]
                 self._emit(out, "response.function_call_arguments.delta",
                            {**item.where(), "delta": "{}"})
+            name = item.client.name if item.client else item.name
             self._emit(out, "response.function_call_arguments.done",
-                       {**item.where(), "name": item.name, "arguments": "".join(item.parts)})
+                       {**item.where(), "name": name, "arguments": "".join(item.parts)})
+        elif item.kind == "custom_tool_call":
+            raw = custom_input(parse_arguments(text))
+            if raw:
+                self._emit(out, "response.custom_tool_call_input.delta",
+                           {**item.where(), "delta": raw})
+            self._emit(out, "response.custom_tool_call_input.done",
+                       {**item.where(), "input": raw})
         elif item.summary_open:
             self._emit(out, "response.reasoning_summary_text.done",
                        {**item.where(), "summary_index": 0, "text": text})
@@ -206,8 +245,11 @@ class ResponsesEventRenderer:
         text = "".join(item.parts)
         if item.kind == "message":
             return message_item(item.id, text if item.closed or item.parts else None, status)
-        if item.kind == "function_call":
-            return function_call_item(item.id, item.call_id, item.name, text, status)
+        if item.kind != "reasoning":
+            if item.kind == "custom_tool_call" and not item.closed:
+                text = ""  # its input is only known whole
+            return call_item(item.kind, item.id, item.call_id, item.name, text, status,
+                             item.client)
         encrypted = "".join(item.signature) if self.options.include_encrypted_reasoning else None
         return reasoning_item(item.id, [text] if item.summary_open else [], encrypted)
 
@@ -246,12 +288,16 @@ def render_response(response: Response, response_id: str, model: str, created_at
         kind = _KINDS.get(type(block))
         if kind is None:
             continue
+        client = None
+        if isinstance(block, ToolUseBlock):
+            client = options.tool_map.get(block.name)
+            kind = _call_kind(client)
         id_ = item_id(response_id, kind, len(output))
         if isinstance(block, TextBlock):
             output.append(message_item(id_, block.text, "completed"))
         elif isinstance(block, ToolUseBlock):
-            output.append(function_call_item(id_, block.id, block.name,
-                                             orjson.dumps(block.input).decode(), "completed"))
+            output.append(call_item(kind, id_, block.id, block.name,
+                                    orjson.dumps(block.input).decode(), "completed", client))
         elif isinstance(block, ThinkingBlock):
             encrypted = block.signature if options.include_encrypted_reasoning else None
             output.append(reasoning_item(id_, [block.thinking] if block.thinking else [],

@@ -1,15 +1,24 @@
 """OpenAI Responses request JSON → canonical Request, plus what only matters when answering.
 
 Accepts: ``input`` as a string or an array of items (easy and typed messages of every role,
-``function_call``, ``function_call_output``, ``reasoning``), flat function tools, every
-``tool_choice`` form that names no built-in tool, ``reasoning.effort``, ``text.format``
-json_schema, and the canonical history of a ``previous_response_id`` (given by the caller).
+``function_call`` (namespaced or not), ``function_call_output``, ``custom_tool_call`` and its
+output, ``tool_search_call`` and its output, ``local_shell_call``, ``reasoning``,
+``additional_tools``), every tool kind (see ``tools``), every ``tool_choice`` form,
+``reasoning.effort``, ``text.format`` json_schema / json_object, what Codex adds
+(``prompt_cache_key``, ``include``, ``reasoning.context``, ``client_metadata``,
+``text.verbosity``), and the canonical history of a ``previous_response_id`` (given by the
+caller).
 Guarantees: consecutive assistant items are one assistant turn; function outputs and the user
 content right after them are one user turn with the results first; ``instructions`` and the
 system/developer items before the first user item are the system prompt, later ones stay in
-place; fields it does not know are dropped; a wrong type is a BadRequest naming its path.
+place; tools of ``additional_tools`` items and of ``tool_search_output`` items join the tool
+list; hosted tools and input items no backend behind Lynkr can use (web search results,
+compaction blobs, ...) are dropped and named in ``ResponsesClientOptions.dropped`` (the server
+reports them in ``x-lynkr-stages`` and the log); fields it does not know are ignored; a wrong
+type is a BadRequest naming its path.
 Never: runs or emulates built-in tools, resolves item references, file ids, stored prompts or
-server-side conversations (each is a BadRequest that names it), or performs any I/O.
+server-side conversations (each is a BadRequest that names it), forces a tool it dropped (a
+``tool_choice`` naming one is a BadRequest), or performs any I/O.
 """
 
 from __future__ import annotations
@@ -21,6 +30,13 @@ import attrs
 
 from lynkr.formats.jsonvalue import opt_int, opt_number, opt_object, opt_str, required, want
 from lynkr.formats.openai_responses.parts import parse_parts
+from lynkr.formats.openai_responses.tools import (
+    ClientTool,
+    flat_names,
+    parse_tools,
+    tool_choice,
+)
+from lynkr.formats.reasoning import ANY_PROVIDER, sign
 from lynkr.formats.toolcalls import parse_arguments
 from lynkr.model.content import (
     EMPTY,
@@ -31,21 +47,17 @@ from lynkr.model.content import (
     ToolUseBlock,
 )
 from lynkr.model.errors import BadRequest
-from lynkr.model.request import Message, Request, Tool
+from lynkr.model.request import Message, Request
 
-__all__ = ["DEFAULT_MAX_TOKENS", "ResponsesClientOptions", "parse_responses_request"]
+__all__ = ["ResponsesClientOptions", "parse_responses_request"]
 
-DEFAULT_MAX_TOKENS = 8192
 DEFAULT_TEXT: Mapping[str, Any] = {"format": {"type": "text"}}
 ENCRYPTED_REASONING = "reasoning.encrypted_content"
 
 _ROLES = ("user", "assistant", "system", "developer")
-_TOOL_CHOICES: Mapping[str, Mapping[str, Any]] = {
-    "auto": {"type": "auto"}, "required": {"type": "any"}, "none": {"type": "none"}}
 # OpenAI effort → Anthropic output_config.effort ("none" means: no thinking at all)
 _EFFORTS = {"minimal": "low", "low": "low", "medium": "medium", "high": "high",
             "xhigh": "xhigh", "max": "max"}
-_EMPTY_SCHEMA: Mapping[str, Any] = {"type": "object", "properties": {}}
 
 
 @attrs.frozen
@@ -73,6 +85,9 @@ class ResponsesClientOptions:
     user: str | None = None
     include: tuple[str, ...] = ()
     input_system: tuple[TextBlock, ...] = ()
+    # flattened tool name -> how the client named it (namespace, custom, tool_search)
+    tool_map: Mapping[str, ClientTool] = EMPTY
+    dropped: tuple[str, ...] = ()  # what the request carried that no backend here can use
 
     @property
     def include_encrypted_reasoning(self) -> bool:
@@ -88,16 +103,17 @@ def parse_responses_request(
         raise BadRequest("model: must not be empty")
     _reject_server_state(obj)
     instructions = opt_str(obj, "instructions", "")
-    conversation = _Conversation(history)
-    for i, item in enumerate(_input_items(obj.get("input"))):
+    items = _input_items(obj.get("input"))
+    raw_tools = want(list, obj.get("tools") or [], "tools", "an array")
+    parsed = parse_tools([(raw_tools, "tools"), *_item_tools(items)])
+    conversation = _Conversation(history, flat_names(parsed))
+    for i, item in enumerate(items):
         conversation.add(item, f"input.{i}")
     messages = conversation.messages()
     if not messages:
         raise BadRequest("input: field required (no user input to answer)")
-    raw_tools = want(list, obj.get("tools") or [], "tools", "an array")
-    tools = tuple(_parse_tool(t, f"tools.{i}") for i, t in enumerate(raw_tools))
     parallel = _opt_bool(obj, "parallel_tool_calls", default=True)
-    choice = _tool_choice(obj.get("tool_choice"), parallel, bool(tools))
+    choice = tool_choice(obj.get("tool_choice"), parallel, parsed)
     thinking, extra = _output_config(obj)
     max_tokens = opt_int(obj, "max_output_tokens", "")
     if max_tokens is not None and max_tokens < 1:
@@ -107,10 +123,10 @@ def parse_responses_request(
     request = Request(
         model=model,
         messages=messages,
-        max_tokens=max_tokens if max_tokens is not None else DEFAULT_MAX_TOKENS,
+        max_tokens=max_tokens or 0,  # 0: the client set no limit (map_model decides)
         system=system,
         stream=_opt_bool(obj, "stream", default=False),
-        tools=tools,
+        tools=parsed.tools,
         tool_choice=choice,
         thinking=thinking,
         temperature=opt_number(obj, "temperature", ""),
@@ -118,8 +134,22 @@ def parse_responses_request(
         metadata={"user_id": user} if user else None,
         extra=extra,
     )
-    return request, _options(obj, instructions, raw_tools, parallel, max_tokens,
-                             conversation.system())
+    options = _options(obj, instructions, raw_tools, parallel, max_tokens,
+                       conversation.system())
+    dropped = tuple(f"hosted tool {kind}" for kind in dict.fromkeys(parsed.dropped)) + tuple(
+        f"input item {kind}" for kind in dict.fromkeys(conversation.dropped))
+    return request, attrs.evolve(options, tool_map=parsed.by_name, dropped=dropped)
+
+
+def _item_tools(items: list[Any]) -> list[tuple[list[Any], str]]:
+    """The tool lists that input items carry: ``additional_tools`` and found tools."""
+    groups = []
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and item.get("type") in ("additional_tools",
+                                                           "tool_search_output"):
+            tools = want(list, item.get("tools") or [], f"input.{i}.tools", "an array")
+            groups.append((tools, f"input.{i}.tools"))
+    return groups
 
 
 def _options(obj: dict[str, Any], instructions: str | None, tools: list[Any], parallel: bool,
@@ -173,7 +203,10 @@ def _input_items(value: Any) -> list[Any]:
 class _Conversation:
     """Input items folded into turns by the merge rules above."""
 
-    def __init__(self, history: tuple[Message, ...]) -> None:
+    def __init__(self, history: tuple[Message, ...],
+                 names: Mapping[tuple[str | None, str], str]) -> None:
+        self.names = names
+        self.dropped: list[str] = []
         self.lifted: list[TextBlock] = []  # leading system text of the stored conversation
         self.input_system: list[TextBlock] = []
         self.turns: list[tuple[str, list[Block]]] = []
@@ -200,20 +233,45 @@ class _Conversation:
         if kind == "message":
             self._message(obj, path)
         elif kind == "function_call":
-            self._assistant([ToolUseBlock(
-                _str(obj, "call_id", path), _str(obj, "name", path),
-                parse_arguments(want(str, obj.get("arguments", ""), path + ".arguments",
-                                     "a string")))])
-        elif kind == "function_call_output":
+            name = _str(obj, "name", path)
+            namespace = opt_str(obj, "namespace", path + ".")
+            self._call(obj, path, self.names.get((namespace, name), name),
+                       parse_arguments(want(str, obj.get("arguments", ""),
+                                            path + ".arguments", "a string")))
+        elif kind == "custom_tool_call":
+            name = _str(obj, "name", path)
+            namespace = opt_str(obj, "namespace", path + ".")
+            self._call(obj, path, self.names.get((namespace, name), name),
+                       {"input": want(str, obj.get("input", ""), path + ".input", "a string")})
+        elif kind == "tool_search_call":
+            arguments = obj.get("arguments") or {}
+            if isinstance(arguments, str):
+                arguments = parse_arguments(arguments)
+            self._call(obj, path, "tool_search",
+                       want(dict, arguments, path + ".arguments", "an object"))
+        elif kind == "local_shell_call":
+            self._call(obj, path, "local_shell", opt_object(obj, "action", path + ".") or {})
+        elif kind in ("function_call_output", "custom_tool_call_output",
+                      "local_shell_call_output"):
             self._result(_str(obj, "call_id", path), required(obj, "output", path + "."), path)
+        elif kind == "tool_search_output":
+            self._result(_str(obj, "call_id", path), _found_tools(obj, path), path)
         elif kind == "reasoning":
             self._reasoning(obj, path)
+        elif kind == "additional_tools":
+            pass  # its tools joined the tool list
         elif kind == "item_reference":
             raise BadRequest(f"{path}: item references are not supported by this proxy;"
                              " send the items themselves")
+        elif isinstance(obj.get("role"), str) and "content" in obj:
+            self._message(obj, path)  # a message-like item of a newer kind
         else:
-            raise BadRequest(f"{path}.type: input item type {kind!r} is not supported"
-                             " by this proxy")
+            self.dropped.append(kind)
+
+    def _call(self, obj: dict[str, Any], path: str, name: str,
+              arguments: Mapping[str, Any]) -> None:
+        call_id = opt_str(obj, "call_id", path + ".") or _str(obj, "id", path)
+        self._assistant([ToolUseBlock(call_id, name, arguments)])
 
     def _message(self, obj: dict[str, Any], path: str) -> None:
         role = required(obj, "role", path + ".")
@@ -265,9 +323,22 @@ class _Conversation:
         texts = _texts(obj.get("summary"), path + ".summary")
         if not texts:
             texts = _texts(obj.get("content"), path + ".content")
+        text = "\n\n".join(texts)
         signature = opt_str(obj, "encrypted_content", path + ".") or ""
-        if texts or signature:
-            self._assistant([ThinkingBlock("\n\n".join(texts), signature)])
+        if text and not signature:  # readable reasoning goes back like a chat client's echo
+            signature = sign(ANY_PROVIDER, {"reasoning_content": text})
+        if text or signature:
+            self._assistant([ThinkingBlock(text, signature)])
+
+
+def _found_tools(obj: dict[str, Any], path: str) -> str:
+    """A tool search's result as the model reads it: the names of the tools now callable."""
+    names = []
+    for tool in want(list, obj.get("tools") or [], path + ".tools", "an array"):
+        if isinstance(tool, dict):
+            inner = tool.get("tools") if tool.get("type") == "namespace" else [tool]
+            names.extend(str(t.get("name", "")) for t in inner or [] if isinstance(t, dict))
+    return "Tools found: " + ", ".join(n for n in names if n) if names else "No tools found."
 
 
 def _str(obj: Mapping[str, Any], key: str, path: str) -> str:
@@ -278,39 +349,6 @@ def _texts(value: Any, path: str) -> list[str]:
     items = want(list, value or [], path, "an array")
     return [_str(want(dict, part, f"{path}.{i}", "an object"), "text", f"{path}.{i}")
             for i, part in enumerate(items)]
-
-
-def _parse_tool(raw: Any, path: str) -> Tool:
-    obj = want(dict, raw, path, "a tool object")
-    kind = _str(obj, "type", path)
-    if kind != "function":
-        what = "tool type" if kind == "custom" else "built-in tool"
-        raise BadRequest(f"{path}.type: {what} {kind!r} is not supported by this proxy")
-    description = opt_str(obj, "description", path + ".") or ""
-    schema = opt_object(obj, "parameters", path + ".")
-    return Tool(_str(obj, "name", path), description, schema or _EMPTY_SCHEMA)
-
-
-def _tool_choice(value: Any, parallel: bool, has_tools: bool) -> Mapping[str, Any] | None:
-    choice: Mapping[str, Any] | None
-    if value is None:
-        choice = None
-    elif isinstance(value, str):
-        choice = _TOOL_CHOICES.get(value)
-        if choice is None:
-            raise BadRequest(f"tool_choice: expected 'auto', 'required' or 'none', got {value!r}")
-    else:
-        obj = want(dict, value, "tool_choice", "a string or an object")
-        kind = _str(obj, "type", "tool_choice")
-        if kind != "function":
-            raise BadRequest(f"tool_choice.type: tool choice {kind!r} is not supported"
-                             " by this proxy")
-        choice = {"type": "tool", "name": _str(obj, "name", "tool_choice")}
-    if not has_tools:
-        return None  # Anthropic-shaped upstreams reject a tool_choice without tools
-    if not parallel and (choice is None or choice["type"] != "none"):
-        choice = {**(choice or {"type": "auto"}), "disable_parallel_tool_use": True}
-    return choice
 
 
 def _output_config(obj: dict[str, Any]) -> tuple[Mapping[str, Any] | None, Mapping[str, Any]]:
@@ -330,4 +368,11 @@ def _output_config(obj: dict[str, Any]) -> tuple[Mapping[str, Any] | None, Mappi
         schema = want(dict, required(form, "schema", "text.format."), "text.format.schema",
                       "an object")
         config["format"] = {"type": "json_schema", "schema": schema}
+        name = opt_str(form, "name", "text.format.")
+        if name:
+            config["format"]["name"] = name
+        if isinstance(form.get("strict"), bool):
+            config["format"]["strict"] = form["strict"]
+    elif form.get("type") == "json_object":
+        config["format"] = {"type": "json_object"}
     return thinking, ({"output_config": config} if config else EMPTY)

@@ -13,7 +13,8 @@ from typing import Any
 from lynkr.formats.openai_responses.ingress import ResponsesClientOptions
 from lynkr.model.events import StreamError, Usage
 
-_PREFIXES = {"message": "msg", "function_call": "fc", "reasoning": "rs"}
+_PREFIXES = {"message": "msg", "function_call": "fc", "reasoning": "rs",
+             "custom_tool_call": "ctc", "tool_search_call": "tsc"}
 _INCOMPLETE = {
     "max_tokens": "max_output_tokens",
     "model_context_window_exceeded": "max_output_tokens",
@@ -42,9 +43,29 @@ def message_item(id_: str, text: str | None, status: str) -> dict[str, Any]:
 
 
 def function_call_item(id_: str, call_id: str, name: str, arguments: str,
-                       status: str) -> dict[str, Any]:
-    return {"id": id_, "type": "function_call", "status": status, "arguments": arguments,
-            "call_id": call_id, "name": name}
+                       status: str, namespace: str | None = None) -> dict[str, Any]:
+    return _named_call("function_call", id_, call_id, name, status, namespace,
+                       arguments=arguments)
+
+
+def custom_tool_call_item(id_: str, call_id: str, name: str, input_: str,
+                          status: str, namespace: str | None = None) -> dict[str, Any]:
+    return _named_call("custom_tool_call", id_, call_id, name, status, namespace, input=input_)
+
+
+def _named_call(kind: str, id_: str, call_id: str, name: str, status: str,
+                namespace: str | None, **payload: str) -> dict[str, Any]:
+    item = {"id": id_, "type": kind, "status": status, **payload, "call_id": call_id,
+            "name": name}
+    if namespace:
+        item["namespace"] = namespace
+    return item
+
+
+def tool_search_call_item(id_: str, call_id: str, arguments: Any, status: str
+                          ) -> dict[str, Any]:
+    return {"id": id_, "type": "tool_search_call", "status": status, "call_id": call_id,
+            "execution": "client", "arguments": arguments if isinstance(arguments, dict) else {}}
 
 
 def reasoning_item(id_: str, summary: list[str], encrypted: str | None) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import orjson
 from lynkr.formats.bedrock.invoke import InvokeStreamParser
 from lynkr.formats.bedrock.stream import ConverseStreamParser, converse_events
 from lynkr.formats.fold import fold
+from lynkr.formats.reasoning import unpack
 from lynkr.model.content import TextBlock, ThinkingBlock, ToolUseBlock
 from lynkr.model.events import (
     BlockStart,
@@ -120,3 +121,10 @@ def test_invoke_chunks_are_anthropic_events_without_bedrock_metrics() -> None:
         MessageDelta("end_turn", Usage(9, 3)), MessageStop(),
     ]
     assert parser.done and parser.close() == []
+
+
+def test_reasoning_without_a_bedrock_signature_still_gets_one() -> None:
+    parser = ConverseStreamParser("msg_1", "deepseek.r1")
+    events = [e for item in [*STREAM[:2], STREAM[3], *STREAM[-2:]] for e in parser.feed(item)]
+    [signature] = [e.signature for e in events if isinstance(e, SignatureDelta)]
+    assert unpack(signature) == ("bedrock", {"reasoning_content": "think"})

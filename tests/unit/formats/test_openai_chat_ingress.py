@@ -11,6 +11,7 @@ from lynkr.formats.openai_chat.ingress import (
     ChatClientOptions,
     parse_chat_request,
 )
+from lynkr.formats.reasoning import sign, unpack
 from lynkr.model import (
     BadRequest,
     ImageBlock,
@@ -99,7 +100,7 @@ EXPECTED = Request(
     metadata={"user_id": "u-1"},
     tool_choice={"type": "auto", "disable_parallel_tool_use": True},
     extra={"output_config": {"effort": "high", "format": {
-        "type": "json_schema", "schema": SHELL, "name": "out"}}},
+        "type": "json_schema", "schema": SHELL, "name": "out", "strict": True}}},
     system=(TextBlock("You are a test agent."), TextBlock("Be brief.")),
     messages=(
         Message("user", (
@@ -110,7 +111,7 @@ EXPECTED = Request(
             OpaqueBlock("file", FILE),
         )),
         Message("assistant", (
-            ThinkingBlock("look first"),
+            ThinkingBlock("look first", sign("*", {"reasoning_content": "look first"})),
             ToolUseBlock("call_1", "Shell", {"command": "ls"}),
             ToolUseBlock("call_2", "Shell", {"command": "cat a"}),  # repaired
             ToolUseBlock("call_3", "Shell", {"command": "pwd"}),
@@ -149,7 +150,7 @@ def parsed(**fields: Any) -> Request:
 
 def test_minimal_defaults() -> None:
     request, options = parse_chat_request(minimal())
-    assert request == Request("m", (Message("user", (TextBlock("hi"),)),), 8192)
+    assert request == Request("m", (Message("user", (TextBlock("hi"),)),), 0)
     assert options == ChatClientOptions(include_usage=False, n=1)
 
 
@@ -185,7 +186,7 @@ def test_nulls_are_absent() -> None:
     ],
 )
 def test_settings(fields: dict[str, Any], expected: dict[str, Any]) -> None:
-    base = Request("m", (Message("user", (TextBlock("hi"),)),), 8192)
+    base = Request("m", (Message("user", (TextBlock("hi"),)),), 0)
     assert parsed(**fields) == Request(**{**{f: getattr(base, f) for f in (
         "model", "messages", "max_tokens")}, **expected})
 
@@ -266,6 +267,16 @@ def test_legacy_function_call() -> None:
     )
 
 
+def test_echoed_reasoning_keeps_every_field_the_client_sent() -> None:
+    details = [{"type": "reasoning.text", "text": "why", "index": 0}]
+    [message] = conversation({"role": "assistant", "content": "ok", "reasoning": "why",
+                              "reasoning_details": details})
+    thinking = message.content[0]
+    assert thinking.thinking == "why"
+    assert unpack(thinking.signature) == ("*", {"reasoning": "why",
+                                                "reasoning_details": details})
+
+
 def test_assistant_variants() -> None:
     assert conversation(
         {"role": "assistant", "content": "", "reasoning": "r"},
@@ -276,7 +287,7 @@ def test_assistant_variants() -> None:
             {"id": "d", "type": "function", "function": {"name": "F"}},
             {"id": "e", "type": "function", "function": {"name": "F", "arguments": "[1]"}}]},
     ) == (
-        Message("assistant", (ThinkingBlock("r"),)),
+        Message("assistant", (ThinkingBlock("r", sign("*", {"reasoning": "r"})),)),
         Message("assistant", (TextBlock("No."),)),
         Message("assistant", (ToolUseBlock("c", "apply_patch", {"input": "*** P"}),
                               ToolUseBlock("d", "F", {}), ToolUseBlock("e", "F", {}))),

@@ -11,6 +11,8 @@ from lynkr.formats.openai_responses.ingress import (
     ResponsesClientOptions,
     parse_responses_request,
 )
+from lynkr.formats.openai_responses.tools import ClientTool
+from lynkr.formats.reasoning import sign
 from lynkr.model import (
     BadRequest,
     ImageBlock,
@@ -55,7 +57,7 @@ def output(call_id: str, value: Any = "ok") -> dict[str, Any]:
 
 def test_string_input_is_one_user_message_with_defaults() -> None:
     request, opts = parse_responses_request({"model": "gpt-5", "input": "Hello"})
-    assert request == Request(model="gpt-5", messages=(user("Hello"),), max_tokens=8192)
+    assert request == Request(model="gpt-5", messages=(user("Hello"),), max_tokens=0)
     assert opts == ResponsesClientOptions()
 
 
@@ -118,6 +120,7 @@ def test_options_echo_what_the_client_sent() -> None:
         temperature=0.5, top_p=0.9, max_output_tokens=64, metadata={"k": "v"},
         text={"format": {"type": "text"}, "verbosity": "low"}, reasoning={"effort": "low"},
         truncation="auto", user="u1", include=("reasoning.encrypted_content",),
+        tool_map={"f": ClientTool("function", "f")},
     )
     assert opts.include_encrypted_reasoning
 
@@ -153,12 +156,15 @@ def test_tool_choice_without_tools_is_dropped() -> None:
     ({"reasoning": {"summary": "auto"}}, None, {}),
     ({"text": {"format": {"type": "json_schema", "name": "out", "strict": True,
                           "schema": {"type": "object"}}}},
-     None, {"output_config": {"format": {"type": "json_schema", "schema": {"type": "object"}}}}),
-    ({"text": {"format": {"type": "json_object"}}}, None, {}),
+     None, {"output_config": {"format": {"type": "json_schema", "schema": {"type": "object"},
+                                         "name": "out", "strict": True}}}),
+    ({"text": {"format": {"type": "json_object"}}}, None,
+     {"output_config": {"format": {"type": "json_object"}}}),
     ({"reasoning": {"effort": "low"}, "text": {"format": {"type": "json_schema", "name": "o",
                                                           "schema": {}}}},
      {"type": "adaptive"},
-     {"output_config": {"effort": "low", "format": {"type": "json_schema", "schema": {}}}}),
+     {"output_config": {"effort": "low", "format": {"type": "json_schema", "schema": {},
+                                                    "name": "o"}}}),
 ])
 def test_reasoning_and_text_format(fields: dict[str, Any], thinking: Any, extra: Any) -> None:
     request = parse(input="x", **fields)
@@ -235,7 +241,9 @@ def test_reasoning_items() -> None:
         {"type": "reasoning", "summary": [], "encrypted_content": "enc"},
         {"role": "assistant", "content": "a"},
     ])
-    assert request.messages[1] == assistant(ThinkingBlock("r"), ThinkingBlock("", "enc"), "a")
+    # readable reasoning without encrypted_content goes back like a chat client's echo
+    echoed = ThinkingBlock("r", sign("*", {"reasoning_content": "r"}))
+    assert request.messages[1] == assistant(echoed, ThinkingBlock("", "enc"), "a")
 
 
 def test_history_is_prepended_and_its_system_lifted() -> None:
@@ -284,8 +292,10 @@ def test_stored_conversation_continues_with_the_same_system() -> None:
     ({"model": "m", "input": [{"type": "item_reference", "id": "msg_1"}]},
      "input.0: item references are not supported"),
     ({"model": "m", "input": [{"id": "msg_1"}]}, "input.0: item references are not supported"),
-    ({"model": "m", "input": [{"type": "local_shell_call", "id": "x"}]},
-     "input.0.type: input item type 'local_shell_call' is not supported"),
+    ({"model": "m", "input": [42]}, "input.0: expected an input item object, got number"),
+    ({"model": "m", "input": [{"type": 7}]}, "input.0.type: expected a string, got number"),
+    ({"model": "m", "input": [{"type": "custom_tool_call", "call_id": "c", "name": "p",
+                               "input": {}}]}, "input.0.input: expected a string, got object"),
     ({"model": "m", "input": [{"role": "user", "content": [
         {"type": "input_image", "file_id": "file_1", "detail": "auto"}]}]},
      "input.0.content.0.file_id: images by file id are not supported"),
@@ -297,18 +307,18 @@ def test_stored_conversation_continues_with_the_same_system() -> None:
      "input.0.content: system messages take text parts only"),
     ({"model": "m", "input": [{"type": "reasoning", "summary": [{"type": "summary_text"}]}]},
      "input.0.summary.0.text: field required"),
-    ({"model": "m", "input": "x", "tools": [{"type": "web_search"}]},
-     "tools.0.type: built-in tool 'web_search' is not supported by this proxy"),
-    ({"model": "m", "input": "x", "tools": [{"type": "custom", "name": "apply_patch"}]},
-     "tools.0.type: tool type 'custom' is not supported by this proxy"),
+    ({"model": "m", "input": "x", "tools": [{"type": "custom"}]}, "tools.0.name: field required"),
+    ({"model": "m", "input": "x", "tools": [{"type": "namespace", "name": "n", "tools": [
+        {"type": "namespace", "name": "m"}]}]}, "tools.0.tools.0: namespaces do not nest"),
     ({"model": "m", "input": "x", "tools": [{"type": "function"}]}, "tools.0.name: field required"),
     ({"model": "m", "input": "x", "tools": [{"type": "function", "name": "f",
                                              "parameters": []}]},
      "tools.0.parameters: expected an object, got array"),
     ({"model": "m", "input": "x", "tool_choice": "any"},
      "tool_choice: expected 'auto', 'required' or 'none', got 'any'"),
-    ({"model": "m", "input": "x", "tool_choice": {"type": "web_search_preview"}},
-     "tool_choice.type: tool choice 'web_search_preview' is not supported"),
+    ({"model": "m", "input": "x", "tools": [{"type": "web_search_preview"}],
+      "tool_choice": {"type": "web_search_preview"}},
+     "tool_choice.type: the client requires the hosted tool 'web_search_preview'"),
     ({"model": "m", "input": "x", "max_output_tokens": "9"},
      "max_output_tokens: expected an integer, got string"),
     ({"model": "m", "input": "x", "max_output_tokens": 0}, "max_output_tokens: must be at least 1"),

@@ -1,8 +1,23 @@
 from __future__ import annotations
 
+import base64
+from typing import Any
+
+import orjson
 import pytest
 
-from lynkr.formats.reasoning import Intent, chat_fields, intent, is_foreign, restore, sign, unpack
+from lynkr.formats.reasoning import (
+    Intent,
+    chat_fields,
+    details_text,
+    echo_by_default,
+    intent,
+    is_foreign,
+    merge_details,
+    restore,
+    sign,
+    unpack,
+)
 from lynkr.model.content import ThinkingBlock
 
 
@@ -34,9 +49,51 @@ def test_chat_fields(control: str, want: Intent, expected: dict) -> None:
 
 def test_signature_round_trip() -> None:
     signature = sign("openai", "because")
-    assert unpack(signature) == ("openai", "because")
+    assert unpack(signature) == ("openai", {"reasoning_content": "because"})
     assert is_foreign(signature) and is_foreign("") and not is_foreign("EqQB")
     assert unpack("lynkr:v1:not-base64!") is None
     blocks = [ThinkingBlock("a", sign("openai", "a")), ThinkingBlock("b", sign("other", "b"))]
-    assert restore(blocks, "openai") == "a"
-    assert restore(blocks, "nobody") is None
+    assert restore(blocks, "openai") == {"reasoning_content": "a"}
+    assert restore(blocks, "nobody") == {}
+
+
+def test_first_signature_format_still_unpacks() -> None:
+    old = "lynkr:v1:" + base64.b64encode(
+        orjson.dumps({"provider": "deepseek", "reasoning_content": "r"})).decode()
+    assert unpack(old) == ("deepseek", {"reasoning_content": "r"})
+
+
+@pytest.mark.parametrize("fields", [
+    {"reasoning_content": "why"},
+    {"reasoning": "why", "reasoning_details": [{"type": "reasoning.text", "text": "why"}]},
+    {"thinking": "why"},
+])
+def test_each_field_comes_back_as_it_went(fields: dict[str, Any]) -> None:
+    blocks = [ThinkingBlock("why", sign("p", fields))]
+    assert restore(blocks, "p") == fields
+
+
+def test_fields_of_several_blocks_are_joined_and_unknown_fields_never_restored() -> None:
+    blocks = [ThinkingBlock("", sign("p", {"reasoning": "a", "reasoning_details": [{"i": 1}],
+                                           "content": "not a reasoning field"})),
+              ThinkingBlock("", sign("p", {"reasoning": "b", "reasoning_details": [{"i": 2}]}))]
+    assert restore(blocks, "p") == {"reasoning": "ab",
+                                    "reasoning_details": [{"i": 1}, {"i": 2}]}
+
+
+def test_streamed_details_merge_by_type_and_index() -> None:
+    details: list[Any] = []
+    merge_details(details, [{"type": "reasoning.text", "index": 0, "text": "Th",
+                             "format": "x"}])
+    merge_details(details, [{"type": "reasoning.text", "index": 0, "text": "ink",
+                             "signature": None}])
+    merge_details(details, [{"type": "reasoning.encrypted", "index": 1, "data": "e1"},
+                            {"type": "reasoning.encrypted", "index": 1, "data": "e2"}])
+    assert details == [{"type": "reasoning.text", "index": 0, "text": "Think", "format": "x"},
+                       {"type": "reasoning.encrypted", "index": 1, "data": "e1e2"}]
+    assert details_text(details) == "Think"
+
+
+def test_echo_is_on_by_default_for_every_host() -> None:
+    assert echo_by_default("openai", "http://127.0.0.1:8000/v1/chat/completions")
+    assert echo_by_default("ollama", "http://localhost:11434/api/chat")

@@ -272,7 +272,8 @@ def test_describe_gives_every_default() -> None:
         "name": "small",
         "stages": [
             {"route": {"provider": None, "tiers": [], "fallbacks": []}},
-            {"map_model": {"models": {"a": "b"}, "max_output_tokens": DEFAULT_LIMITS}},
+            {"map_model": {"models": {"a": "b"}, "max_output_tokens": DEFAULT_LIMITS,
+                           "anthropic_default": 32000}},
             {"egress": {"coalesce": True, "report_model": "client", "ping_interval_s": 10.0}},
         ],
     }

@@ -272,3 +272,46 @@ def test_message_text_never_touched() -> None:
     )
     req = attrs.evolve(FULL, messages=messages)
     assert run(req, "openai").request.messages == messages
+
+
+SCHEMA_FORMAT = {"type": "json_schema", "schema": {"type": "object"}, "name": "answer"}
+BEDROCK = Ports({"bedrock": ProviderInfo("bedrock", "bedrock", "m", "https://b")}, "bedrock")
+
+
+def formatted(fmt: dict[str, Any], **more: Any) -> Request:
+    return Request("m", (user(TextBlock("hi")),), 100,
+                   extra={"output_config": {"format": fmt, **more}})
+
+
+@pytest.mark.parametrize("provider", ["openai", "ollama", "llamacpp"])
+def test_structured_output_survives_for_families_that_have_it(provider: str) -> None:
+    out = run(formatted(SCHEMA_FORMAT, effort="low"), provider)
+    assert out.request.extra == {"output_config": {"format": SCHEMA_FORMAT}}
+    assert "output format" not in out.notes[0].summary
+
+
+def test_structured_output_on_bedrock_and_without_an_equivalent() -> None:
+    before = Exchange(formatted(SCHEMA_FORMAT), Context("r1"), route=Route("bedrock", "m"))
+    out = capability_filter(before, CapabilityFilterConfig(), BEDROCK)
+    assert out.request.extra == {"output_config": {"format": SCHEMA_FORMAT}}
+    loose = Exchange(formatted({"type": "json_object"}), Context("r1"),
+                     route=Route("bedrock", "m"))
+    out = capability_filter(loose, CapabilityFilterConfig(), BEDROCK)
+    assert out.request.extra == {}
+    assert "WARNING: output format json_object (no equivalent on bedrock; the answer is " \
+        "free text)" in out.notes[0].summary
+
+
+@pytest.mark.parametrize(("fmt", "extra", "note"), [
+    (SCHEMA_FORMAT, {"output_config": {"format": {"type": "json_schema",
+                                                  "schema": {"type": "object"}},
+                                       "effort": "low"}},
+     "output format as Anthropic's"),
+    ({"type": "json_object"}, {"output_config": {"effort": "low"}},
+     "WARNING: output format json_object dropped (Anthropic has no equivalent)"),
+])
+def test_anthropic_gets_its_own_format_shape(fmt: dict[str, Any], extra: dict[str, Any],
+                                             note: str) -> None:
+    out = run(formatted(fmt, effort="low"), "anthropic")
+    assert out.request.extra == extra
+    assert out.notes[0] == Note("capability_filter", note)

@@ -134,3 +134,27 @@ def test_conversation_untouched() -> None:
         attrs.evolve(out.request, model=before.request.model, max_tokens=before.request.max_tokens)
         == before.request
     )
+
+
+LIMITS = Ports(
+    {**PORTS.providers,
+     "anthropic": ProviderInfo("anthropic", "anthropic", "", "https://a/v1/messages")},
+    "ollama", output_limit=lambda model: {"gpt-5.5": 128_000, "qwen3:8b": 32_768}.get(model))
+
+
+@pytest.mark.parametrize(("provider", "model", "asked", "expected"), [
+    pytest.param("openai", "gpt-5.5", 0, 128_000, id="no-limit-known-model-own-limit"),
+    pytest.param("openai", "mystery", 0, 0, id="no-limit-unknown-model-backend-default"),
+    pytest.param("ollama", "qwen3:8b", 0, 32_768, id="no-limit-ollama-known"),
+    pytest.param("anthropic", "claude-x", 0, 32_000, id="no-limit-anthropic-needs-one"),
+    pytest.param("openai", "gpt-5.5", 100_000, 100_000, id="known-model-lifts-provider-cap"),
+    pytest.param("openai", "gpt-5.5", 200_000, 128_000, id="known-model-caps"),
+    pytest.param("openai", "mystery", 50_000, 16_384, id="unknown-model-provider-cap"),
+    pytest.param("anthropic", "claude-x", 128_000, 128_000, id="anthropic-keeps-client-limit"),
+])
+def test_output_limit_of_the_routed_model(provider: str, model: str, asked: int,
+                                          expected: int) -> None:
+    req = Request("client", (Message("user", (TextBlock("hi"),)),), asked)
+    before = Exchange(req, Context("r1"), route=Route(provider, model, "configured"))
+    out = map_model(before, MapModelConfig(), LIMITS)
+    assert out.request.max_tokens == expected
