@@ -67,6 +67,11 @@ class OwnedOptions:
     options: ResponsesClientOptions
     owner: str
 
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        """What the ingress could not carry (reported by the flow)."""
+        return tuple(self.options.dropped)
+
 
 class ResponsesBinding:
     """The Responses API; ``previous_response_id`` resolves through the conversation store,
