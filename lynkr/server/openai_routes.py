@@ -92,11 +92,6 @@ class ResponsesTurn:
                 log.warning("response not stored: larger than RESPONSES_MAX_BYTES_PER_CALLER",
                             extra={"response_id": answer.id})
 
-    @property
-    def dropped(self) -> tuple[str, ...]:
-        """What the ingress could not carry (reported by the flow)."""
-        return tuple(self.options.dropped)
-
 
 class ResponsesDialect:
     """The Responses API; ``previous_response_id`` resolves through the conversation store,
