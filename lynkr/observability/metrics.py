@@ -10,7 +10,6 @@ from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from lynkr.model.events import Usage
 from lynkr.observability.cost import PriceTable
 from lynkr.observability.record import RequestRecord
 
@@ -35,6 +34,10 @@ class Metrics:
                               registry=registry)
         self.tokens = Counter("lynkr_tokens_total", "Tokens reported by upstreams",
                               ["provider", "model", "direction"], registry=registry)
+        self.cache_tokens = Counter("lynkr_upstream_cache_tokens_total",
+                                    "Input tokens the upstream reported reading from or "
+                                    "writing to its prompt cache",
+                                    ["provider", "model", "kind"], registry=registry)
         self.tokens_removed = Counter("lynkr_stage_tokens_removed_total",
                                       "Tokens removed by each pipeline stage", ["stage"],
                                       registry=registry)
@@ -82,13 +85,19 @@ class Metrics:
         if route is not None:
             self.routes.labels(provider, route.kind).inc()
         model = route.model if route else ""
-        if record.usage is not None:
+        usage = record.usage
+        if usage is not None:
             for direction, count in (("input", record.input_tokens),
                                      ("output", record.output_tokens)):
                 if count:
                     self.tokens.labels(provider, model, direction).inc(count)
+            # as the upstream said, never estimated
+            read, written = usage.cache_read_input_tokens, usage.cache_creation_input_tokens
+            if read:
+                self.cache_tokens.labels(provider, model, "read").inc(read)
+            if written:
+                self.cache_tokens.labels(provider, model, "write").inc(written)
             if self.prices is not None and (record.input_tokens or record.output_tokens):
-                usage = Usage(record.input_tokens, record.output_tokens)
                 spent, saved = self.prices.cost(provider, model, usage)
                 if spent is not None:
                     self.cost.labels(provider, model).inc(spent)

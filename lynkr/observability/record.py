@@ -16,7 +16,6 @@ record, so they never disagree.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -165,27 +164,35 @@ def log_fields(record: RequestRecord) -> dict[str, Any]:
         "phase": record.phase.value, "status": record.status,
     }
     if route is not None or record.session_id or record.client_model:
+        stages = record.stages
         fields.update(
             session_id=record.session_id, client_model=record.client_model,
             provider=route.provider if route else None,
             upstream_model=route.model if route else None,
             route_reason=route.reason if route else None,
-            stages={s.stage: s.summary for s in record.stages},
-            stage_us={s.stage: round(s.micros, 1) for s in record.stages},
-            tokens_removed=sum(s.tokens_removed for s in record.stages),
-            stage_tokens_removed={s.stage: s.tokens_removed for s in record.stages},
+            stages={s.stage: s.summary for s in stages},
+            stage_us={s.stage: round(s.micros, 1) for s in stages},
+            tokens_removed=sum(s.tokens_removed for s in stages),
+            stage_tokens_removed={s.stage: s.tokens_removed for s in stages},
             cache=record.cache)
-    optional: Mapping[str, Any] = {
-        "ms": None if record.ms is None else round(record.ms, 2),
-        "ttfb_ms": None if record.ttfb_ms is None else round(record.ttfb_ms, 2),
-        "error": record.error, "error_type": record.error_type,
-        "stream_error": record.stream_error,
-        "retries": record.retries or None,
-        "fallbacks": [attrs.asdict(f) for f in record.fallbacks] or None,
-        "client_disconnected": True if record.phase is Phase.CLIENT_GONE else None,
-    }
-    fields.update({k: v for k, v in optional.items() if v is not None})
-    if record.usage is not None:
+    if record.ended_at is not None:
+        fields["ms"] = round((record.ended_at - record.started_at) * 1000, 2)
+    if record.first_byte_at is not None:
+        fields["ttfb_ms"] = round((record.first_byte_at - record.started_at) * 1000, 2)
+    if record.error is not None:
+        fields["error"], fields["error_type"] = record.error, record.error_type
+    if record.stream_error is not None:
+        fields["stream_error"] = record.stream_error
+    if record.retries:
+        fields["retries"] = record.retries
+    if record.fallbacks:
+        fields["fallbacks"] = [attrs.asdict(f) for f in record.fallbacks]
+    if record.phase is Phase.CLIENT_GONE:
+        fields["client_disconnected"] = True
+    usage = record.usage
+    if usage is not None:
         fields["input_tokens"] = record.input_tokens
-        fields["output_tokens"] = record.output_tokens
+        fields["output_tokens"] = usage.output_tokens
+        fields["cache_read_tokens"] = usage.cache_read_input_tokens  # as the upstream said
+        fields["cache_write_tokens"] = usage.cache_creation_input_tokens
     return fields

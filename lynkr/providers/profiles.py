@@ -70,6 +70,7 @@ def _openai_build(settings: ProviderSettings, facts: Vendor
                   ) -> Callable[[Request], dict[str, Any]]:
     control = settings.thinking_control
     common: dict[str, Any] = {
+        "cache_hint": settings.cache_hint, "cache_slots": settings.cache_slots,
         "echo_reasoning": settings.name if echoes(settings) else None,
         "include_model": facts.names_model, "stream_usage": facts.names_model}
     # OpenAI's reasoning_effort is a 400 on models that do not reason

@@ -56,7 +56,8 @@ class EgressWriter:
             tap.observe(events)
 
     async def _write(self, events: list[Event]) -> None:
-        self._observe(events)
+        for tap in self._taps:
+            tap.observe(events)
         await self._send({"type": "http.response.body", "body": self._renderer.render(events),
                           "more_body": True})
 

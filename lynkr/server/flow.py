@@ -44,9 +44,11 @@ async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Recei
     state.metrics.active_requests.inc()
     try:
         body = await read_body(receive, scope, state.settings)
+        if state.recorder is not None:
+            await state.recorder.record(scope["path"], scope["headers"], body)
         turn = await dialect.parse(body, scope)
-        context = Context(record.request_id, dialect.name,
-                          header(scope, b"x-claude-code-session-id"), turn.request.model)
+        session = header(scope, b"x-claude-code-session-id") or header(scope, b"x-session-id")
+        context = Context(record.request_id, dialect.name, session, turn.request.model)
         # what the ingress could not carry, said in the headers and the log like a stage's note
         notes = (Note("ingress", "dropped " + ", ".join(turn.dropped)),) if turn.dropped else ()
         exchange, timings = await run_stages(state.pipeline,

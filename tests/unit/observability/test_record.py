@@ -91,6 +91,7 @@ def test_the_log_line_is_a_projection_of_the_record() -> None:
         "stage_us": {"route": 4.0, "dedupe": 30.0}, "tokens_removed": 120,
         "stage_tokens_removed": {"route": 0, "dedupe": 120}, "cache": "miss",
         "ms": 500.0, "ttfb_ms": 250.0, "retries": 2, "input_tokens": 120, "output_tokens": 7,
+        "cache_read_tokens": 20, "cache_write_tokens": 0,
     }
 
 
