@@ -1,5 +1,5 @@
 """The command line: ``lynkr start | check | pipeline lint FILE | pipeline show [FILE] |
-memory ...``."""
+memory ... | bench ...``."""
 
 from __future__ import annotations
 
@@ -39,11 +39,18 @@ def _parser() -> argparse.ArgumentParser:
     show = psub.add_parser("show", help="print a pipeline normalised, with every parameter")
     show.add_argument("file", nargs="?")
     memory_commands.add_parser(sub)
+    sub.add_parser("bench", add_help=False,
+                   help="replay recorded sessions through pipelines: effective cost")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == ["bench"]:
+        from lynkr.bench.command import main as bench
+
+        return bench(given[1:])
+    args = _parser().parse_args(given)
     try:
         if args.command == "pipeline":
             return _pipeline(args)

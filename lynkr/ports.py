@@ -99,6 +99,18 @@ class ResponseCache(Protocol):
     def put(self, key: str, response: Response, now: float) -> None: ...
 
 
+class SessionStore(Protocol):
+    """Small decisions a stage takes once per session and reproduces later (which tools a
+    session keeps, where its history was compacted), as text under ``(session, key)``.
+
+    Bounded and lossy by contract: ``get`` may answer None for anything, at any time (evicted,
+    restarted, another replica); a stage then decides afresh and the request is still valid."""
+
+    def get(self, session: str, key: str) -> str | None: ...
+
+    def put(self, session: str, key: str, value: str) -> None: ...
+
+
 @attrs.frozen
 class Ports:
     providers: Mapping[str, ProviderInfo]
@@ -106,5 +118,6 @@ class Ports:
     count_tokens: Callable[[str], int] = estimate_tokens
     cache: ResponseCache | None = None  # None: no response cache configured
     now: Callable[[], float] = time.monotonic  # the clock stages read through (seconds)
+    sessions: SessionStore | None = None  # None: no memory across requests
     # model name -> the most tokens it can write in one answer (None: unknown)
     output_limit: Callable[[str], int | None] = lambda model: None

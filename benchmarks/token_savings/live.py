@@ -9,6 +9,7 @@ upstream body. The CLI runs with an isolated HOME and workspace under a temporar
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -37,8 +38,11 @@ _DROP_HEADERS = {"host", "content-length", "connection", "accept-encoding", "x-a
                  "authorization", "transfer-encoding"}
 
 
+RECORDED_PATHS = ("/v1/messages", "/v1/chat/completions")
+
+
 class Recorder:
-    """ASGI wrapper keeping every /v1/messages request (headers and parsed body)."""
+    """ASGI wrapper keeping every chat request (its path, headers and parsed body)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -46,7 +50,7 @@ class Recorder:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" \
-                or scope["path"] != "/v1/messages":
+                or scope["path"] not in RECORDED_PATHS:
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -60,7 +64,8 @@ class Recorder:
         body = b"".join(chunks)
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]
                    if k.decode().lower() not in _DROP_HEADERS}
-        self.requests.append({"query": scope.get("query_string", b"").decode(),
+        self.requests.append({"path": scope["path"],
+                              "query": scope.get("query_string", b"").decode(),
                               "headers": headers, "body": orjson.loads(body)})
         given = False
 
@@ -123,13 +128,63 @@ def _cli(binary: str, url: str, prompt: str, workspace: Path, home: Path, resume
     return done.returncode, events, done.stderr
 
 
+OPENCODE = Path(__file__).resolve().parents[2] / ".cache/opencode/node_modules/.bin/opencode"
+
+
+def find_opencode() -> str | None:
+    """$LYNKR_OPENCODE_BIN, else the copy under .cache/opencode (npm ``opencode-ai``), else
+    ``opencode`` on PATH."""
+    given = os.environ.get("LYNKR_OPENCODE_BIN")
+    if given:
+        return given
+    return str(OPENCODE) if OPENCODE.exists() else shutil.which("opencode")
+
+
+def _opencode(binary: str, url: str, prompt: str, workspace: Path, home: Path, resume: bool,
+              timeout: float) -> tuple[int, str, str]:
+    """``opencode run`` with its documented OpenAI-compatible provider pointed at Lynkr."""
+    config = home / ".config" / "opencode"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "opencode.json").write_text(orjson.dumps({
+        "$schema": "https://opencode.ai/config.json",
+        "provider": {"lynkr": {"npm": "@ai-sdk/openai-compatible", "name": "Lynkr",
+                               "options": {"baseURL": f"{url}/v1", "apiKey": "dummy"},
+                               "models": {"fake-model": {"name": "Fake model"}}}},
+        "model": "lynkr/fake-model", "autoupdate": False, "share": "disabled"}).decode())
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
+           "XDG_CONFIG_HOME": str(home / ".config"), "XDG_DATA_HOME": str(home / ".local/share"),
+           "XDG_CACHE_HOME": str(home / ".cache"), "XDG_STATE_HOME": str(home / ".local/state"),
+           "NO_PROXY": "127.0.0.1,localhost", "OPENCODE_DISABLE_AUTOUPDATE": "1",
+           "OPENCODE_DISABLE_LSP_DOWNLOAD": "1", "OPENCODE_DISABLE_DEFAULT_PLUGINS": "1",
+           "OPENCODE_DISABLE_MODELS_FETCH": "1"}
+    argv = [binary, "run", *(["-c"] if resume else []), "--model", "lynkr/fake-model", prompt]
+    done = subprocess.run(argv, cwd=workspace, env=env, capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
+def _prompt(scenario: Scenario, binary: str, url: str, prompt: str, workspace: Path,
+            home: Path, resume: bool, timeout: float) -> tuple[str | None, str]:
+    """(failure or None, the client's final answer) of one prompt."""
+    if scenario.client == "opencode":
+        code, stdout, stderr = _opencode(binary, url, prompt, workspace, home, resume, timeout)
+        if code != 0:
+            return f"opencode exit {code}, stderr {stderr[-500:]!r}", ""
+        return None, stdout.strip()
+    code, events, stderr = _cli(binary, url, prompt, workspace, home, resume, timeout)
+    finals = [e for e in events if e.get("type") == "result"]
+    if code != 0 or not finals or finals[-1].get("is_error"):
+        return f"CLI exit {code}, result {finals[-1:]!r}, stderr {stderr[-500:]!r}", ""
+    return None, str(finals[-1].get("result", ""))
+
+
 def run_live(scenario: Scenario, pipeline: str, root: Path, dialect: str = "openai",
              timeout: float = 240) -> LiveRun:
     """Run ``scenario`` end to end through Lynkr with ``pipeline`` in a fresh ``root``."""
-    binary = find_claude()
+    binary = find_opencode() if scenario.client == "opencode" else find_claude()
     if binary is None:
-        raise RuntimeError("no Claude Code CLI: run `python tests/run.py` once or set "
-                           "LYNKR_CLAUDE_BIN")
+        raise RuntimeError(f"no {scenario.client} CLI: run `python tests/run.py` once or set "
+                           "LYNKR_CLAUDE_BIN / LYNKR_OPENCODE_BIN")
     workspace, home = root / "ws", root / "home"
     workspace.mkdir(parents=True)
     home.mkdir()
@@ -149,17 +204,15 @@ def run_live(scenario: Scenario, pipeline: str, root: Path, dialect: str = "open
             serve_lynkr_recorded(lynkr_env(upstream, dialect, root), pipeline) as (url, rec, _):
         for index, prompt in enumerate(scenario.prompts):
             try:
-                code, events, stderr = _cli(binary, url, prompt, workspace, home, index > 0,
-                                            timeout)
+                failed, answer = _prompt(scenario, binary, url, prompt, workspace, home,
+                                         index > 0, timeout)
             except subprocess.TimeoutExpired:
                 failure = f"prompt {index + 1}: the CLI timed out after {timeout:.0f} s"
                 break
-            finals = [e for e in events if e.get("type") == "result"]
-            if code != 0 or not finals or finals[-1].get("is_error"):
-                failure = (f"prompt {index + 1}: CLI exit {code}, "
-                           f"result {finals[-1:]!r}, stderr {stderr[-500:]!r}")
+            if failed:
+                failure = f"prompt {index + 1}: {failed}"
                 break
-            results.append(str(finals[-1].get("result", "")))
+            results.append(answer)
         anthropic = list(rec.requests)
     if failure is None:
         bad = [r for r in results if r.startswith("FAILED")]

@@ -23,13 +23,11 @@ from harness.servers import serve_asgi
 from harness.wire import Reply
 
 from benchmarks.token_savings.live import lynkr_env, serve_lynkr_recorded
+from lynkr.bench.replay import parse
 from lynkr.config.settings import load_settings
-from lynkr.formats.anthropic.request import parse_request
-from lynkr.formats.jsonvalue import loads_object
 from lynkr.pipeline.compile import compile_file, resolve
 from lynkr.pipeline.runner import run_stages
 from lynkr.server.app import build_state
-from lynkr.stages.exchange import Context, Exchange
 
 _NUMBER = re.compile(r"(\d[\d,]*)\s*tok")
 
@@ -123,14 +121,7 @@ async def _in_process(pipeline: str, env: dict[str, str], requests: list[dict[st
     state = build_state(settings, compile_file(resolve(pipeline)))
     out: list[dict[str, int]] = []
     for rec in requests:
-        headers = rec["headers"]
-        betas = tuple(b.strip() for b in headers.get("anthropic-beta", "").split(",")
-                      if b.strip())
-        request = parse_request(loads_object(orjson.dumps(rec["body"])), betas=betas)
-        context = Context(f"req_bench{len(out)}", "anthropic",
-                          headers.get("x-claude-code-session-id"), request.model)
-        exchange, _ = await run_stages(state.pipeline, Exchange(request, context),
-                                       state.ports)
+        exchange, _ = await run_stages(state.pipeline, parse(rec, len(out)), state.ports)
         per: dict[str, int] = {}
         for note in exchange.notes:
             per[note.stage] = per.get(note.stage, 0) + note.tokens_removed
@@ -154,7 +145,8 @@ def replay(pipeline: str, sessions: dict[str, list[dict[str, Any]]], root: Path,
                 for rec in requests:
                     before = len(fake.calls)
                     query = f"?{rec['query']}" if rec["query"] else ""
-                    with client.stream("POST", f"{url}/v1/messages{query}",
+                    path = rec.get("path", "/v1/messages")
+                    with client.stream("POST", f"{url}{path}{query}",
                                        headers={**rec["headers"], "x-api-key": "dummy"},
                                        content=orjson.dumps(rec["body"])) as response:
                         response.read()

@@ -25,6 +25,9 @@ from benchmarks.token_savings import workspaces
 _MARK = re.compile(r"call_t(\d+)s(\d+)k\d+")
 _TASK = re.compile(r"Task (\d+):")
 _READ_LINE = re.compile(r"^\s*(\d+)(?:→|\t)(.*)$", re.M)
+# dedupe's marker for a result that repeats an earlier one: a real model looks the earlier
+# copy up, and so does the script
+_SAME_AS = re.compile(r"^\[same output as the earlier result of (\S+) ")
 
 
 def _text(content: Any) -> str:
@@ -53,8 +56,17 @@ class Ctx:
             if m.get("role") == "assistant":
                 break
             if m.get("role") == "tool":
-                out.append(_text(m.get("content")))
+                out.append(self._resolve(_text(m.get("content"))))
         return "\n".join(reversed(out))
+
+    def _resolve(self, text: str) -> str:
+        found = _SAME_AS.match(text)
+        if not found:
+            return text
+        for m in self.body.get("messages", []):
+            if m.get("role") == "tool" and m.get("tool_call_id") == found.group(1):
+                return _text(m.get("content"))
+        return text
 
     @property
     def everything(self) -> str:
@@ -92,6 +104,7 @@ class Scenario:
     prepare: Callable[[Path], None]
     steps: dict[int, Sequence[Step]]
     check: Callable[[Path, list[str]], str | None]  # None when the task succeeded
+    client: str = "claude"  # the real CLI that runs it: "claude" (Claude Code) or "opencode"
 
     def reply(self, body: dict[str, Any], workspace: Path) -> Reply:
         if not body.get("tools"):
@@ -112,7 +125,9 @@ def _fail(why: str) -> Reply:
 # -- (a) explore a repository, edit a constant -----------------------------------------------
 
 def _grep_hit(ctx: Ctx) -> str | None:
-    found = re.findall(r"^(\S+?\.py):\d+:RETRY_LIMIT = \d+", ctx.everything, re.M)
+    # at a line start (indented in compress_history's summary of elided calls) or after "→ "
+    found = re.findall(r"(?:^\s*|→ )(\S+?\.py):\d+:RETRY_LIMIT = \d+", ctx.everything,
+                       re.M)
     return str(ctx.workspace / found[-1]) if found else None
 
 
@@ -319,6 +334,69 @@ def _check_chat(workspace: Path, results: list[str]) -> str | None:
     return None
 
 
+# -- (d) a long session: 14 tasks, 46 model calls, past every compaction threshold ----------
+
+_LONG_MODULES = ("client", "retry", "transport", "cache", "models", "storage", "queueing",
+                 "scheduler", "metrics", "auth", "billing", "export")
+
+
+def _module_task(module: str) -> list[Step]:
+    path = f"src/acme/{module}.py"
+    return [lambda c: c.call("Read", file_path=str(c.workspace / path)),
+            _say("Its first constant is {}.", r"^\s*\d+(?:→|\t)([A-Z][A-Z0-9_]+) = ", first=True),
+            ] if module in ("client", "cache", "billing") else [
+            lambda c: c.call("Read", file_path=str(c.workspace / path)),
+            lambda c: c.call("Bash", command=f"wc -l {path}", description="Count lines"),
+            _say("It has {} lines.", r"^\s*(\d+) \S+\.py\s*$")]
+
+
+def _long_steps() -> dict[int, Sequence[Step]]:
+    steps: dict[int, Sequence[Step]] = {
+        1: [lambda c: c.call("Bash", command="git log --stat -n 12", description="History"),
+            lambda c: c.call("Bash", command="git log -p -n 2", description="Last changes"),
+            lambda c: Reply(text="The last commits added the README and the tests.")]}
+    for k, module in enumerate(_LONG_MODULES):
+        steps[2 + k] = _module_task(module)
+    steps[2 + len(_LONG_MODULES)] = [
+        lambda c: c.call("Bash", command="grep -rn RETRY_LIMIT src tests",
+                         description="Find the retry limit"),
+        _read_config, _edit_limit,
+        lambda c: c.call("Bash", command="git diff", description="Show the change"),
+        lambda c: Reply(text="RETRY_LIMIT is now 5.")]
+    steps[3 + len(_LONG_MODULES)] = [
+        lambda c: c.call("Bash", command="wc -l src/acme/*.py | tail -1",
+                         description="Total lines"),
+        _report_lines]
+    return steps
+
+
+_LONG_PROMPTS = (
+    "Task 1: what happened in the last commits?",
+    *(f"Task {2 + k}: " + (f"what is the first constant in src/acme/{m}.py?"
+                           if m in ("client", "cache", "billing")
+                           else f"read src/acme/{m}.py and tell me how many lines it has.")
+      for k, m in enumerate(_LONG_MODULES)),
+    f"Task {2 + len(_LONG_MODULES)}: raise the client's retry limit from 3 to 5.",
+    f"Task {3 + len(_LONG_MODULES)}: how many lines of Python does the acme package have now?",
+)
+
+
+def _check_long(workspace: Path, results: list[str]) -> str | None:
+    failure = _check_explore(workspace, results)
+    if failure:
+        return failure
+    for k, module in enumerate(_LONG_MODULES):
+        answer = results[1 + k] if len(results) > 1 + k else ""
+        text = (workspace / "src" / "acme" / f"{module}.py").read_text()
+        if module in ("client", "cache", "billing"):
+            first = re.findall(r"^([A-Z][A-Z0-9_]+) = ", text, re.M)
+            if not first or f"first constant is {first[0]}." not in answer:
+                return f"task {2 + k} answered {answer!r}"
+        elif f"It has {len(text.splitlines())} lines." not in answer:
+            return f"task {2 + k} answered {answer!r}, not {len(text.splitlines())} lines"
+    return None
+
+
 SCENARIOS: dict[str, Scenario] = {
     "explore-edit": Scenario(
         "explore-edit", "explore a 20-file repository (ls -R, wc, git log, grep, 3 Reads, the "
@@ -342,4 +420,62 @@ SCENARIOS: dict[str, Scenario] = {
          "the acme package has. Look around the code base first.",),
         workspaces.explore_repo, {1: _explore_steps(deep=True)}, _check_explore),
 }
+# -- (e) a client with lowercase tool names: opencode (bash, read, edit, glob, grep) ----------
+
+def _oc(name: str, **arguments: Any) -> Step:
+    return lambda c: c.call(name, **{k: v(c) if callable(v) else v for k, v in arguments.items()})
+
+
+def _app(c: Ctx) -> str:
+    return str(c.workspace / "app.py")
+
+
+_DOUBLE = 'def double(x):\n    return 2 * x\n\n\nprint(double(21))\n'
+
+
+def _opencode_steps() -> dict[int, Sequence[Step]]:
+    return {
+        1: [_oc("read", filePath=_app), _say("app.py prints {}.", r'print\("([^"]+)"\)')],
+        2: [_oc("read", filePath=_app),
+            lambda c: c.call("edit", filePath=_app(c), oldString='print("hello from app")',
+                             newString=_DOUBLE.rstrip("\n"))
+            if "hello from app" in c.latest else _fail("app.py not read"),
+            _oc("bash", command="python3 app.py"),
+            _say("It prints {}.", r"^(\d+)\s*$")],
+        3: [_oc("glob", pattern="**/*.py"), _say("The Python files: {}.", r"(\S*util\.py)")],
+        4: [_oc("grep", pattern="def greet"), _say("greet is defined in {}.", r"(\S*util\.py)")],
+        5: [_oc("bash", command="python3 util.py"), _say("util.py prints {}.", r"^(hi \w+)\s*$")],
+    }
+
+
+_OPENCODE_PROMPTS = (
+    "Task 1: What is in app.py?",
+    "Task 2: add a function double(x) returning 2 * x to app.py, print double(21) instead "
+    "of the greeting, and run it.",
+    "Task 3: which Python files are in this folder?",
+    "Task 4: where is greet defined?",
+    "Task 5: run util.py and tell me what it prints.",
+)
+
+
+def _check_opencode(workspace: Path, results: list[str]) -> str | None:
+    app = (workspace / "app.py").read_text()
+    if "def double(x):" not in app:
+        return "app.py has no double()"
+    wanted = ("hello from app", "42", "util.py", "util.py", "hi util")
+    for index, (answer, expected) in enumerate(zip(results, wanted, strict=False)):
+        if expected not in answer:
+            return f"task {index + 1} answered {answer!r}, not {expected!r}"
+    return None if len(results) == len(wanted) else f"only {len(results)} answers"
+
+
+SCENARIOS["opencode-lowercase"] = Scenario(
+    "opencode-lowercase", "opencode (lowercase tools: bash, read, edit, glob, grep, ...) "
+    "through Lynkr's OpenAI endpoint: 5 short tasks in one session (opencode run, then -c)",
+    _OPENCODE_PROMPTS, workspaces.small_app, _opencode_steps(), _check_opencode, "opencode")
+SCENARIOS["long-session"] = Scenario(
+    "long-session", "14 tasks in one conversation (claude -p, then -c -p): git history, 12 "
+    "modules read and measured, an edit, a line count; 46 model calls, past the compaction "
+    "thresholds of local-only and max-savings", _LONG_PROMPTS, workspaces.explore_repo,
+    _long_steps(), _check_long)
 QUICK = ("explore-edit", "test-fix-loop", "chat-many-turns")

@@ -179,3 +179,12 @@ def calc_repo(workspace: Path) -> None:
 def notes_dir(workspace: Path) -> None:
     (workspace / "notes").mkdir(parents=True)
     (workspace / "notes" / "README.md").write_text("Notes live here.\n")
+
+
+def small_app(workspace: Path) -> None:
+    """Two small Python files for a short session of a lowercase-tool client (opencode)."""
+    workspace.mkdir(parents=True, exist_ok=True)
+    (workspace / "app.py").write_text('print("hello from app")\n')
+    (workspace / "util.py").write_text(
+        '"""Helpers."""\n\n\ndef greet(name):\n    return f"hi {name}"\n\n\n'
+        'if __name__ == "__main__":\n    print(greet("util"))\n')

@@ -34,6 +34,10 @@ class ProviderSettings:
     # how to ask for reasoning: "" (never), "reasoning_effort", "enable_thinking",
     # "think" (Ollama true/false), "think_level" (Ollama low/medium/high)
     thinking_control: str = ""
+    # prompt-cache hints sent with each request: "prompt_cache_key" (OpenAI), "cache_prompt"
+    # (llama.cpp: cache_prompt, and id_slot when cache_slots > 0), "" none
+    cache_hint: str = ""
+    cache_slots: int = 0
 
 
 # name: (prefix, default base, chat path, default model, key required)
@@ -76,7 +80,23 @@ def provider_settings(name: str, env: Env, *, required: bool) -> ProviderSetting
         num_ctx=env.int("OLLAMA_NUM_CTX", 32768, minimum=512) if name == "ollama" else 0,
         echo_reasoning=echo_flag(env, f"{prefix}_ECHO_REASONING", default=None),
         thinking_control=_thinking(env, name, prefix),
+        cache_hint=_cache_hint(env, name, endpoint),
+        cache_slots=env.int("LLAMACPP_SLOTS", 0) if name == "llamacpp" else 0,
     )
+
+
+def _cache_hint(env: Env, name: str, endpoint: str) -> str:
+    """OpenAI's own API takes ``prompt_cache_key`` (OPENAI_PROMPT_CACHE_KEY=true|false forces
+    it for a compatible server); llama.cpp's server takes ``cache_prompt`` and ``id_slot``."""
+    if name == "llamacpp":
+        return "cache_prompt"
+    if name == "openai":
+        raw = (env.str("OPENAI_PROMPT_CACHE_KEY") or "").lower()
+        if raw not in ("", "true", "false"):
+            raise SettingsError(f"OPENAI_PROMPT_CACHE_KEY must be true or false, got {raw!r}")
+        wanted = raw == "true" if raw else endpoint.startswith("https://api.openai.com/")
+        return "prompt_cache_key" if wanted else ""
+    return ""
 
 
 def _thinking(env: Env, name: str, prefix: str) -> str:

@@ -59,6 +59,9 @@ class Request:
     extra: Mapping[str, Any] = EMPTY
     # anthropic-beta header values, kept for Anthropic-dialect upstreams.
     betas: tuple[str, ...] = ()
+    # a stable key per conversation for the backend's prompt cache (OpenAI prompt_cache_key,
+    # a llama.cpp slot); set by the cache_breakpoints stage, never by a client
+    cache_key: str | None = None
 
     def system_text(self, sep: str = "\n\n") -> str:
         return sep.join(block.text for block in self.system if block.text)

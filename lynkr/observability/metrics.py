@@ -35,6 +35,10 @@ class Metrics:
                               registry=registry)
         self.tokens = Counter("lynkr_tokens_total", "Tokens reported by upstreams",
                               ["provider", "model", "direction"], registry=registry)
+        self.cache_tokens = Counter("lynkr_upstream_cache_tokens_total",
+                                    "Input tokens the upstream reported reading from or "
+                                    "writing to its prompt cache",
+                                    ["provider", "model", "kind"], registry=registry)
         self.tokens_removed = Counter("lynkr_stage_tokens_removed_total",
                                       "Tokens removed by each pipeline stage", ["stage"],
                                       registry=registry)
@@ -87,9 +91,15 @@ class Metrics:
             count = fields.get(f"{direction}_tokens")
             if count:
                 self.tokens.labels(provider, model, direction).inc(count)
+        read, written = fields.get("cache_read_tokens") or 0, fields.get("cache_write_tokens") or 0
+        if read:
+            self.cache_tokens.labels(provider, model, "read").inc(read)
+        if written:
+            self.cache_tokens.labels(provider, model, "write").inc(written)
         if self.prices is not None and (fields.get("input_tokens") or
                                         fields.get("output_tokens")):
-            usage = Usage(fields.get("input_tokens") or 0, fields.get("output_tokens") or 0)
+            usage = Usage(max((fields.get("input_tokens") or 0) - read - written, 0),
+                          fields.get("output_tokens") or 0, written, read)
             spent, saved = self.prices.cost(provider, model, usage)
             if spent is not None:
                 self.cost.labels(provider, model).inc(spent)

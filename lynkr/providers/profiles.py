@@ -68,6 +68,7 @@ def _openai_options(settings: ProviderSettings) -> Callable[[Request], dict[str,
     control = settings.thinking_control
     openai_like = settings.name in ("openai", "azure-openai")
     common: dict[str, Any] = {
+        "cache_hint": settings.cache_hint, "cache_slots": settings.cache_slots,
         "echo_reasoning": settings.name if echoes(settings) else None,
         "include_model": not databricks, "stream_usage": not databricks}
     # OpenAI's reasoning_effort is a 400 on models that do not reason

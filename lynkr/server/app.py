@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from lynkr.cache import MemoryCache
+from lynkr.bench.record import SessionRecorder
+from lynkr.cache import MemoryCache, MemorySessionStore
 from lynkr.config.context_windows import context_window
 from lynkr.config.errors import SettingsError
 from lynkr.config.output_limits import OutputLimits
@@ -60,7 +61,8 @@ def build_state(settings: Settings, pipeline: Pipeline | None = None,
     infos = {name: attrs.evolve(info, context_window=context_window(providers[name].settings))
              for name, info in provider_infos(providers).items()}
     ports = Ports(providers=infos, default_provider=settings.model_provider,
-                  cache=response_cache(pipeline), output_limit=OutputLimits())
+                  cache=response_cache(pipeline), sessions=MemorySessionStore(),
+                  output_limit=OutputLimits())
     resilience = settings.resilience
     breakers = {name: CircuitBreaker(name, resilience.breaker_failure_threshold,
                                      resilience.breaker_success_threshold,
@@ -73,7 +75,12 @@ def build_state(settings: Settings, pipeline: Pipeline | None = None,
                                             StoreQuota(
                                                 owner_bytes=limits.responses_owner_bytes,
                                                 total_bytes=limits.responses_total_bytes)),
-                    breakers=breakers)
+                    breakers=breakers, recorder=_recorder(settings))
+
+
+def _recorder(settings: Settings) -> SessionRecorder | None:
+    folder = settings.environ.get("LYNKR_RECORD_DIR", "").strip()
+    return SessionRecorder(folder) if folder else None
 
 
 def price_table(settings: Settings) -> PriceTable | None:

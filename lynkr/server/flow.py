@@ -95,9 +95,11 @@ async def handle(state: AppState, binding: DialectBinding, scope: Scope, receive
     state.metrics.active_requests.inc()
     try:
         body = await read_body(receive, scope, state.settings)
+        if state.recorder is not None:
+            await state.recorder.record(scope["path"], scope["headers"], body)
         request, client = await binding.parse(body, scope)
-        context = Context(rid, binding.name, header(scope, b"x-claude-code-session-id"),
-                          request.model)
+        session = header(scope, b"x-claude-code-session-id") or header(scope, b"x-session-id")
+        context = Context(rid, binding.name, session, request.model)
         dropped = getattr(client, "dropped", ())  # what the ingress could not carry
         notes = (Note("ingress", "dropped " + ", ".join(dropped)),) if dropped else ()
         exchange, timings = await run_stages(state.pipeline,
@@ -144,6 +146,8 @@ async def handle(state: AppState, binding: DialectBinding, scope: Scope, receive
         fields["input_tokens"] = usage.input_tokens + usage.cache_read_input_tokens \
             + usage.cache_creation_input_tokens
         fields["output_tokens"] = usage.output_tokens
+        fields["cache_read_tokens"] = usage.cache_read_input_tokens  # as the upstream said
+        fields["cache_write_tokens"] = usage.cache_creation_input_tokens
     log.info("request", extra=fields)
     state.metrics.record(fields)
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import attrs
 
+from lynkr.bench.record import SessionRecorder
 from lynkr.config.settings import Settings
 from lynkr.embeddings import Embedder
 from lynkr.observability.metrics import Metrics
@@ -29,3 +30,4 @@ class AppState:
     breakers: dict[str, CircuitBreaker] = attrs.field(factory=dict)  # per provider
     # why the load shedder refuses every request now (memory), else None; for readiness
     shedding: Callable[[], str | None] = lambda: None
+    recorder: SessionRecorder | None = None  # LYNKR_RECORD_DIR: requests kept for lynkr bench

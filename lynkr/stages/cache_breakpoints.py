@@ -7,12 +7,17 @@ Guarantees: for the families listed in ``families``: marks the client placed are
 the earliest message marks are removed when there are more than ``max_breakpoints``); when the
 client placed none, marks go at the end of the tools, the end of the system prompt and the last
 block of the last two user turns, in that priority, up to ``max_breakpoints``. For other
-families (OpenAI-compatible backends cache prefixes automatically) nothing is added.
-Never: reorders, adds or removes tools, system blocks, messages or content; changes text.
+families (OpenAI-compatible backends and Ollama cache prefixes automatically) no mark is added;
+every request gets ``cache_key``, a digest of its session (the same for every turn), which the
+request builder sends where the backend takes it (OpenAI's ``prompt_cache_key``, a llama.cpp
+slot).
+Never: reorders, adds or removes tools, system blocks, messages or content; changes text; sends
+the session id itself (only a digest of it).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -28,6 +33,7 @@ from lynkr.model.content import (
 from lynkr.model.request import Message, Request, Tool
 from lynkr.ports import Ports
 from lynkr.stages.exchange import Exchange
+from lynkr.stages.session import session_key
 
 EPHEMERAL: Mapping[str, Any] = {"type": "ephemeral"}
 MARKABLE = (TextBlock, ImageBlock, ToolUseBlock, ToolResultBlock)
@@ -49,6 +55,8 @@ def cache_breakpoints(exchange: Exchange, config: CacheBreakpointsConfig, ports:
                       ) -> Exchange:
     assert exchange.route is not None
     family = ports.providers[exchange.route.provider].family
+    key = hashlib.sha256(session_key(exchange).encode()).hexdigest()[:32]
+    exchange = attrs.evolve(exchange, request=attrs.evolve(exchange.request, cache_key=key))
     if family not in config.families:
         return exchange.noted("cache_breakpoints",
                               f"{family}: no marks (the backend caches prefixes itself)")

@@ -14,8 +14,9 @@ touches user or assistant messages, or makes the system prompt longer.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 
@@ -123,33 +124,47 @@ def _same(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
 def _budget(system: tuple[TextBlock, ...], budget: int, ports: Ports) -> tuple[TextBlock, ...]:
     if 2 * sum(len(b.text) for b in system) <= budget:  # text runs well under 1 token a char
         return system
-    envs = [e for b in system for e in _ENV.findall(b.text)]
-    left = budget - sum(ports.count_tokens(e) for e in envs)
-    out: list[TextBlock] = []
-    for block in system:
-        cost = ports.count_tokens(block.text)
+    whole, last = _cut_texts(ports.count_tokens, tuple(b.text for b in system), budget)
+    out = list(system[:whole])
+    if last is not None:
+        out.append(attrs.evolve(system[whole], text=last))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=256)
+def _cut_texts(count: Callable[[str], int], texts: tuple[str, ...], budget: int
+               ) -> tuple[int, str | None]:
+    """How many of ``texts`` stay whole, and the cut text of the next one (None: none): a pure
+    function of the texts, memoised (a session sends the same system prompt every turn)."""
+    envs = [e for t in texts for e in _ENV.findall(t)]
+    left = budget - sum(count(e) for e in envs)
+    for index, text in enumerate(texts):
+        cost = count(text)
         if cost <= left:
-            out.append(block)
             left -= cost
             continue
-        lines = block.text.splitlines(keepends=True)
+        lines = text.splitlines(keepends=True)
         kept, spent = [], 0
         for line in lines:
-            spent += ports.count_tokens(line)
+            spent += count(line)
             if spent > left:
                 break
             kept.append(line)
-        omitted = ports.count_tokens("".join(lines[len(kept):]))
+        omitted = count("".join(lines[len(kept):]))
         head = "".join(kept).rstrip("\n")
         marker = f"[... system prompt shortened: {omitted:,} tokens omitted ...]"
-        rest_envs = [e for b in system[len(out):] for e in _ENV.findall(b.text) if e not in head]
-        out.append(attrs.evolve(block, text="\n".join(p for p in (head, marker, *rest_envs) if p)))
-        break
-    return tuple(out)
+        rest_envs = [e for t in texts[index:] for e in _ENV.findall(t) if e not in head]
+        return index, "\n".join(p for p in (head, marker, *rest_envs) if p)
+    return len(texts), None
+
+
+@functools.lru_cache(maxsize=1024)
+def _counted(count: Callable[[str], int], text: str) -> int:
+    return count(text)
 
 
 def _tokens(system: tuple[TextBlock, ...], messages: tuple[Message, ...], ports: Ports) -> int:
     texts = [b.text for b in system]
     texts += [b.text for m in messages if m.role == "system" for b in m.content
               if isinstance(b, TextBlock)]
-    return sum(ports.count_tokens(t) for t in texts)
+    return sum(_counted(ports.count_tokens, t) for t in texts)

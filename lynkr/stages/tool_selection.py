@@ -1,19 +1,28 @@
-"""tool_selection: send only the tools the conversation can need.
+"""tool_selection: fewer or shorter tool definitions, decided once per session.
 
-Assumes: a route is set; ``ports.providers`` knows the route's wire family.
-Guarantees: deterministic (scores from the words of the last user turns and the recent tool
-calls against each tool's name and description, ties kept in the client's order); always keeps
-the ``always_keep`` tools, server tools, every tool the conversation has called and the tool
-``tool_choice`` names; keeps at most ``max_tools`` (more only when that many are protected) and,
-when ``token_budget`` is set, adds optional tools only while the tools fit in it; reports the
-tools and tokens removed.
-Never: calls a model, removes a tool already used or named by ``tool_choice``, or removes anything
-for an Anthropic-family backend unless ``apply_to_anthropic`` is set.
+Assumes: a route is set; ``ports.providers`` knows the route's wire family; ``ports.sessions``
+(when present) keeps the session's decision.
+Guarantees: client-agnostic (tool names compared case-insensitively, no client's names built
+in). Removal happens only with ``max_tools`` > 0 and more tools than that (or a
+``token_budget``): the kept set is chosen once per session, from the conversation's start (the
+first user turn's words against each tool's name and description, ties in the client's order),
+always holding ``always_keep``, workspace tools (those taking a command, a path or a pattern),
+server tools, every tool the conversation has called, the tool ``tool_choice`` names and tools
+the first user turn names; it is stored and reproduced on every later turn, so the tool list,
+the first thing in the prompt, stays byte-identical. A tool the conversation calls later that
+was not kept is put back (reported: the prefix changes once). Shortening
+(``max_description_tokens``, ``strip_schema_descriptions``) depends on each tool's own text
+only, so it is identical on every turn: where removal cannot pay (a cached backend) this is the
+stable saving.
+Never: calls a model, removes a tool already used or named by ``tool_choice``, leaves fewer than
+``max_tools`` tools, changes its choice between turns of a session (except to put a called tool
+back), or touches an Anthropic-family backend's tools unless ``apply_to_anthropic`` is set.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -26,8 +35,8 @@ from lynkr.model.request import Request, Tool
 from lynkr.ports import Ports
 from lynkr.stages.capability_filter import strip_keywords
 from lynkr.stages.exchange import Exchange
+from lynkr.stages.session import recall, remember
 
-CORE_TOOLS = ("Bash", "Read", "Edit", "Write", "Glob", "Grep")
 _WORDS = re.compile(r"[a-z][a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _STOP = frozenset(_WORDS.findall(
@@ -36,14 +45,18 @@ _STOP = frozenset(_WORDS.findall(
     "these those file files tool tools please make sure also just like want need should would "
     "could about some more most other only over such very each"
 ))
+# parameters that mark a tool acting on the workspace (a shell, a file, a search), in any
+# client's spelling: file_path, filePath, path, command, cmd, pattern, glob, ...
+_WORKSPACE_PARAMETERS = frozenset({"command", "cmd", "filepath", "path", "pattern", "glob",
+                                   "notebookpath", "filename", "file"})
+STORE_KEY = "tool_selection"
 
 
 @attrs.frozen
 class ToolSelectionConfig:
-    max_tools: int = 16
-    always_keep: Sequence[str] = CORE_TOOLS
+    max_tools: int = 0  # 0: never remove a tool; else keep about this many, once per session
+    always_keep: Sequence[str] = ()  # names, compared case-insensitively
     apply_to_anthropic: bool = False
-    recent_user_turns: int = 3  # how many of the last user turns' text is matched
     token_budget: int = 0  # 0: no budget; else optional tools only while all tools fit in it
     # 0: descriptions as sent; else each kept tool's description is cut at a paragraph or
     # sentence end to about this many tokens (Claude Code's are thousands of tokens long)
@@ -61,8 +74,7 @@ def tool_selection(exchange: Exchange, config: ToolSelectionConfig, ports: Ports
         return exchange.noted("tool_selection", "anthropic family: kept all")
     if not request.tools:
         return exchange.noted("tool_selection", "no tools")
-    protected = _protected(request, config)
-    kept_names = _choose(request, config, protected, ports)
+    kept_names, reopened = _kept(exchange, config, ports)
     removed = [t for t in request.tools if t.name not in kept_names]
     kept = tuple(t for t in request.tools if t.name in kept_names)
     slimmed = [_slim(t, config, ports) for t in kept]
@@ -76,8 +88,35 @@ def tool_selection(exchange: Exchange, config: ToolSelectionConfig, ports: Ports
         f"{', '.join(t.name for t in removed) or 'none'}"
     if cut:
         summary += f"; slimmed {len(cut)} descriptions"
+    if reopened:
+        summary += f"; put back {', '.join(reopened)} (called; the tool list changes once)"
     return exchange.noted("tool_selection", summary, saved,
                           request=attrs.evolve(request, tools=shortened))
+
+
+def _kept(exchange: Exchange, config: ToolSelectionConfig, ports: Ports
+          ) -> tuple[set[str], list[str]]:
+    """The names kept this turn, and those put back because the conversation called them."""
+    request = exchange.request
+    names = [t.name for t in request.tools]
+    limit = config.max_tools if config.max_tools > 0 else len(names) * bool(config.token_budget)
+    if limit <= 0 or (len(names) <= limit and not config.token_budget):
+        return set(names), []
+    offered = hashlib.sha256("\0".join(names).encode()).hexdigest()[:16]
+    stored = recall(ports, exchange, STORE_KEY)
+    if isinstance(stored, dict) and stored.get("offered") == offered \
+            and isinstance(stored.get("keep"), list):
+        kept = {str(n) for n in stored["keep"]} & set(names)
+    else:
+        kept = _choose(request, config, limit, ports)
+        remember(ports, exchange, STORE_KEY, {"offered": offered, "keep": sorted(kept)})
+        return kept, []
+    wanted = used_tool_names(request) | _named_by_choice(request)
+    reopened = sorted(n for n in names if n in wanted and n not in kept)
+    if reopened:
+        kept |= set(reopened)
+        remember(ports, exchange, STORE_KEY, {"offered": offered, "keep": sorted(kept)})
+    return kept, reopened
 
 
 def slim(tool: Tool, config: ToolSelectionConfig) -> Tool:
@@ -142,43 +181,57 @@ def used_tool_names(request: Request) -> set[str]:
     return {b.name for m in request.messages for b in m.content if isinstance(b, ToolUseBlock)}
 
 
-def _protected(request: Request, config: ToolSelectionConfig) -> set[str]:
-    names = set(config.always_keep) | used_tool_names(request)
+def _named_by_choice(request: Request) -> set[str]:
     choice = request.tool_choice or {}
-    if choice.get("name"):
-        names.add(str(choice["name"]))
-    names.update(t.name for t in request.tools if t.is_server_tool)
-    return names
+    return {str(choice["name"])} if choice.get("name") else set()
 
 
-def _choose(request: Request, config: ToolSelectionConfig, protected: set[str], ports: Ports
+def is_workspace_tool(tool: Tool) -> bool:
+    """A tool taking a command, a path or a pattern: a shell, a file or a search tool."""
+    properties = tool.input_schema.get("properties")
+    if not isinstance(properties, Mapping):
+        return False
+    return any(str(k).replace("_", "").replace("-", "").lower() in _WORKSPACE_PARAMETERS
+               for k in properties)
+
+
+def _protected(request: Request, config: ToolSelectionConfig) -> set[str]:
+    keep = {n.casefold() for n in config.always_keep}
+    first = _first_user_text(request).casefold()
+    named = set(_WORDS.findall(first.replace("_", " ")))
+    names = {t.name for t in request.tools
+             if t.name.casefold() in keep or t.is_server_tool or is_workspace_tool(t)
+             or t.name.casefold() in named}
+    return names | used_tool_names(request) | _named_by_choice(request)
+
+
+def _first_user_text(request: Request) -> str:
+    for m in request.messages:
+        if m.role == "user":
+            return " ".join(b.text for b in m.content if isinstance(b, TextBlock))
+    return ""
+
+
+def _choose(request: Request, config: ToolSelectionConfig, limit: int, ports: Ports
             ) -> set[str]:
+    protected = _protected(request, config)
     kept = {t.name for t in request.tools if t.name in protected}
-    query = _query_words(request, config.recent_user_turns)
-    scored = [(score, -i, t) for i, t in enumerate(request.tools)
-              if t.name not in kept and (score := _score(t, query)) > 0]
-    scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    query = _words(_first_user_text(request))
+    ranked = sorted(((_score(t, query), -i, t) for i, t in enumerate(request.tools)
+                     if t.name not in kept), key=lambda item: (item[0], item[1]), reverse=True)
     budget = config.token_budget
     spent = sum(_count(ports, tool_text(t)) for t in request.tools if t.name in kept) \
         if budget else 0
-    for _score_value, _order, tool in scored:
-        if len(kept) >= config.max_tools:
+    for _score_value, _order, tool in ranked:
+        if len(kept) >= limit:
             break
         if budget:
             cost = _count(ports, tool_text(tool))
-            if spent + cost > budget:
+            if spent + cost > budget and kept:  # the best-ranked tool stays at any budget
                 continue
             spent += cost
         kept.add(tool.name)
     return kept
-
-
-def _query_words(request: Request, turns: int) -> frozenset[str]:
-    users = [m for m in request.messages if m.role == "user"][-turns:] if turns > 0 else []
-    text = " ".join(b.text for m in users for b in m.content if isinstance(b, TextBlock))
-    recent = [b.name for m in request.messages[-6:] for b in m.content
-              if isinstance(b, ToolUseBlock)]
-    return _words(text + " " + " ".join(recent))
 
 
 def _words(text: str) -> frozenset[str]:

@@ -3,13 +3,16 @@
 Assumes: tool results answer tool_use blocks of earlier assistant turns (the tool's name is
 looked up by ``tool_use_id``; an unknown one gets the ``default`` limit).
 Guarantees: each text block of a tool result longer than its tool's limit (tokens, ``limits`` by
-tool name, ``default`` otherwise) keeps its first and last lines (``head_share`` of the budget
-for the head, by tool name) around one marker ``[... N lines / T tokens omitted ...]``; cuts fall
-on line boundaries, or inside a line only when a single line is longer than the budget; the
-results of the last user message are cut only past ``hard_limit``; idempotent (a text holding
-the marker is not cut again); ``tokens_removed`` is what it saved.
-Never: deletes a tool_result block, touches non-text content, makes a result longer, or cuts
-text outside tool results.
+tool name compared case-insensitively, ``default`` otherwise) keeps its first and last lines
+(``head_share`` of the budget for the head, by tool name) around one marker ``[... N lines / T
+tokens omitted ...]``; cuts fall on line boundaries, or inside a line only when a single line is
+longer than the budget.
+Decided on arrival: the cut depends only on the result's own text and its tool's name, never on
+its age, so a result is cut exactly so when it first appears and byte for byte the same on every
+later turn (the prompt's prefix stays cacheable); idempotent (a text holding the marker is not
+cut again); ``tokens_removed`` is what it saved.
+Never: deletes a tool_result block, touches non-text content, makes a result longer, cuts text
+outside tool results, or cuts an older result further as the conversation grows.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ class TruncateToolResultsConfig:
     enabled: bool = True  # TOOL_TRUNCATION_ENABLED=false turns it off
     limits: Mapping[str, int] = attrs.field(factory=lambda: dict(DEFAULT_LIMITS))
     head_share: Mapping[str, float] = attrs.field(factory=lambda: dict(DEFAULT_HEAD_SHARE))
-    hard_limit: int = 20_000  # the most recent results are cut only past this
 
 
 def truncate_tool_results(exchange: Exchange, config: TruncateToolResultsConfig, ports: Ports
@@ -42,16 +44,15 @@ def truncate_tool_results(exchange: Exchange, config: TruncateToolResultsConfig,
     if not config.enabled:
         return exchange.noted("truncate_tool_results", "disabled")
     messages = exchange.request.messages
-    last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=-1)
     names = {b.id: b.name for m in messages for b in m.content if isinstance(b, ToolUseBlock)}
     saved = [0, 0]  # tokens, blocks cut
     out = []
-    for i, message in enumerate(messages):
+    for message in messages:
         if message.role != "user":
             out.append(message)
             continue
         content = tuple(
-            _result(b, names.get(b.tool_use_id, ""), config, ports, i == last_user, saved)
+            _result(b, names.get(b.tool_use_id, ""), config, ports, saved)
             if isinstance(b, ToolResultBlock) else b
             for b in message.content)
         changed = any(a is not b for a, b in zip(content, message.content, strict=True))
@@ -64,12 +65,19 @@ def truncate_tool_results(exchange: Exchange, config: TruncateToolResultsConfig,
 
 
 def _limit(table: Mapping[str, float], name: str, fallback: float) -> float:
-    return table.get(name, table.get("default", fallback))
+    """The entry for ``name``, compared case-insensitively (``Read`` also covers ``read``)."""
+    if name in table:
+        return table[name]
+    folded = name.casefold()
+    for key, value in table.items():
+        if key.casefold() == folded:
+            return value
+    return table.get("default", fallback)
 
 
 def _result(block: ToolResultBlock, name: str, config: TruncateToolResultsConfig, ports: Ports,
-            recent: bool, saved: list[int]) -> ToolResultBlock:
-    limit = config.hard_limit if recent else int(_limit(config.limits, name, 3000))
+            saved: list[int]) -> ToolResultBlock:
+    limit = int(_limit(config.limits, name, 3000))
     head_share = min(max(_limit(config.head_share, name, 0.5), 0.0), 1.0)
     content: list[Block] = []
     for part in block.content:

@@ -32,6 +32,9 @@ def provider_env(dialect: str, upstream_url: str) -> dict[str, str]:
     if dialect == "ollama":
         return {"MODEL_PROVIDER": "ollama", "OLLAMA_ENDPOINT": upstream_url,
                 "OLLAMA_MODEL": "fake-model"}
+    if dialect == "llamacpp":
+        return {"MODEL_PROVIDER": "llamacpp", "LLAMACPP_ENDPOINT": upstream_url,
+                "LLAMACPP_MODEL": "fake-model"}
     return {"MODEL_PROVIDER": "openai", "OPENAI_API_KEY": "sk-upstream-secret",
             "OPENAI_ENDPOINT": upstream_url + "/v1", "OPENAI_MODEL": "fake-model"}
 

@@ -23,6 +23,10 @@ class Reply:
     finish: str | None = None  # default: stop, or tool_calls when there are calls
     prompt_tokens: int = 120
     completion_tokens: int = 12
+    # the upstream's cache figure: OpenAI prompt_tokens_details.cached_tokens (or, with
+    # cache_field="prompt_cache_hit_tokens", DeepSeek's own field)
+    cached_tokens: int = 0
+    cache_field: str = "cached_tokens"
     # OpenAI dialect: the field the thinking comes in ("reasoning_content"; "reasoning" or
     # "openrouter": OpenRouter's ``reasoning`` string plus ``reasoning_details`` pieces)
     reasoning_field: str = "reasoning_content"
@@ -58,6 +62,11 @@ def openai_chunks(reply: Reply, model: str = "fake-model", cid: str = "chatcmpl-
                                       "completion_tokens": reply.completion_tokens,
                                       "total_tokens": reply.prompt_tokens
                                       + reply.completion_tokens}}
+    if reply.cached_tokens:
+        usage["usage"].update(  # type: ignore[attr-defined]
+            {"prompt_tokens_details": {"cached_tokens": reply.cached_tokens}}
+            if reply.cache_field == "cached_tokens"
+            else {reply.cache_field: reply.cached_tokens})
     out.append(b"data: " + orjson.dumps(usage) + b"\n\n")
     out.append(b"data: [DONE]\n\n")
     return out

@@ -47,9 +47,11 @@ def ready_status(url: str) -> int:
 
 
 def refused(url: str) -> bool:
+    """No longer served: the connection is refused, or (a connection accepted in the instant
+    hypercorn closes its listener) closed without an answer."""
     try:
         httpx.get(url + "/health/live", timeout=1)
-    except httpx.ConnectError:
+    except (httpx.ConnectError, httpx.RemoteProtocolError):
         return True
     return False
 

@@ -14,7 +14,8 @@ from sse_client import stream_events
 BODY = {"model": "claude-x", "max_tokens": 100, "stream": True,
         "messages": [{"role": "user", "content": "hi"}],
         "tools": [{"name": "Bash", "description": "Run.", "input_schema": {"type": "object"}},
-                  {"name": "WebFetch", "description": "Fetch a page.",
+                  {"name": "WebFetch",
+                   "description": "Fetch a page. " + "It follows redirects. " * 200,
                    "input_schema": {"type": "object"}}]}
 
 
@@ -55,7 +56,7 @@ def test_requests_tokens_stages_and_errors_are_exported() -> None:
                                                   ("direction", "input")}))] == 120
     assert got[("lynkr_errors_total", frozenset({("dialect", "anthropic"),
                                                   ("type", "rate_limit_error")}))] == 1
-    assert "tool_selection=" in removed  # WebFetch was not needed
+    assert "tool_selection=" in removed  # WebFetch's long description was shortened
     stage = int(removed.split("tool_selection=")[1].split(",")[0])
     assert got[("lynkr_stage_tokens_removed_total",
                 frozenset({("stage", "tool_selection")}))] >= stage > 0

@@ -37,6 +37,8 @@ class ChatOptions:
     thinking_control: str = ""  # see reasoning.chat_fields
     # provider name whose reasoning, carried in thinking signatures, goes back in its fields
     echo_reasoning: str | None = None
+    cache_hint: str = ""  # "prompt_cache_key", "cache_prompt" (llama.cpp) or "" (none)
+    cache_slots: int = 0  # llama.cpp: with cache_prompt, a stable id_slot below this
 
 
 def build_chat_request(request: Request, options: ChatOptions = ChatOptions()) -> dict[str, Any]:
@@ -68,10 +70,25 @@ def build_chat_request(request: Request, options: ChatOptions = ChatOptions()) -
     if options.thinking_control:
         body.update(chat_fields(options.thinking_control, intent(request.thinking),
                                 request.max_tokens))
+    body.update(cache_fields(request.cache_key, options))
     response_format = chat_response_format(output_format(request))
     if response_format is not None:
         body["response_format"] = response_format
     return body
+
+
+def cache_fields(key: str | None, options: ChatOptions) -> dict[str, Any]:
+    """The prompt-cache hints of one request: OpenAI's ``prompt_cache_key`` (a per-session key
+    routes a session's requests to the same cache), llama.cpp's ``cache_prompt`` and a stable
+    ``id_slot`` per session (the slot that holds its KV cache)."""
+    if options.cache_hint == "prompt_cache_key" and key:
+        return {"prompt_cache_key": key}
+    if options.cache_hint == "cache_prompt":
+        fields: dict[str, Any] = {"cache_prompt": True}
+        if key and options.cache_slots > 0:
+            fields["id_slot"] = int(key[:8], 16) % options.cache_slots
+        return fields
+    return {}
 
 
 def _render(turn: Any, options: ChatOptions) -> dict[str, Any]:

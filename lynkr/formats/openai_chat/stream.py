@@ -33,7 +33,8 @@ def usage_from_openai(obj: dict[str, Any] | None) -> Usage:
     if not obj:
         return Usage()
     details = obj.get("prompt_tokens_details") or {}
-    cached = details.get("cached_tokens") or 0
+    # OpenAI's cached_tokens; DeepSeek's own field for the same figure
+    cached = details.get("cached_tokens") or obj.get("prompt_cache_hit_tokens") or 0
     written = details.get("cache_write_tokens") or 0
     prompt = obj.get("prompt_tokens") or 0
     return Usage(

@@ -181,8 +181,32 @@ def test_openai_with_key(tmp_path: Path) -> None:
         organization="org-1",
         num_ctx=0,
         thinking_control="reasoning_effort",
+        cache_hint="prompt_cache_key",  # OpenAI's own API takes prompt_cache_key
     )
     assert "sk-test-123" not in repr(settings.provider)
+
+
+@pytest.mark.parametrize(
+    ("env", "hint", "slots"),
+    [
+        ({"MODEL_PROVIDER": "openai", "OPENAI_API_KEY": "k",
+          "OPENAI_ENDPOINT": "http://127.0.0.1:9/v1"}, "", 0),
+        ({"MODEL_PROVIDER": "openai", "OPENAI_API_KEY": "k", "OPENAI_PROMPT_CACHE_KEY": "true",
+          "OPENAI_ENDPOINT": "http://127.0.0.1:9/v1"}, "prompt_cache_key", 0),
+        ({"MODEL_PROVIDER": "llamacpp"}, "cache_prompt", 0),
+        ({"MODEL_PROVIDER": "llamacpp", "LLAMACPP_SLOTS": "4"}, "cache_prompt", 4),
+        ({"MODEL_PROVIDER": "openrouter", "OPENROUTER_API_KEY": "k"}, "", 0),
+    ],
+)
+def test_prompt_cache_hints(tmp_path: Path, env: dict[str, str], hint: str, slots: int) -> None:
+    settings = load(tmp_path, env=env)
+    assert (settings.provider.cache_hint, settings.provider.cache_slots) == (hint, slots)
+
+
+def test_prompt_cache_key_flag_must_be_a_boolean(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="OPENAI_PROMPT_CACHE_KEY"):
+        load(tmp_path, env={"MODEL_PROVIDER": "openai", "OPENAI_API_KEY": "k",
+                            "OPENAI_PROMPT_CACHE_KEY": "maybe"})
 
 
 @pytest.mark.parametrize(

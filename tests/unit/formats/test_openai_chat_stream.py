@@ -186,6 +186,8 @@ def test_server_quirks(data: bytes, expected: list[Event]) -> None:
           {"cached_tokens": 8, "cache_write_tokens": 5}}, Usage(0, 2, 5, 8)),
         ({"prompt_tokens": 7, "completion_tokens": None, "prompt_tokens_details": None},
          Usage(input_tokens=7)),
+        ({"prompt_tokens": 1000, "completion_tokens": 3, "prompt_cache_hit_tokens": 896,
+          "prompt_cache_miss_tokens": 104}, Usage(104, 3, 0, 896)),  # DeepSeek
     ],
 )
 def test_usage_from_openai(usage: dict[str, Any] | None, expected: Usage) -> None:

@@ -62,3 +62,20 @@ def test_shed_requests_and_breaker_states() -> None:
     assert got[("lynkr_circuit_breaker_state", (("provider", "ollama"),))] == 2
     assert got[("lynkr_circuit_breaker_state", (("provider", "openai"),))] == 1
     assert got[("lynkr_circuit_breaker_state", (("provider", "anthropic"),))] == 0
+
+
+def test_upstream_cache_figures_are_counted_and_priced_as_cache_reads() -> None:
+    from lynkr.observability.cost import Price, PriceTable
+
+    prices = PriceTable({"openai": (("gpt-4o*", Price(2.5, 10.0, 1.25)),)}, Price(3.0, 15.0))
+    metrics = Metrics(prices=prices)
+    metrics.record({"dialect": "anthropic", "provider": "openai", "upstream_model": "gpt-4o",
+                    "status": 200, "input_tokens": 1_000_000, "output_tokens": 0,
+                    "cache_read_tokens": 800_000, "cache_write_tokens": 0})
+    got = samples(metrics)
+    labels = (("kind", "read"), ("model", "gpt-4o"), ("provider", "openai"))
+    assert got[("lynkr_upstream_cache_tokens_total", labels)] == 800_000
+    assert ("lynkr_upstream_cache_tokens_total",
+            (("kind", "write"), ("model", "gpt-4o"), ("provider", "openai"))) not in got
+    cost = got[("lynkr_cost_usd_total", (("model", "gpt-4o"), ("provider", "openai")))]
+    assert cost == 200_000 * 2.5 / 1e6 + 800_000 * 1.25 / 1e6

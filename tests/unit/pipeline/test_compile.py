@@ -43,12 +43,14 @@ def test_every_shipped_pipeline_compiles(path: Path) -> None:
 
 def test_default_pipeline_values() -> None:
     pipeline = compile_file(REPO / "default.yaml")
-    tuned = {"tool_selection": {"max_description_tokens": 300,
-                                "strip_schema_descriptions": True}}
+    tuned = {"tool_selection": {"max_description_tokens": 200,
+                                "strip_schema_descriptions": True},
+             "truncate_tool_results": {"limits": {"Read": 4000, "Bash": 1500, "Grep": 1000,
+                                                  "default": 2000}}}
     assert [(s.name, s.config) for s in pipeline.stages] == [
         (name, STAGES[name].config(**tuned.get(name, {}))) for name in (
             "normalize", "route", "map_model", "capability_filter", "tool_selection",
-            "dedupe", "truncate_tool_results", "compress_history", "cache_breakpoints",
+            "truncate_tool_results", "compress_history", "dedupe", "cache_breakpoints",
             "prompt_cache")]
     lines = [s.line for s in pipeline.stages]
     assert lines == sorted(lines) and len(set(lines)) == len(lines)

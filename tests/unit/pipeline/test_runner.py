@@ -90,10 +90,13 @@ async def test_default_pipeline_end_to_end() -> None:
     default = compile_file(REPO / "default.yaml")
     out, timings = await run_stages(default, start(), PORTS)
     assert out.route == Route("ollama", "qwen", "configured provider")
-    assert out.request == attrs.evolve(REQUEST, model="qwen", max_tokens=8192)
+    assert out.request.cache_key is not None  # cache_breakpoints: the session's cache key
+    assert out.request == attrs.evolve(REQUEST, model="qwen", max_tokens=8192,
+                                       cache_key=out.request.cache_key)
     assert [n.stage for n in out.notes] == [
-        "normalize", "route", "map_model", "capability_filter", "tool_selection", "dedupe",
-        "truncate_tool_results", "compress_history", "cache_breakpoints", "prompt_cache"]
+        "normalize", "route", "map_model", "capability_filter", "tool_selection",
+        "truncate_tool_results", "compress_history", "dedupe", "cache_breakpoints",
+        "prompt_cache"]
     assert [t.stage for t in timings] == [n.stage for n in out.notes]
     assert out.response is None
 

@@ -38,9 +38,26 @@ REQUEST = Request("claude", MESSAGES, 100, system=(TextBlock("s1"), TextBlock("s
 
 def run(request: Request = REQUEST, provider: str = "anthropic",
         config: CacheBreakpointsConfig | None = None) -> Exchange:
+    """The stage's output, with the session's cache key checked and then left out."""
     exchange = Exchange(request, Context("r"), route=Route(provider, "m"))
-    return cache_breakpoints(exchange, config or CacheBreakpointsConfig(),
-                             Ports(PROVIDERS, provider))
+    out = cache_breakpoints(exchange, config or CacheBreakpointsConfig(),
+                            Ports(PROVIDERS, provider))
+    assert out.request.cache_key is not None and len(out.request.cache_key) == 32
+    return attrs.evolve(out, request=attrs.evolve(out.request, cache_key=None))
+
+
+def test_cache_key_is_per_session_stable_across_turns_and_hides_the_session_id() -> None:
+    ports = Ports(PROVIDERS, "openai")
+
+    def key(request: Request, session: str | None) -> str | None:
+        exchange = Exchange(request, Context("r", session_id=session), route=Route("openai", "m"))
+        return cache_breakpoints(exchange, CacheBreakpointsConfig(), ports).request.cache_key
+
+    longer = attrs.evolve(REQUEST, messages=(*REQUEST.messages, Message("assistant", (
+        TextBlock("ok"),)), Message("user", (TextBlock("again"),))))
+    assert key(REQUEST, "s1") == key(longer, "s1") != key(REQUEST, "s2")
+    assert key(REQUEST, None) == key(longer, None)  # the conversation's start
+    assert "s1" not in str(key(REQUEST, "s1"))
 
 
 @pytest.mark.parametrize("provider", ["anthropic", "bedrock"])

@@ -1,4 +1,4 @@
-"""dedupe: earlier copies become short markers; the latest copy and the last user turn stay."""
+"""dedupe: a repeat becomes a short marker where it arrives; the first copy stays whole."""
 
 from __future__ import annotations
 
@@ -30,8 +30,9 @@ def result(tool_id: str, text: str) -> ToolResultBlock:
     return ToolResultBlock(tool_id, (TextBlock(text),))
 
 
-def marker(subject: str, text: str) -> str:
-    return f"[duplicate of a later result: {subject}, {PORTS.count_tokens(text):,} tokens omitted]"
+def marker(first: str, subject: str, text: str) -> str:
+    return (f"[same output as the earlier result of {first} ({subject}): "
+            f"{PORTS.count_tokens(text):,} tokens omitted]")
 
 
 def conversation(*turns: Message) -> Request:
@@ -56,23 +57,17 @@ REMINDERS = (call("t1", "Bash", command="ls"), user(result("t1", "a"), TextBlock
     ("turns", "config", "expected"),
     [
         pytest.param(SAME_READ, DedupeConfig(),
-                     (call("t1"), user(result("t1", marker("Read /a.py", FILE))), *SAME_READ[2:]),
+                     (*SAME_READ[:3], user(result("t2", marker("t1", "Read /a.py", FILE)))),
                      id="same-file-read-twice"),
-        pytest.param(CHANGED_READ, DedupeConfig(),
-                     (call("t1"), user(result("t1", marker("Read /a.py", FILE))),
-                      *CHANGED_READ[2:]),
-                     id="file-changed-latest-kept"),
-        pytest.param(CHANGED_READ, DedupeConfig(same_call=False), CHANGED_READ,
-                     id="same-call-off"),
+        pytest.param(CHANGED_READ, DedupeConfig(), CHANGED_READ, id="file-changed-both-kept"),
         pytest.param(SAME_OUTPUT, DedupeConfig(),
-                     (SAME_OUTPUT[0], user(result("t1", marker("Bash make test", FILE))),
-                      *SAME_OUTPUT[2:]),
+                     (*SAME_OUTPUT[:3], user(result("t2", marker("t1", "Bash make test", FILE)))),
                      id="identical-output"),
         pytest.param(SAME_OUTPUT, DedupeConfig(same_output=False), SAME_OUTPUT,
                      id="same-output-off"),
         pytest.param(OTHER_FILES, DedupeConfig(), OTHER_FILES, id="different-files"),
         pytest.param(REMINDERS, DedupeConfig(),
-                     (REMINDERS[0], user(result("t1", "a")), *REMINDERS[2:]),
+                     (*REMINDERS[:3], user(result("t2", "/"))),
                      id="repeated-reminder-removed"),
         pytest.param(REMINDERS, DedupeConfig(system_reminders=False), REMINDERS,
                      id="reminders-off"),
@@ -87,8 +82,8 @@ def test_dedupe(turns: tuple[Message, ...], config: DedupeConfig,
 
 def test_note_reports_tokens_saved() -> None:
     out = run(conversation(*SAME_READ))
-    saved = PORTS.count_tokens(FILE) - PORTS.count_tokens(marker("Read /a.py", FILE))
-    assert out.notes == (Note("dedupe", "shortened 1 duplicates", saved),)
+    saved = PORTS.count_tokens(FILE) - PORTS.count_tokens(marker("t1", "Read /a.py", FILE))
+    assert out.notes == (Note("dedupe", "shortened 1 repeats", saved),)
 
 
 def test_no_duplicates() -> None:
@@ -98,14 +93,21 @@ def test_no_duplicates() -> None:
     assert out.notes == (Note("dedupe", "no duplicates"),)
 
 
-def test_last_user_message_never_altered() -> None:
-    last = user(result("t2", FILE), TextBlock(REMINDER))
-    request = Request("m", (user(TextBlock(REMINDER)), call("t1"), user(result("t1", FILE)),
-                            call("t2"), last), 1024)
+def test_first_copy_never_altered_and_turns_never_emptied() -> None:
+    first = user(result("t1", FILE))
+    request = Request("m", (user(TextBlock(REMINDER)), call("t1"), first, call("t2"),
+                            user(result("t2", FILE)), user(TextBlock(REMINDER))), 1024)
     out = run(request).request
-    assert out.messages[-1] is last
-    assert out.messages[2] == user(result("t1", marker("Read /a.py", FILE)))
-    assert out.messages[0] == user(TextBlock(REMINDER))  # a turn is never left empty
+    assert out.messages[2] is first
+    assert out.messages[4] == user(result("t2", marker("t1", "Read /a.py", FILE)))
+    assert out.messages[5] == user(TextBlock(REMINDER))  # a turn is never left empty
+
+
+def test_decided_on_arrival_so_later_turns_extend_the_same_prefix() -> None:
+    short = conversation(*SAME_READ)
+    longer = Request("m", (*short.messages, call("t3"), user(result("t3", FILE))), 1024)
+    once, later = run(short).request.messages, run(longer).request.messages
+    assert later[: len(once)] == once
 
 
 def test_idempotent() -> None:
@@ -115,8 +117,8 @@ def test_idempotent() -> None:
     assert twice.notes[-1] == Note("dedupe", "no duplicates")
 
 
-def test_three_reads_keep_only_the_last() -> None:
+def test_three_reads_keep_only_the_first() -> None:
     turns = (*SAME_READ, call("t3"), user(result("t3", FILE)))
     out = run(conversation(*turns)).request
     texts = [b.text() for m in out.messages for b in m.content if isinstance(b, ToolResultBlock)]
-    assert texts == [marker("Read /a.py", FILE), marker("Read /a.py", FILE), FILE]
+    assert texts == [FILE, marker("t1", "Read /a.py", FILE), marker("t1", "Read /a.py", FILE)]

@@ -74,12 +74,16 @@ def test_under_the_limit_untouched() -> None:
     assert out.notes == (Note("truncate_tool_results", "nothing over its limit"),)
 
 
-def test_most_recent_result_only_past_the_hard_limit() -> None:
-    recent = conversation("Read", LINES, recent=True)
-    assert run(recent, LIMITS).request is recent
-    hard = TruncateToolResultsConfig(limits={"default": 10}, hard_limit=100,
-                                     head_share={"default": 0.5})
-    assert output(run(recent, hard)) == kept_lines(range(10), range(90, 100), 80, 400)
+def test_decided_on_arrival_the_same_cut_at_every_age() -> None:
+    recent = run(conversation("Read", LINES, recent=True), LIMITS)
+    older = run(conversation("Read", LINES), LIMITS)
+    assert output(recent) == output(older)
+    assert MARKER.search(output(recent))
+
+
+def test_limits_match_tool_names_case_insensitively() -> None:
+    assert output(run(conversation("read", LINES), LIMITS)) == \
+        output(run(conversation("Read", LINES), LIMITS))
 
 
 def test_single_long_line_cut_by_characters() -> None:

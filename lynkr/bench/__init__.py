@@ -1,0 +1,1 @@
+"""``lynkr bench``: effective cost of pipelines on recorded sessions, and session recording."""
