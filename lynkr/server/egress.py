@@ -13,7 +13,7 @@ Every batch is shown to the stream taps before it is written; they never delay i
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 
 import trio
 
@@ -35,25 +35,25 @@ class EgressWriter:
         self._coalesce = coalesce
         self._ping_s = ping_s
 
-    async def write(self, first: list[Event], rest: AsyncIterator[list[Event]],
-                    nursery: trio.Nursery) -> None:
+    def write(self, first: list[Event], rest: AsyncIterator[list[Event]],
+              nursery: trio.Nursery) -> Awaitable[None]:
         """``first`` and every later batch, as body frames; the reader of ``rest`` runs in
-        ``nursery`` (the request's, so a client going away cancels it too)."""
+        ``nursery`` (the request's, so a client going away cancels it too). Returns the
+        writing coroutine itself (no wrapper frame on the stream's every resumption)."""
         if self._coalesce:
-            await self._write_coalesced(first, rest, nursery)
-        else:
-            await self._write_each(first)
-            async for events in rest:
-                await self._write_each(events)
+            return self._write_coalesced(first, rest, nursery)
+        return self._write_uncoalesced(first, rest)
+
+    async def _write_uncoalesced(self, first: list[Event], rest: AsyncIterator[list[Event]]
+                                 ) -> None:
+        await self._write_each(first)
+        async for events in rest:
+            await self._write_each(events)
 
     async def end(self) -> None:
         """The last frame: whatever the dialect closes a stream with."""
         await self._send({"type": "http.response.body", "body": self._renderer.finish(),
                           "more_body": False})
-
-    def _observe(self, events: list[Event]) -> None:
-        for tap in self._taps:
-            tap.observe(events)
 
     async def _write(self, events: list[Event]) -> None:
         for tap in self._taps:
@@ -62,7 +62,8 @@ class EgressWriter:
                           "more_body": True})
 
     async def _write_each(self, events: list[Event]) -> None:
-        self._observe(events)
+        for tap in self._taps:
+            tap.observe(events)
         for event in events:
             await self._send({"type": "http.response.body",
                               "body": self._renderer.render([event]), "more_body": True})

@@ -79,7 +79,8 @@ async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Recei
     finally:
         state.metrics.active_requests.dec()
     record.end(trio.current_time())
-    log.info("request", extra=log_fields(record))
+    if log.isEnabledFor(logging.INFO):  # the line is built only when it will be written
+        log.info("request", extra=log_fields(record))
     state.metrics.observe(record)
 
 
