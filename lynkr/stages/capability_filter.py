@@ -19,7 +19,8 @@ a thinking-on tool loop without its leading thinking block, thinking is turned o
 Bedrock keeps its betas and thinking history (the format keeps what Claude there accepts) and
 ``cache_control`` (it becomes ``cachePoint``); a model without tool use (a Bedrock model without
 it, an Ollama model whose ``/api/show`` lists no ``tools``) loses its tools, with a WARNING in the
-note (the ``x-lynkr-stages`` header).
+note (the ``x-lynkr-stages`` header); image URLs, which Ollama cannot take (the format sends
+inline images only), are named with a WARNING too.
 Never: removes a client tool a conversation can call (but for a model that cannot call any), or
 touches message text.
 """
@@ -35,7 +36,13 @@ from lynkr.formats.bedrock.models import supports_tools
 from lynkr.formats.json_schema import strip_keywords
 from lynkr.formats.output_format import SUPPORTED, anthropic_format, output_format
 from lynkr.formats.reasoning import carried_for, is_foreign
-from lynkr.model.content import RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
+from lynkr.model.content import (
+    ImageBlock,
+    RedactedThinkingBlock,
+    TextBlock,
+    ThinkingBlock,
+    ToolUseBlock,
+)
 from lynkr.model.request import Message, Request, Tool
 from lynkr.ports import Ports
 from lynkr.stages.exchange import Exchange
@@ -103,11 +110,20 @@ def capability_filter(exchange: Exchange, config: CapabilityFilterConfig, ports:
             removed_text.extend(b.thinking for m in request.messages if m.role == "assistant"
                                 for b in m.content if isinstance(b, ThinkingBlock)
                                 and not _own(b, info.name))
-    if not changes:
+    if info.family == "ollama" and (urls := _url_images(request.messages)):
+        # the format sends only inline images to Ollama: say so rather than lose them silently
+        dropped.append(f"WARNING: {urls} image URL(s) not sent (Ollama takes only inline "
+                       "base64 images)")
+    if not changes and not dropped:
         return exchange.noted("capability_filter", "nothing to drop")
     saved = sum(ports.count_tokens(t) for t in removed_text)
     return exchange.noted("capability_filter", "dropped " + ", ".join(dropped), saved,
                           request=attrs.evolve(request, **changes))
+
+
+def _url_images(messages: tuple[Message, ...]) -> int:
+    return sum(1 for m in messages if m.role == "user" for b in m.content
+               if isinstance(b, ImageBlock) and b.source.get("type") != "base64")
 
 
 def _filter_tools(tools: tuple[Tool, ...], keywords: Sequence[str], dropped: list[str],
