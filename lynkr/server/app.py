@@ -35,6 +35,7 @@ from lynkr.server.anthropic_routes import (
     ModelsEndpoint,
 )
 from lynkr.server.asgi import request_id
+from lynkr.server.auth import KeyGate, build_access
 from lynkr.server.embeddings_route import EmbeddingsEndpoint
 from lynkr.server.errors import client_dialect, error_headers, error_payload
 from lynkr.server.health import HealthEndpoint
@@ -63,7 +64,7 @@ def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
                                      resilience.breaker_timeout_s) for name in upstreams}
     metrics = Metrics(prices=price_table(settings))
     return AppState(settings, pipeline, ports, upstreams, embeddings=build_embedder(settings),
-                    metrics=metrics,
+                    metrics=metrics, access=build_access(settings, metrics),
                     responses=ResponseStore(settings.db_path, settings.responses_retention_s),
                     breakers=breakers, recorder=_recorder(settings))
 
@@ -171,6 +172,8 @@ def build_app(state: AppState) -> LoadShedder:
                 await state.embeddings.aclose()
             if state.responses is not None:
                 state.responses.close()
+            if state.access is not None:
+                state.access.store.close()
 
     app = Starlette(routes=_routes(state), exception_handlers={404: _http_error,
                                                                405: _http_error},
@@ -179,6 +182,9 @@ def build_app(state: AppState) -> LoadShedder:
     hot = {("POST", path): endpoint for path, endpoint in _dialects(state)}
     hot[("POST", "/v1/messages")] = MessagesEndpoint(state)
     resilience = state.settings.resilience
-    return LoadShedder(FastPaths(app, hot), max_active=resilience.shed_active_requests,
+    routed: Any = FastPaths(app, hot)
+    if state.access is not None:
+        routed = KeyGate(routed, state.access)
+    return LoadShedder(routed, max_active=resilience.shed_active_requests,
                        memory_fraction=resilience.shed_memory_fraction,
                        on_shed=state.metrics.shed_one, closing=lambda: not state.ready)

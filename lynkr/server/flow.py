@@ -23,6 +23,7 @@ from lynkr.observability.record import RequestRecord, log_fields
 from lynkr.pipeline.runner import run_stages
 from lynkr.ports import Answering, StreamTap
 from lynkr.server.asgi import Receive, Scope, Send, header, read_body, request_id, send_json
+from lynkr.server.auth import USER
 from lynkr.server.dialect import Answer, ClientTurn, Dialect
 from lynkr.server.egress import EgressWriter, FoldTap, RecordTap
 from lynkr.server.errors import send_error
@@ -37,7 +38,8 @@ log = logging.getLogger("lynkr.request")
 
 async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Receive,
                  send: Send) -> None:
-    record = RequestRecord(request_id(scope), dialect.name, trio.current_time())
+    record = RequestRecord(request_id(scope), dialect.name, trio.current_time(),
+                           user=scope.get(USER))
     state.metrics.active_requests.inc()
     try:
         body = await read_body(receive, state.settings.max_body_bytes,
@@ -80,6 +82,8 @@ async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Recei
     if log.isEnabledFor(logging.INFO):  # the line is built only when it will be written
         log.info("request", extra=log_fields(record))
     state.metrics.observe(record)
+    if state.access is not None:
+        state.access.settle(record)
 
 
 async def _fail(record: RequestRecord, exc: LynkrError, send: Send, error_type: str,

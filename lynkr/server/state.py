@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 
 from lynkr.bench.record import SessionRecorder
@@ -12,6 +14,9 @@ from lynkr.pipeline.compile import Pipeline
 from lynkr.ports import Ports, Upstream
 from lynkr.resilience.breaker import CircuitBreaker
 from lynkr.storage.responses import ResponseStore
+
+if TYPE_CHECKING:
+    from lynkr.server.auth import Access
 
 
 @attrs.define
@@ -26,3 +31,4 @@ class AppState:
     metrics: Metrics = attrs.field(factory=Metrics)
     breakers: dict[str, CircuitBreaker] = attrs.field(factory=dict)  # per provider
     recorder: SessionRecorder | None = None  # LYNKR_RECORD_DIR: requests kept for lynkr bench
+    access: Access | None = None  # inbound keys and their limits (None: keys are off)
