@@ -1,4 +1,4 @@
-"""``lynkr keys create | list | revoke``: inbound keys in the key database
+"""``lynkr keys create | list | revoke | usage``: inbound keys in the key database
 (``LYNKR_KEYS_DB_PATH``). The key is printed once, at creation; only its hash is kept."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import orjson
 
 from lynkr.auth.store import KeyExists, KeyStore
 from lynkr.config.settings import Settings
+from lynkr.governance.budget import WINDOWS, window_start
 
 
 def _positive(text: str) -> int:
@@ -30,11 +31,15 @@ def add_parser(sub: Any) -> None:
     create.add_argument("--rpm", type=_positive, help="requests per minute")
     create.add_argument("--tpm", type=_positive, help="tokens per minute")
     create.add_argument("--budget", type=_positive,
-                        help="tokens (stored; not enforced yet, see docs/team.md)")
+                        help="tokens per --budget-window, counted from upstream usage")
+    create.add_argument("--budget-window", choices=WINDOWS, default="month",
+                        help="UTC day or calendar month (default month)")
     listing = actions.add_parser("list", help="every key, active and revoked (never the key)")
     listing.add_argument("--json", action="store_true", help="JSON lines instead of a table")
     revoke = actions.add_parser("revoke", help="stop a user's active key at its next request")
     revoke.add_argument("name")
+    usage = actions.add_parser("usage", help="tokens per key and UTC day")
+    usage.add_argument("--json", action="store_true", help="JSON lines instead of a table")
 
 
 def run(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
@@ -44,7 +49,7 @@ def run(args: argparse.Namespace, settings: Settings, out: TextIO | None = None)
         if args.action == "create":
             try:
                 key, record = store.create(args.name, time.time(), args.rpm, args.tpm,
-                                           args.budget)
+                                           args.budget, args.budget_window)
             except (KeyExists, ValueError) as exc:
                 print(f"lynkr: {exc}", file=sys.stderr)
                 return 1
@@ -58,17 +63,29 @@ def run(args: argparse.Namespace, settings: Settings, out: TextIO | None = None)
                 return 0
             print(f"lynkr: no active key named {args.name!r}", file=sys.stderr)
             return 1
+        if args.action == "usage":
+            for name, day, tokens in store.usage_by_day():
+                _row({"key": name, "day": _when(day)[:10], "tokens": tokens}, args.json, out)
+            return 0
         for key in store.list():
-            row = {"name": key.name, "key": key.shown + "…", "created": _when(key.created_at),
-                   "revoked": _when(key.revoked_at) if key.revoked_at else None,
-                   "rpm": key.rpm, "tpm": key.tpm, "budget_tokens": key.budget_tokens}
-            if args.json:
-                print(orjson.dumps(row).decode(), file=out)
-            else:
-                print("  ".join(f"{k}={v}" for k, v in row.items() if v is not None), file=out)
+            budget = key.budget_tokens
+            _row({"name": key.name, "key": key.shown + "…", "created": _when(key.created_at),
+                  "revoked": _when(key.revoked_at) if key.revoked_at else None,
+                  "rpm": key.rpm, "tpm": key.tpm, "budget_tokens": budget,
+                  "budget_window": key.budget_window if budget else None,
+                  "budget_used": store.usage(key.name, window_start(time.time(),
+                                                                    key.budget_window))
+                  if budget else None}, args.json, out)
         return 0
     finally:
         store.close()
+
+
+def _row(row: dict[str, Any], as_json: bool, out: TextIO) -> None:
+    if as_json:
+        print(orjson.dumps(row).decode(), file=out)
+    else:
+        print("  ".join(f"{k}={v}" for k, v in row.items() if v is not None), file=out)
 
 
 def _when(seconds: float) -> str:

@@ -31,7 +31,8 @@ class ApiKey:
     revoked_at: float | None = None
     rpm: int | None = None  # requests per minute
     tpm: int | None = None  # tokens per minute (input + output, as the upstream reports)
-    budget_tokens: int | None = None  # not enforced yet (see docs/team.md)
+    budget_tokens: int | None = None  # tokens per budget window
+    budget_window: str = "month"  # "day" or "month" (UTC)
 
     @property
     def active(self) -> bool:

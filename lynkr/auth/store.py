@@ -28,8 +28,18 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE UNIQUE INDEX api_keys_active_name ON api_keys (name) WHERE revoked_at IS NULL;
     """,
+    """
+    ALTER TABLE api_keys ADD COLUMN budget_window TEXT NOT NULL DEFAULT 'month';
+    CREATE TABLE key_usage (
+        name TEXT NOT NULL,
+        day_start REAL NOT NULL,
+        tokens INTEGER NOT NULL,
+        PRIMARY KEY (name, day_start)
+    );
+    """,
 )
-COLUMNS = "name, key_hash, shown, created_at, revoked_at, rpm, tpm, budget_tokens"
+COLUMNS = ("name, key_hash, shown, created_at, revoked_at, rpm, tpm, budget_tokens, "
+           "budget_window")
 
 
 class KeyExists(ValueError):
@@ -44,17 +54,19 @@ class KeyStore:
         self.db.close()
 
     def create(self, name: str, now: float, rpm: int | None = None, tpm: int | None = None,
-               budget_tokens: int | None = None) -> tuple[str, ApiKey]:
+               budget_tokens: int | None = None, budget_window: str = "month"
+               ) -> tuple[str, ApiKey]:
         """A new key for ``name``: the key (shown once, never stored) and its record."""
         if not name.strip():
             raise ValueError("a key needs a name")
         key = new_key()
         record = ApiKey(name.strip(), key_hash(key), key[:SHOWN], now, None, rpm, tpm,
-                        budget_tokens)
+                        budget_tokens, budget_window)
         try:
-            self.db.execute(f"INSERT INTO api_keys ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            self.db.execute(f"INSERT INTO api_keys ({COLUMNS}) VALUES "
+                            "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             (record.name, record.key_hash, record.shown, now, None, rpm, tpm,
-                             budget_tokens))
+                             budget_tokens, budget_window))
         except apsw.ConstraintError:
             raise KeyExists(f"an active key named {record.name!r} exists; revoke it "
                             "first") from None
@@ -82,3 +94,20 @@ class KeyStore:
             return None
         found = ApiKey(*row)
         return found if same_hash(found.key_hash, digest) and found.active else None
+
+    # tokens per key and UTC day (shared by every process on this file); a month's budget
+    # sums its days
+
+    def add_usage(self, name: str, day_start: float, tokens: int) -> None:
+        self.db.execute("INSERT INTO key_usage (name, day_start, tokens) VALUES (?, ?, ?) "
+                        "ON CONFLICT (name, day_start) DO UPDATE SET tokens = tokens + "
+                        "excluded.tokens", (name, day_start, tokens))
+
+    def usage(self, name: str, since: float) -> int:
+        row = self.db.execute("SELECT SUM(tokens) FROM key_usage WHERE name = ? AND "
+                              "day_start >= ?", (name, since)).fetchone()
+        return int(row[0] or 0)
+
+    def usage_by_day(self) -> list[tuple[str, float, int]]:
+        return [(str(n), float(d), int(t)) for n, d, t in self.db.execute(
+            "SELECT name, day_start, tokens FROM key_usage ORDER BY day_start, name")]

@@ -1,12 +1,15 @@
 """The server's key gate: who is asking, whether their key is good, whether they are within
-their limits. The rules live in ``auth/`` (keys, the store) and ``governance/`` (buckets,
-headers); this is the small ASGI hook in front of the routes.
+their limits and budget. The rules live in ``auth/`` (keys, the store) and ``governance/``
+(buckets, budgets, headers); this is the small ASGI hook in front of the routes.
 
 Every ``/v1/`` path asks for a key when keys are on (health and metrics do not). A missing,
 wrong or revoked key is a 401 in the client's dialect with a request id; the key itself is
 never logged and is taken out of the request's headers before any route sees it, so nothing
 downstream can forward it. The key's name travels in the ASGI scope (``USER``) onto the
-request's record, and the tokens the upstream reports are charged to it when the request ends.
+request's record, and the tokens the upstream reports are charged to it as the answer goes
+out (``UsageTap``: to its tokens-per-minute bucket, and to its usage per day in the key
+database, which budgets sum). Budgets are checked only when a request starts: a stream in
+flight is never cut.
 """
 
 from __future__ import annotations
@@ -19,14 +22,16 @@ from pathlib import Path
 import trio
 from prometheus_client import Counter
 
-from lynkr.auth.keys import presented_key
+from lynkr.auth.keys import ApiKey, presented_key
 from lynkr.auth.store import KeyStore
 from lynkr.config.settings import Settings
+from lynkr.governance.budget import check_budget, window_start
 from lynkr.governance.headers import ratelimit_headers
 from lynkr.governance.limits import LocalLimiter
 from lynkr.model.errors import RateLimited, Unauthorized
+from lynkr.model.events import Event, MessageDelta
+from lynkr.model.response import Response
 from lynkr.observability.metrics import Metrics
-from lynkr.observability.record import RequestRecord
 from lynkr.ports import RateLimiter
 from lynkr.server.asgi import Receive, Scope, Send, request_id
 from lynkr.server.errors import client_dialect, send_error
@@ -50,14 +55,50 @@ class Access:
         self.tokens = Counter("lynkr_key_tokens_total", "Tokens the upstream reported, per key",
                               ["key"], registry=registry)
 
-    def settle(self, record: RequestRecord) -> None:
-        """Charge a finished request's reported tokens to its key."""
-        if record.user is None:
-            return
-        tokens = record.input_tokens + record.output_tokens
-        if tokens:
-            self.limiter.charge(record.user, tokens, trio.current_time())
-            self.tokens.labels(record.user).inc(tokens)
+    def tap(self, user: str) -> UsageTap:
+        """The tap that charges an answer's reported tokens to ``user`` as they go out."""
+        return UsageTap(self, user)
+
+    def charge(self, user: str, tokens: int) -> None:
+        self.limiter.charge(user, tokens, trio.current_time())
+        self.store.add_usage(user, window_start(time.time(), "day"), tokens)
+        self.tokens.labels(user).inc(tokens)
+
+    def budget_error(self, key: ApiKey) -> RateLimited | None:
+        """A 429 when the key's token budget for this window is spent, else None."""
+        if key.budget_tokens is None:
+            return None
+        now = time.time()
+        used = self.store.usage(key.name, window_start(now, key.budget_window))
+        verdict = check_budget(used, key.budget_tokens, now, key.budget_window)
+        if verdict.allowed:
+            return None
+        return RateLimited(verdict.message(key.name, key.budget_window),
+                           retry_after=math.ceil(verdict.resets_at - now))
+
+
+class UsageTap:
+    """Charges the usage an answer reports when it goes out, before the answer's last bytes
+    (a client may send its next request the moment it has read them). A later usage report
+    of the same answer charges only the difference."""
+
+    wants_result = False
+
+    def __init__(self, access: Access, user: str) -> None:
+        self.access, self.user, self.charged = access, user, 0
+
+    def observe(self, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, MessageDelta):
+                usage = event.usage
+                total = usage.input_tokens + usage.cache_read_input_tokens \
+                    + usage.cache_creation_input_tokens + usage.output_tokens
+                if total > self.charged:
+                    self.access.charge(self.user, total - self.charged)
+                    self.charged = total
+
+    def completed(self, response: Response) -> None:
+        return None
 
 
 def build_access(settings: Settings, metrics: Metrics) -> Access | None:
@@ -100,7 +141,13 @@ class KeyGate:
             return
         scope["headers"] = [h for h in scope["headers"] if h[0] not in SECRET_HEADERS]
         scope[USER] = key.name
-        if scope["method"] == "POST" and scope["path"] in LIMITED and (key.rpm or key.tpm):
+        limited = scope["method"] == "POST" and scope["path"] in LIMITED
+        over_budget = self.access.budget_error(key) if limited else None
+        if over_budget is not None:
+            self.access.requests.labels(key.name, "over_budget").inc()
+            await send_error(send, over_budget, request_id(scope), dialect)
+            return
+        if limited and (key.rpm or key.tpm):
             decision = self.access.limiter.admit(key.name, key.rpm, key.tpm,
                                                  trio.current_time())
             headers = ratelimit_headers(decision, anthropic, time.time())

@@ -82,8 +82,6 @@ async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Recei
     if log.isEnabledFor(logging.INFO):  # the line is built only when it will be written
         log.info("request", extra=log_fields(record))
     state.metrics.observe(record)
-    if state.access is not None:
-        state.access.settle(record)
 
 
 async def _fail(record: RequestRecord, exc: LynkrError, send: Send, error_type: str,
@@ -110,6 +108,8 @@ async def _watch_disconnect(receive: Receive, scope: trio.CancelScope,
 def _taps(state: AppState, exchange: Exchange, record: RequestRecord) -> list[StreamTap]:
     """The record's own tap, then each tap the pipeline's stages declare for this answer."""
     taps: list[StreamTap] = [RecordTap(record)]
+    if state.access is not None and record.user is not None:
+        taps.append(state.access.tap(record.user))  # the key's tokens, for limits and budget
     for bound in state.pipeline.taps:
         assert bound.spec.tap is not None
         tap = bound.spec.tap(exchange, bound.config, state.ports)

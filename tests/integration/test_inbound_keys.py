@@ -5,6 +5,7 @@ upstream nor logged, the key's name on the request's log line."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -206,3 +207,34 @@ def test_tokens_per_minute_counted_from_upstream_usage(tmp_path: Path) -> None:
     assert 36 <= int(second.headers["retry-after"]) <= 37  # 60 tokens at 100/60 a second
     assert second.headers["x-ratelimit-remaining-tokens"] == "0"
     assert len(fake.calls) == 1
+
+
+def test_token_budget_spent_is_a_429_naming_it_and_its_reset_across_processes(
+        tmp_path: Path) -> None:
+    env, made = keys(tmp_path, budget_tokens=100, budget_window="day")
+    reply = Reply("hello " * 50, prompt_tokens=150, completion_tokens=10)
+    stream = {**BODIES["/v1/messages"], "stream": True}
+    headers = auth_headers("/v1/messages", "x-api-key", made["alice"])
+    with proxy("openai", [reply], **env) as (url, fake), \
+            proxy("openai", [reply], **env) as (other, _), httpx.Client() as client:
+        first = client.post(url + "/v1/messages", json=stream, headers=headers)
+        # a second server on the same key database sees the spent budget
+        second = client.post(other + "/v1/messages", json=stream, headers=headers)
+        chat = client.post(url + "/v1/chat/completions", json=BODIES["/v1/chat/completions"],
+                           headers={"authorization": f"Bearer {made['alice']}"})
+    # the request that went over the budget started within it and was served whole
+    assert first.status_code == 200 and "message_stop" in first.text
+    assert _streamed_text(first.text) == "hello " * 50
+    message = assert_error(second, "/v1/messages", 429)
+    assert "token budget of key 'alice'" in message and "160 of 100 tokens a day" in message
+    assert "resets at" in message and "T00:00:00Z" in message
+    assert 0 < int(second.headers["retry-after"]) <= 86_400
+    chat_message = assert_error(chat, "/v1/chat/completions", 429)
+    assert "budget" in chat_message
+    assert len(fake.calls) == 1
+
+
+def _streamed_text(sse: str) -> str:
+    events = [json.loads(line[6:]) for line in sse.splitlines() if line.startswith("data: ")]
+    return "".join(e["delta"].get("text", "") for e in events
+                   if e["type"] == "content_block_delta")

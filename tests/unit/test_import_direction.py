@@ -55,7 +55,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "tools": frozenset({*LOW, "config", "observability", "providers", "memory", "tools", "mcp"}),
     "mcp": frozenset({*LOW, "config", "observability", "tools", "mcp"}),
     "bench": frozenset({*LOW, "config", "observability", "providers", "cache", "bench"}),
-    "auth": frozenset({"model", "ports", "config", "storage", "auth"}),
+    "auth": frozenset({"model", "ports", "config", "storage", "governance", "auth"}),
     "governance": frozenset({"model", "ports", "governance"}),
     "server": EVERYTHING - {"cli", "__main__"},
     "check": frozenset({*LOW, "config", "observability", "providers", "lynkr"}),
