@@ -8,6 +8,7 @@ from pathlib import Path
 import anthropic
 import openai
 import pytest
+from harness.claude_cli import run_claude
 from harness.proxy import proxy
 from harness.sdk_clients import track
 from harness.wire import Reply
@@ -56,3 +57,16 @@ def test_openai_sdk(tmp_path: Path) -> None:
             wrong.chat.completions.create(model="gpt-x", messages=MESSAGES)  # type: ignore[arg-type]
     assert limited.value.response.headers["x-ratelimit-remaining-requests"] == "0"
     assert int(limited.value.response.headers["retry-after"]) >= 59
+
+
+def test_claude_code_cli_with_a_key(tmp_path: Path, claude_bin: str) -> None:
+    env, key = make_key(tmp_path)
+    home, workspace = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    workspace.mkdir()
+    with proxy("openai", [Reply("All good.")], **env) as (url, fake):
+        good = run_claude(claude_bin, url, "say hi", workspace, home, api_key=key)
+        served = len(fake.calls)
+    assert good.returncode == 0 and good.result["is_error"] is False, good.stderr[-2000:]
+    assert served >= 1
+    assert key not in good.stderr and key not in str(good.events)
