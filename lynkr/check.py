@@ -41,6 +41,7 @@ def effective(settings: Settings) -> dict[str, Any]:
     out["embeddings"] = embeddings
     out["resilience"] = attrs.asdict(settings.resilience)  # no secrets
     out["routing"] = attrs.asdict(settings.routing)
+    out["access"] = attrs.asdict(settings.access)  # LYNKR_AUTH and the key file; no keys
     out["memory"] = attrs.asdict(memory_settings(Env(settings.environ)))  # no secrets
     return out
 
