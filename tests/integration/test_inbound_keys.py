@@ -238,3 +238,23 @@ def _streamed_text(sse: str) -> str:
     events = [json.loads(line[6:]) for line in sse.splitlines() if line.startswith("data: ")]
     return "".join(e["delta"].get("text", "") for e in events
                    if e["type"] == "content_block_delta")
+
+
+def test_an_answer_from_the_prompt_cache_is_not_charged(tmp_path: Path) -> None:
+    pipeline = tmp_path / "cached.yaml"
+    pipeline.write_text("name: cached\nstages:\n  - normalize\n  - route\n  - map_model\n"
+                        "  - capability_filter\n  - prompt_cache\n  - egress\n")
+    env, made = keys(tmp_path, budget_tokens=1000, budget_window="day")
+    body = {**BODIES["/v1/messages"], "temperature": 0}
+    headers = auth_headers("/v1/messages", "x-api-key", made["alice"])
+    reply = Reply("Paris.", prompt_tokens=57, completion_tokens=12)
+    with proxy("openai", [reply], str(pipeline), **env) as (url, fake), \
+            httpx.Client() as client:
+        caches = [client.post(url + "/v1/messages", json=body, headers=headers)
+                  .headers["x-lynkr-cache"] for _ in range(2)]
+        metrics = client.get(url + "/metrics/prometheus").text
+    assert caches == ["miss", "hit"] and len(fake.calls) == 1
+    assert 'lynkr_key_tokens_total{key="alice"} 69.0' in metrics
+    store = KeyStore(tmp_path / "keys.db")
+    assert store.usage("alice", 0.0) == 69
+    store.close()
