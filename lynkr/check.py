@@ -10,6 +10,7 @@ import httpx
 
 from lynkr.config.memory import memory_settings
 from lynkr.config.providers import ProviderSettings
+from lynkr.config.secrets import mask_url
 from lynkr.config.settings import Env, Settings
 from lynkr.config.vendors import vendor
 from lynkr.providers.profiles import auth_headers
@@ -29,17 +30,21 @@ def effective(settings: Settings) -> dict[str, Any]:
     bedrock = attrs.asdict(out.pop("bedrock"))  # region, concurrency, API (key masked)
     if settings.model_provider == "bedrock":
         out["bedrock"] = {**bedrock, **{k: mask(bedrock[k]) for k in (
-            "api_key", "access_key_id", "secret_access_key", "session_token")}}
+            "api_key", "access_key_id", "secret_access_key", "session_token")},
+            "endpoint_url": bedrock["endpoint_url"] and mask_url(bedrock["endpoint_url"])}
     out.pop("environ", None)
     provider = attrs.asdict(settings.provider)
     for key in SECRET_FIELDS:
         provider[key] = mask(provider.get(key))
+    provider["endpoint"] = mask_url(provider["endpoint"])
     out["provider"] = provider
     embeddings = attrs.asdict(settings.embeddings)
     for key in SECRET_FIELDS:
         embeddings[key] = mask(embeddings.get(key))
+    embeddings["endpoint"] = mask_url(embeddings["endpoint"])
     out["embeddings"] = embeddings
     out["resilience"] = attrs.asdict(settings.resilience)  # no secrets
+    out["limits"] = attrs.asdict(settings.limits)
     out["routing"] = attrs.asdict(settings.routing)
     out["access"] = attrs.asdict(settings.access)  # LYNKR_AUTH and the key file; no keys
     out["memory"] = attrs.asdict(memory_settings(Env(settings.environ)))  # no secrets
@@ -72,43 +77,48 @@ def _probe_headers(provider: ProviderSettings) -> dict[str, str]:
 
 def probe(provider: ProviderSettings, timeout: float = 5.0) -> tuple[bool, str]:
     url = probe_url(provider)
+    where = f"{provider.name} at {mask_url(url)}"
     try:
         response = httpx.get(url, headers=_probe_headers(provider), timeout=timeout)
     except httpx.HTTPError as exc:
-        return False, f"{provider.name} at {url} is not answering: {exc or type(exc).__name__}"
-    return judge(provider, url, response)
+        return False, f"{where} is not answering: {_failure(exc)}"
+    return judge(provider, where, response)
 
 
 async def probe_async(provider: ProviderSettings, client: httpx.AsyncClient,
                       timeout: float = 2.0) -> tuple[bool, str]:
-    """``probe`` on an async client (``/health/ready?deep=true``), with a short timeout."""
+    """``probe`` on an async client (``/health/ready?deep=true``), with a short timeout; the
+    result never names the URL (the health endpoint is unauthenticated)."""
     url = probe_url(provider)
     try:
         response = await client.get(url, headers=_probe_headers(provider), timeout=timeout)
     except httpx.HTTPError as exc:
-        return False, f"{provider.name} at {url} is not answering: {exc or type(exc).__name__}"
-    return judge(provider, url, response)
+        return False, f"{provider.name} is not answering ({type(exc).__name__})"
+    return judge(provider, provider.name, response)
 
 
-def judge(provider: ProviderSettings, url: str, response: httpx.Response) -> tuple[bool, str]:
-    """What a probe's answer says about the provider."""
+def _failure(exc: Exception) -> str:
+    return mask_url(str(exc)) or type(exc).__name__
+
+
+def judge(provider: ProviderSettings, where: str, response: httpx.Response) -> tuple[bool, str]:
+    """What a probe's answer says about the provider (``where``: its name, maybe its URL)."""
     facts = vendor(provider.name)
     if facts.probe == "reachable":  # an unsigned GET: any answer below 500 means reachable
         ok = response.status_code < 500
-        return ok, f"{provider.name} at {url} {'is reachable' if ok else 'answered'} " \
-                   f"({response.status_code})"
+        return ok, f"{where} {'is reachable' if ok else 'answered'} ({response.status_code})"
     if response.status_code >= 400:
-        return False, f"{provider.name} at {url} answered {response.status_code}"
+        return False, f"{where} answered {response.status_code}"
     try:
         data = response.json()
     except ValueError:
-        return True, f"{provider.name} at {url} answered (not JSON)"
+        return True, f"{where} answered (not JSON)"
     if not isinstance(data, dict):
-        return True, f"{provider.name} at {url} answered"
+        return True, f"{where} answered"
     names = [m.get("name") or m.get("id") for m in data.get("models") or data.get("data") or []
              if isinstance(m, dict)]
     unnamed = provider.model in ("", "default") or not facts.lists_models
     if names and provider.model not in names and not unnamed:
         return True, (f"{provider.name} answers, but model {provider.model!r} is not among "
                       f"its {len(names)} models ({', '.join(map(str, names[:8]))})")
-    return True, f"{provider.name} at {url} answers; model {provider.model!r}"
+    return True, f"{where} answers; model {provider.model!r}"

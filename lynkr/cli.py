@@ -17,6 +17,7 @@ from lynkr import __version__
 from lynkr.auth import commands as key_commands
 from lynkr.check import effective, probe
 from lynkr.config.errors import SettingsError
+from lynkr.config.secrets import Scrubber, configured_secrets
 from lynkr.config.settings import Settings, load_settings
 from lynkr.memory import commands as memory_commands
 from lynkr.observability.logs import configure
@@ -111,7 +112,7 @@ def _start(settings: Settings) -> int:
     from lynkr.server.factory import application_path
     from lynkr.server.serve import hypercorn_config, serve_app
 
-    configure(settings.log_level)
+    configure(settings.log_level, Scrubber(configured_secrets(settings)))
     state = build_state(settings)  # compiles the pipeline: its errors stop us here
     config = hypercorn_config(settings)
     provider = settings.provider

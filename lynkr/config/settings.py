@@ -17,6 +17,7 @@ from lynkr.config.bedrock import BedrockSettings, bedrock_settings
 from lynkr.config.dotenv import read_dotenv
 from lynkr.config.embeddings import EmbeddingsSettings, embeddings_settings
 from lynkr.config.errors import SettingsError
+from lynkr.config.limits import Limits, limits_settings
 from lynkr.config.providers import PROVIDERS, ProviderSettings, provider_settings
 from lynkr.config.resilience import ResilienceSettings, resilience_settings
 from lynkr.config.routing import RoutingSettings, routing_settings
@@ -34,13 +35,14 @@ class Settings:
     max_body_bytes: int = 32 * 1024 * 1024
     connect_timeout_s: float = 10.0
     keepalive_expiry_s: float = 30.0
-    max_connections: int = 100
+    max_connections: int = 1000  # UPSTREAM_MAX_CONNECTIONS, default: the shedding threshold
     graceful_timeout_s: float = 30.0
     drain_s: float = 1.0  # after SIGTERM: readiness 503, still accepting, before closing
     db_path: str = "data/lynkr.db"
     responses_retention_s: float = 86_400.0
     embeddings: EmbeddingsSettings = attrs.field(factory=EmbeddingsSettings)
     resilience: ResilienceSettings = attrs.field(factory=ResilienceSettings)
+    limits: Limits = attrs.field(factory=Limits)  # bounds on reads, sizes and the store
     routing: RoutingSettings = attrs.field(factory=RoutingSettings)
     prices_path: str | None = None  # LYNKR_PRICES, else config/prices.yaml when present
     bedrock: BedrockSettings = attrs.field(factory=BedrockSettings)  # region, limiter, API
@@ -103,6 +105,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
     routed = set(routing.providers()) | {provider}
     providers = {name: provider_settings(name, env, required=name in routed)
                  for name in PROVIDERS}
+    resilience = resilience_settings(env)
     model_default = env.str("MODEL_DEFAULT")
     if model_default:
         providers[provider] = attrs.evolve(providers[provider], model=model_default)
@@ -117,13 +120,16 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         max_body_bytes=env.int("MAX_REQUEST_BODY_BYTES", 32 * 1024 * 1024, minimum=1024),
         connect_timeout_s=env.int("UPSTREAM_CONNECT_TIMEOUT_MS", 10_000, minimum=1) / 1000,
         keepalive_expiry_s=env.int("UPSTREAM_KEEPALIVE_MS", 30_000, minimum=0) / 1000,
-        max_connections=env.int("UPSTREAM_MAX_CONNECTIONS", 100, minimum=1),
+        # the pool follows the concurrency limit: an admitted request never waits for a slot
+        max_connections=env.int("UPSTREAM_MAX_CONNECTIONS", resilience.shed_active_requests,
+                                minimum=1),
         graceful_timeout_s=env.int("GRACEFUL_SHUTDOWN_TIMEOUT", 30_000, minimum=0) / 1000,
         drain_s=env.int("SHUTDOWN_DRAIN_DELAY_MS", 1000, minimum=0) / 1000,
         db_path=env.str("LYNKR_DB_PATH") or env.str("SESSION_DB_PATH") or "data/lynkr.db",
         responses_retention_s=env.int("RESPONSES_RETENTION_MS", 86_400_000, minimum=0) / 1000,
         embeddings=embeddings_settings(env, provider, providers),
-        resilience=resilience_settings(env),
+        resilience=resilience,
+        limits=limits_settings(env),
         routing=routing,
         prices_path=env.str("LYNKR_PRICES"),
         bedrock=bedrock_settings(env, required=provider == "bedrock"),

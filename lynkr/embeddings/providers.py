@@ -68,16 +68,14 @@ class RemoteEmbedder:
             response = await self.client.post(self.endpoint, content=orjson.dumps(body),
                                               headers=self.headers)
         except httpx.TransportError as exc:
-            silence = (f"{what} at {self.endpoint} did not answer within "
-                       f"{self.settings.read_timeout_s:g}s")
-            raise transport_error(what, self.endpoint, exc, silence) from None
+            silence = f"{what} did not answer within {self.settings.read_timeout_s:g}s"
+            raise transport_error(what, exc, silence) from None
         if response.status_code >= 400:
             raise status_error(what, response.status_code, response.content, response.headers)
         try:
             return orjson.loads(response.content)
         except orjson.JSONDecodeError:
-            raise UpstreamError(f"{what} at {self.endpoint} answered something that is not "
-                                f"JSON") from None
+            raise UpstreamError(f"{what} answered something that is not JSON") from None
 
 
 def _headers(settings: EmbeddingsSettings) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
     LynkrError                      500 api_error              / server_error
     ├── BadRequest                  400 invalid_request_error  / invalid_request_error
-    │   └── PayloadTooLarge         413 request_too_large      / invalid_request_error
+    │   ├── PayloadTooLarge         413 request_too_large      / invalid_request_error
+    │   └── BodyTimeout             408 invalid_request_error  / invalid_request_error
     ├── Unauthorized                401 authentication_error   / invalid_request_error
     ├── PermissionDenied            403 permission_error       / permission_error
     ├── NotFound                    404 not_found_error        / not_found_error
@@ -11,11 +12,14 @@
     ├── NotImplementedHere          501 api_error              / not_implemented
     │   └── EmbeddingsUnavailable   501 api_error              / not_implemented
     ├── Overloaded                  529 overloaded_error       / server_error (503 for OpenAI)
+    │   ├── PoolBusy                529 overloaded_error       / server_error (503 for OpenAI)
     │   ├── CircuitOpen             503 overloaded_error       / server_error
     │   └── Shedding                503 overloaded_error       / server_error, code overloaded
     └── UpstreamError               502 api_error              / server_error
         ├── UpstreamUnreachable     502 api_error              / server_error
-        └── UpstreamTimeout         504 timeout_error          / timeout
+        ├── UpstreamTimeout         504 timeout_error          / timeout
+        ├── UpstreamAuthRejected    502 api_error              / server_error
+        └── FrameTooLarge           502 api_error              / server_error
 
 An ``UpstreamError`` may carry the upstream's own status; ``from_upstream_status`` picks the
 class that answers the client for it (429 stays 429, 5xx becomes api_error, ...). Start-up
@@ -49,6 +53,12 @@ class BadRequest(LynkrError):
 class PayloadTooLarge(BadRequest):
     status = 413
     anthropic_type = "request_too_large"
+
+
+class BodyTimeout(BadRequest):
+    """The client did not send its whole body in time (a slow or stalled upload)."""
+
+    status = 408
 
 
 class Unauthorized(LynkrError):
@@ -97,6 +107,11 @@ class Overloaded(LynkrError):
     anthropic_type = "overloaded_error"
 
 
+class PoolBusy(Overloaded):
+    """No pooled upstream connection freed up in time: local back-pressure, not a provider
+    fault (never retried, never counted by the breaker)."""
+
+
 class CircuitOpen(Overloaded):
     """Raised instead of calling a provider whose breaker is open (a 503 if nothing else)."""
 
@@ -124,6 +139,15 @@ class UpstreamTimeout(UpstreamError):
     openai_type = "timeout"
 
 
+class UpstreamAuthRejected(UpstreamError):
+    """The upstream refused the proxy's own credentials (401/403): a configuration error that
+    no retry or breaker can mend."""
+
+
+class FrameTooLarge(UpstreamError):
+    """An upstream line or frame beyond the configured limit (``UPSTREAM_MAX_LINE_BYTES``)."""
+
+
 def from_upstream_status(status: int, message: str, retry_after: float | None = None) -> LynkrError:
     """The error a client gets for an upstream's HTTP error status."""
     if status == 429:
@@ -136,7 +160,9 @@ def from_upstream_status(status: int, message: str, retry_after: float | None = 
         return PayloadTooLarge(message)
     if status in (401, 403):
         # The client's own key is not what failed: the proxy's upstream credentials are.
-        return UpstreamError(message)
+        return UpstreamAuthRejected(
+            f"{message} (the proxy's own credentials for this provider were rejected: check "
+            f"its API key setting)")
     if status == 404:
         return NotFound(message)
     if 400 <= status < 500:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 from pathlib import Path
 
 UNLIMITED = 1 << 60
@@ -47,3 +50,18 @@ def rss_bytes(status: Path = Path("/proc/self/status")) -> int:
     except (OSError, ValueError, IndexError):
         pass
     return 0
+
+
+def release_memory() -> None:
+    """Give freed memory back to the system: a full collection, then glibc's ``malloc_trim``
+    (CPython's allocator and glibc keep freed pages, so resident memory would otherwise stay
+    at its peak long after the work that needed it ended)."""
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS)
+        return
+    trim(0)

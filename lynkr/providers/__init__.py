@@ -25,7 +25,7 @@ def build_upstream(settings: Settings, name: str) -> Upstream:
 
         client = make_bedrock_client(settings.bedrock, settings.connect_timeout_s)
         return BedrockUpstream(settings.bedrock, client, chosen, window)
-    return HttpUpstream(chosen, http_client(settings, chosen), window)
+    return HttpUpstream(chosen, http_client(settings, chosen), window, settings.limits)
 
 
 def provider_infos(upstreams: dict[str, Upstream]) -> dict[str, ProviderInfo]:

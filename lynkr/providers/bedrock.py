@@ -192,23 +192,22 @@ class BedrockUpstream:
             return stream_error(str(error.get("Code") or "internalServerException"),
                                 str(error.get("Message") or ""))
         if isinstance(exc, ReadTimeoutError):
-            return StreamError("timeout_error", f"bedrock at {self.settings.endpoint} sent "
-                               f"nothing for {self.config.read_timeout_s:g}s; the answer was "
-                               f"stopped")
+            return StreamError("timeout_error", f"bedrock sent nothing for "
+                               f"{self.config.read_timeout_s:g}s; the answer was stopped")
         return StreamError("api_error", f"bedrock: connection lost in the middle of the "
-                                        f"answer ({exc!r})")
+                                        f"answer ({type(exc).__name__})")
 
     def _transport_error(self, exc: BotoCoreError) -> LynkrError:
-        where = f"bedrock at {self.settings.endpoint} (region {self.config.region})"
+        where = f"bedrock (region {self.config.region})"  # never the URL: clients see this
         if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError)):
-            return UpstreamUnreachable(f"{where} is not answering ({exc}); is the region or "
-                                       f"AWS_BEDROCK_ENDPOINT right?")
+            return UpstreamUnreachable(f"{where} is not answering ({type(exc).__name__}); is "
+                                       f"the region or AWS_BEDROCK_ENDPOINT right?")
         if isinstance(exc, ReadTimeoutError):
             return UpstreamTimeout(f"{where} sent nothing for {self.config.read_timeout_s:g}s")
         if isinstance(exc, NoCredentialsError):
             return UpstreamError(f"{where}: no AWS credentials; set AWS_BEDROCK_API_KEY or "
                                  f"configure the AWS credential chain")
-        return UpstreamError(f"{where}: {exc}")
+        return UpstreamError(f"{where}: {type(exc).__name__}")
 
 
 def _wake(events: Any) -> None:

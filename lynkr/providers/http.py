@@ -5,7 +5,13 @@ reported model, input estimate, tool ids in use) comes from the request. ``open`
 call and checks the status before anything reaches the client: an error status, a refused
 connection or a timeout there is raised as a ``LynkrError`` (the server answers it as error
 JSON). Once open, ``HttpEvents`` yields canonical events a read at a time, and turns a failure
-in the middle into a final ``StreamError`` event, never a silent end.
+in the middle (a lost connection, a body that fails to decode) into a final ``StreamError``
+event, never a silent end.
+
+What reaches a client or a log never holds a secret: error bodies are read up to
+``UPSTREAM_ERROR_BODY_BYTES`` and scrubbed of the provider's key and URL credentials, and
+messages name the provider, not its URL. A wait for a pooled connection beyond
+``UPSTREAM_POOL_TIMEOUT_MS`` is ``PoolBusy`` (local back-pressure, not a provider fault).
 """
 
 from __future__ import annotations
@@ -16,23 +22,31 @@ from contextlib import asynccontextmanager
 import httpx
 import orjson
 
+from lynkr.config.limits import Limits
 from lynkr.config.providers import ProviderSettings
+from lynkr.config.secrets import Scrubber, url_password
 from lynkr.config.settings import Settings
 from lynkr.config.vendors import vendor
 from lynkr.model.events import Event, StreamError
 from lynkr.model.request import Request
 from lynkr.ports import Answering, ParseContext, ProviderInfo, UpstreamCall
 from lynkr.providers.profiles import Profile, StreamParser, make_profile
-from lynkr.providers.transport import make_client, status_error, transport_error
+from lynkr.providers.transport import (
+    make_client,
+    read_error_body,
+    status_error,
+    transport_error,
+)
 
 
 class HttpEvents:
     """The events of one upstream answer, one list per read."""
 
     def __init__(self, name: str, response: httpx.Response, parser: StreamParser,
-                 silence: str) -> None:
+                 silence: str, scrub: Scrubber) -> None:
         self._name = name
         self._silence = silence
+        self._scrub = scrub
         # We ask for identity encoding; then the transport's byte stream is the body and the
         # two decoding layers of aiter_bytes() can be skipped (they cost per chunk).
         encoding = response.headers.get("content-encoding", "identity")
@@ -60,10 +74,11 @@ class HttpEvents:
             except httpx.TimeoutException:
                 self._closed = True
                 return [StreamError("timeout_error", self._silence)]
-            except httpx.TransportError as exc:
+            except httpx.HTTPError as exc:  # connection lost, or a body that fails to decode
                 self._closed = True
-                return [StreamError("api_error", f"{self._name}: connection lost in "
-                                                 f"the middle of the answer ({exc!r})")]
+                return [StreamError("api_error", self._scrub(
+                    f"{self._name}: the answer broke off in the middle "
+                    f"({type(exc).__name__}: {exc})"))]
             try:
                 events = parser.feed(chunk)
             except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
@@ -71,6 +86,9 @@ class HttpEvents:
                 return [StreamError("api_error", f"{self._name} sent a malformed "
                                                  f"stream: {exc}")]
             if events:
+                if isinstance(events[-1], StreamError):  # an upstream error frame may echo a key
+                    events[-1] = StreamError(events[-1].error_type,
+                                             self._scrub(events[-1].message))
                 return events
         raise StopAsyncIteration
 
@@ -89,10 +107,12 @@ class HttpUpstream:
     """One configured HTTP provider (any wire family but Bedrock's)."""
 
     def __init__(self, settings: ProviderSettings, client: httpx.AsyncClient,
-                 context_window: int = 200_000) -> None:
+                 context_window: int = 200_000, limits: Limits | None = None) -> None:
         self.settings = settings
         self.client = client
-        self.profile: Profile = make_profile(settings)
+        self.limits = limits or Limits()
+        self.profile: Profile = make_profile(settings, self.limits.upstream_max_line_bytes)
+        self.scrub = Scrubber([settings.api_key, url_password(settings.endpoint)])
         self._info = ProviderInfo(settings.name, self.profile.family, settings.model,
                                   settings.endpoint, context_window, vendor(settings.name).local)
 
@@ -101,8 +121,8 @@ class HttpUpstream:
         return self._info
 
     def silent_message(self) -> str:
-        return (f"{self.settings.name} at {self.settings.endpoint} sent nothing for "
-                f"{self.settings.read_timeout_s:g}s; the answer was stopped")
+        return (f"{self.settings.name} sent nothing for {self.settings.read_timeout_s:g}s; "
+                f"the answer was stopped")
 
     def prepare(self, request: Request, answering: Answering) -> UpstreamCall:
         body = orjson.dumps(self.profile.build(request))
@@ -121,16 +141,15 @@ class HttpUpstream:
         try:
             response = await self.client.send(request, stream=True)
         except httpx.TransportError as exc:
-            raise transport_error(name, call.target, exc, self.silent_message()) from None
+            raise transport_error(name, exc, self.silent_message(),
+                                  self.limits.pool_timeout_s) from None
         try:
             if response.status_code >= 400:
-                try:
-                    body = await response.aread()
-                except httpx.HTTPError:
-                    body = b"(no body)"
-                raise status_error(name, response.status_code, body, response.headers)
+                body = await read_error_body(response, self.limits.error_body_bytes)
+                raise status_error(name, response.status_code, body, response.headers,
+                                   self.scrub)
             events = HttpEvents(name, response, self.profile.parser(call.context),
-                                self.silent_message())
+                                self.silent_message(), self.scrub)
             try:
                 yield events
             finally:
@@ -145,4 +164,5 @@ class HttpUpstream:
 def http_client(settings: Settings, provider: ProviderSettings) -> httpx.AsyncClient:
     return make_client(connect_s=settings.connect_timeout_s, read_s=provider.read_timeout_s,
                        max_connections=settings.max_connections,
-                       keepalive_s=settings.keepalive_expiry_s)
+                       keepalive_s=settings.keepalive_expiry_s,
+                       pool_s=settings.limits.pool_timeout_s)

@@ -17,6 +17,7 @@ from lynkr.config.providers import ProviderSettings
 from lynkr.config.vendors import Vendor, family_of, vendor
 from lynkr.formats.anthropic.sse import SseParser
 from lynkr.formats.anthropic.upstream import beta_header, build_messages_request
+from lynkr.formats.lines import DEFAULT_MAX_LINE_BYTES
 from lynkr.formats.ollama.request import OllamaOptions, build_ollama_request
 from lynkr.formats.ollama.stream import OllamaStreamParser
 from lynkr.formats.openai_chat.request import ChatOptions, build_chat_request
@@ -86,7 +87,7 @@ def _openai_build(settings: ProviderSettings, facts: Vendor
     return build
 
 
-def _anthropic_profile(settings: ProviderSettings, facts: Vendor) -> Profile:
+def _anthropic_profile(settings: ProviderSettings, facts: Vendor, max_line: int) -> Profile:
     allowed = settings.betas if settings.betas is not None else facts.betas
     headers = auth_headers(settings)
     headers.setdefault("anthropic-version", settings.api_version or "2023-06-01")
@@ -96,17 +97,18 @@ def _anthropic_profile(settings: ProviderSettings, facts: Vendor) -> Profile:
         return {"anthropic-beta": value} if value else {}
 
     def parser(context: ParseContext) -> SseParser:
-        return SseParser(context.message_id, context.model)
+        return SseParser(context.message_id, context.model, max_line=max_line)
 
     return Profile(settings.name, "anthropic", build_messages_request, parser, headers,
                    request_headers)
 
 
-def make_profile(settings: ProviderSettings) -> Profile:
+def make_profile(settings: ProviderSettings, max_line: int = DEFAULT_MAX_LINE_BYTES) -> Profile:
+    """``max_line``: the longest upstream line its parser holds (``UPSTREAM_MAX_LINE_BYTES``)."""
     facts = vendor(settings.name)
     family = family_of(settings.name, settings.endpoint)
     if family == "anthropic":
-        return _anthropic_profile(settings, facts)
+        return _anthropic_profile(settings, facts, max_line)
     if family == "ollama":
         options = OllamaOptions(num_ctx=settings.num_ctx,
                                 thinking_control=settings.thinking_control,
@@ -114,7 +116,7 @@ def make_profile(settings: ProviderSettings) -> Profile:
 
         def ollama_parser(context: ParseContext) -> OllamaStreamParser:
             return OllamaStreamParser(context.message_id, context.model, context.input_estimate,
-                                      context.taken_ids, sign_for="ollama")
+                                      context.taken_ids, sign_for="ollama", max_line=max_line)
 
         return Profile(settings.name, "ollama",
                        lambda request: build_ollama_request(request, options),
@@ -123,7 +125,7 @@ def make_profile(settings: ProviderSettings) -> Profile:
     # the reasoning always travels in the signature; the echo flag decides if it goes back
     def chat_parser(context: ParseContext) -> ChatStreamParser:
         return ChatStreamParser(context.message_id, context.model, context.input_estimate,
-                                context.taken_ids, sign_for=settings.name)
+                                context.taken_ids, sign_for=settings.name, max_line=max_line)
 
     return Profile(settings.name, "openai", _openai_build(settings, facts), chat_parser,
                    auth_headers(settings))

@@ -1,9 +1,14 @@
-"""A per-provider circuit breaker: closed → open after N failures → half-open after a timeout →
-closed after M successes (or open again at the first failure).
+"""A per-provider circuit breaker: closed → open after N failed client requests in a row →
+half-open after a timeout → closed after M successful probes (or open again at a failure).
 
-Failures are what the provider is to blame for: connect errors, timeouts, 5xx and overload
-(429 is the provider saying "slow down", not "broken": it does not count). Pure state machine:
-the caller passes ``now`` (trio's clock in the server, a fake one in tests).
+One outcome per client request, settled after its retries (``open_with_retry``): a request
+that took four 500s is one failure, not five. Only what the provider is to blame for counts
+(connect errors, timeouts, 5xx, overload); a 4xx about the request, 429 back-pressure, a wait
+for a local pooled connection or a client that went away settles as ``release()``: no outcome.
+
+Half-open lets exactly one request through at a time (the probe); the others fail fast until
+the probe settles. A probe that never settles (its task vanished) is replaced after the timeout.
+Pure state machine: the caller passes ``now`` (trio's clock in the server, explicit in tests).
 """
 
 from __future__ import annotations
@@ -32,24 +37,35 @@ class CircuitBreaker:
     successes: int = 0
     opened_at: float = 0.0
     trips: int = 0  # how many times it opened (for metrics)
+    probe_since: float | None = None  # half-open: when the one request let through started
 
     def allow(self, now: float) -> bool:
-        """May a request go to the provider now? Moves open → half-open after the timeout."""
+        """May a request go to the provider now? True takes the probe slot when half-open."""
+        if self.state is BreakerState.CLOSED:
+            return True
         if self.state is BreakerState.OPEN:
             if now - self.opened_at < self.timeout_s:
                 return False
-            self.state, self.successes = BreakerState.HALF_OPEN, 0
+            self.state, self.successes, self.probe_since = BreakerState.HALF_OPEN, 0, None
+        if self.probe_since is not None and now - self.probe_since < self.timeout_s:
+            return False  # a probe is on its way: the others wait for its verdict
+        self.probe_since = now
         return True
 
     def check(self, now: float) -> None:
         if not self.allow(now):
-            retry = max(self.timeout_s - (now - self.opened_at), 0.0)
-            raise CircuitOpen(f"{self.name}: circuit breaker open after {self.failures} "
-                              f"failures; next try in {retry:.0f}s", retry_after=retry)
+            if self.state is BreakerState.OPEN:
+                retry = max(self.timeout_s - (now - self.opened_at), 0.0)
+                why = f"circuit breaker open after {self.failures} failed requests"
+            else:
+                retry, why = 1.0, "circuit breaker half-open, a probe request is under way"
+            raise CircuitOpen(f"{self.name}: {why}; next try in {retry:.0f}s",
+                              retry_after=retry)
 
     def record_success(self) -> None:
         if self.state is BreakerState.HALF_OPEN:
             self.successes += 1
+            self.probe_since = None
             if self.successes >= self.success_threshold:
                 self.state, self.failures = BreakerState.CLOSED, 0
         else:
@@ -57,9 +73,15 @@ class CircuitBreaker:
 
     def record_failure(self, now: float) -> None:
         self.failures += 1
-        if self.state is BreakerState.HALF_OPEN or self.failures >= self.failure_threshold:
+        self.probe_since = None
+        if self.state is BreakerState.HALF_OPEN or (
+                self.state is BreakerState.CLOSED and self.failures >= self.failure_threshold):
             self.state, self.opened_at = BreakerState.OPEN, now
             self.trips += 1
+
+    def release(self) -> None:
+        """The request settled without a verdict on the provider: free the probe slot."""
+        self.probe_since = None
 
     def snapshot(self) -> dict[str, object]:
         return {"name": self.name, "state": self.state.value, "failures": self.failures,

@@ -1,14 +1,17 @@
-"""Opening an upstream stream with retries and a circuit breaker.
+"""Opening an upstream answer with retries and a circuit breaker.
 
 Retries happen only while nothing has reached the client: around opening the upstream call
-(connect, status line, error statuses). The breaker is checked first, so an open breaker fails
-fast instead of waiting on a dead provider.
+(connect, status line, error statuses) and its first read (``first_read``: the events before
+any content, where an upstream may still answer with an error frame). The breaker is checked
+once, first, so an open breaker fails fast instead of waiting on a dead provider; the request's
+one outcome is settled after its retries: a success, a failure (only a provider fault), or a
+release (anything else, including the client going away).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -19,37 +22,63 @@ from lynkr.resilience.breaker import CircuitBreaker
 from lynkr.resilience.retry import RetryPolicy, counts_against_breaker, is_retryable
 
 Opener = Callable[[], AbstractAsyncContextManager[Any]]
+FirstRead = Callable[[Any], Awaitable[Any]]
 OnRetry = Callable[[int, LynkrError, float], None]
+
+
+async def _nothing(stream: Any) -> None:
+    return None
 
 
 @asynccontextmanager
 async def open_with_retry(opener: Opener, breaker: CircuitBreaker, policy: RetryPolicy, *,
-                          rng: random.Random, on_retry: OnRetry | None = None
-                          ) -> AsyncIterator[Any]:
-    """``opener()`` entered with up to ``policy.max_retries`` retries; yields its value."""
-    attempt = 0
-    while True:
-        breaker.check(trio.current_time())
-        manager = opener()
-        try:
-            stream = await manager.__aenter__()
-        except LynkrError as error:
-            if counts_against_breaker(error):
-                breaker.record_failure(trio.current_time())
-            attempt += 1
-            if not is_retryable(error) or attempt > policy.max_retries:
-                raise
-            delay = policy.delay(attempt, error, rng)
-            if on_retry is not None:
-                on_retry(attempt, error, delay)
-            await trio.sleep(delay)
-            continue
-        breaker.record_success()
-        break
+                          rng: random.Random, first_read: FirstRead = _nothing,
+                          on_retry: OnRetry | None = None) -> AsyncIterator[tuple[Any, Any]]:
+    """``opener()`` entered and ``first_read(stream)`` awaited, with up to
+    ``policy.max_retries`` retries; yields ``(stream, first)``."""
+    breaker.check(trio.current_time())
+    settled = False
     try:
-        yield stream
+        attempt = 0
+        while True:
+            manager = opener()
+            try:
+                stream, first = await _enter(manager, first_read)
+            except LynkrError as error:
+                attempt += 1
+                if not is_retryable(error) or attempt > policy.max_retries:
+                    if counts_against_breaker(error):
+                        breaker.record_failure(trio.current_time())
+                    else:
+                        breaker.release()
+                    settled = True
+                    raise
+                delay = policy.delay(attempt, error, rng)
+                if on_retry is not None:
+                    on_retry(attempt, error, delay)
+                await trio.sleep(delay)
+                continue
+            breaker.record_success()
+            settled = True
+            break
+    finally:
+        if not settled:  # cancelled (the client went away) or an unexpected error
+            breaker.release()
+    try:
+        yield stream, first
     except BaseException as exc:
         if not await manager.__aexit__(type(exc), exc, exc.__traceback__):
             raise
     else:
         await manager.__aexit__(None, None, None)
+
+
+async def _enter(manager: AbstractAsyncContextManager[Any], first_read: FirstRead
+                 ) -> tuple[Any, Any]:
+    stream = await manager.__aenter__()
+    try:
+        first = await first_read(stream)
+    except BaseException as exc:
+        await manager.__aexit__(type(exc), exc, exc.__traceback__)
+        raise
+    return stream, first

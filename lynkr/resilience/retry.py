@@ -9,23 +9,35 @@ import random
 import attrs
 
 from lynkr.model.errors import (
+    CircuitOpen,
     LynkrError,
     Overloaded,
+    PoolBusy,
     RateLimited,
+    Shedding,
     UpstreamError,
     UpstreamTimeout,
     UpstreamUnreachable,
 )
 
+# Lynkr's own refusals, overloads of a kind but no provider's doing
+_LOCAL = (PoolBusy, CircuitOpen, Shedding)
+
 
 def is_retryable(error: LynkrError) -> bool:
-    """Connect errors, timeouts, 429, 5xx and overload; never a 4xx about the request."""
+    """Connect errors, timeouts, 429, 5xx and overload; never a 4xx about the request, the
+    proxy's own key refused upstream (``UpstreamAuthRejected``), or a local pool wait."""
+    if isinstance(error, _LOCAL):
+        return False
     return isinstance(error, (UpstreamUnreachable, UpstreamTimeout, RateLimited, Overloaded)) \
         or type(error) is UpstreamError
 
 
 def counts_against_breaker(error: LynkrError) -> bool:
-    """What the provider is to blame for (429 is back-pressure, not a fault)."""
+    """What the provider is to blame for: connect errors, timeouts, 5xx, overload. Not 429
+    (back-pressure), a 4xx, the proxy's own key refused, or a wait for a local connection."""
+    if isinstance(error, _LOCAL):
+        return False
     return isinstance(error, (UpstreamUnreachable, UpstreamTimeout, Overloaded)) \
         or type(error) is UpstreamError
 

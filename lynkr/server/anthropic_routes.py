@@ -85,8 +85,7 @@ class CountTokensEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         rid = request_id(scope)
         try:
-            body = await read_body(receive, self.state.settings.max_body_bytes,
-                                   header(scope, b"content-length"))
+            body = await read_body(receive, scope, self.state.settings)
             request = parse_request(loads_object(body), need_max_tokens=False)
         except LynkrError as exc:
             await send_error(send, exc, rid, "anthropic")

@@ -47,7 +47,7 @@ from lynkr.server.metrics_routes import (
 from lynkr.server.openai_routes import ChatDialect, DialectEndpoint, ResponsesDialect
 from lynkr.server.shedding import LoadShedder
 from lynkr.server.state import AppState
-from lynkr.storage.responses import ResponseStore
+from lynkr.storage.responses import ResponseStore, StoreQuota
 
 
 def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
@@ -63,9 +63,13 @@ def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
                                      resilience.breaker_success_threshold,
                                      resilience.breaker_timeout_s) for name in upstreams}
     metrics = Metrics(prices=price_table(settings))
+    limits = settings.limits
     return AppState(settings, pipeline, ports, upstreams, embeddings=build_embedder(settings),
                     metrics=metrics, access=build_access(settings, metrics),
-                    responses=ResponseStore(settings.db_path, settings.responses_retention_s),
+                    responses=ResponseStore(settings.db_path, settings.responses_retention_s,
+                                            StoreQuota(
+                                                owner_bytes=limits.responses_owner_bytes,
+                                                total_bytes=limits.responses_total_bytes)),
                     breakers=breakers, recorder=_recorder(settings))
 
 
@@ -149,6 +153,11 @@ class FastPaths:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
+            path = scope["path"]
+            if len(path) > 1 and path.endswith("/"):
+                # served as the path without its slash: a redirect would be built from the
+                # client's own Host header and could point anywhere
+                scope = {**scope, "path": path.rstrip("/") or "/"}
             endpoint = self.routes.get((scope["method"], scope["path"]))
             if endpoint is not None:
                 await endpoint(scope, receive, send)
@@ -179,12 +188,15 @@ def build_app(state: AppState) -> LoadShedder:
                                                                405: _http_error},
                     lifespan=lifespan)
     app.state.lynkr = state
+    app.router.redirect_slashes = False  # never a redirect to the Host the client sent
     hot = {("POST", path): endpoint for path, endpoint in _dialects(state)}
     hot[("POST", "/v1/messages")] = MessagesEndpoint(state)
     resilience = state.settings.resilience
     routed: Any = FastPaths(app, hot)
     if state.access is not None:
         routed = KeyGate(routed, state.access)
-    return LoadShedder(routed, max_active=resilience.shed_active_requests,
-                       memory_fraction=resilience.shed_memory_fraction,
-                       on_shed=state.metrics.shed_one, closing=lambda: not state.ready)
+    shedder = LoadShedder(routed, max_active=resilience.shed_active_requests,
+                          memory_fraction=resilience.shed_memory_fraction,
+                          on_shed=state.metrics.shed_one, closing=lambda: not state.ready)
+    state.shedding = shedder.memory_refusal
+    return shedder

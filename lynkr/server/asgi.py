@@ -8,8 +8,11 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 import orjson
+import trio
 
-from lynkr.model.errors import BadRequest, PayloadTooLarge
+from lynkr.config.settings import Settings
+from lynkr.formats.json_depth import check_depth
+from lynkr.model.errors import BadRequest, BodyTimeout, PayloadTooLarge
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -40,7 +43,21 @@ def header_value(text: str, limit: int = 2000) -> bytes:
     return _UNSAFE.sub("?", text)[:limit].encode("ascii")
 
 
-async def read_body(receive: Receive, limit: int, declared: str | None) -> bytes:
+async def read_body(receive: Receive, scope: Scope, settings: Settings) -> bytes:
+    """A JSON request body, bounded in size (``MAX_REQUEST_BODY_BYTES``), in time
+    (``REQUEST_BODY_TIMEOUT_MS``: a body trickled in byte by byte must not hold a slot) and in
+    nesting depth (``MAX_JSON_DEPTH``)."""
+    deadline = settings.limits.body_timeout_s
+    with trio.move_on_after(deadline):
+        body = await _read_body(receive, settings.max_body_bytes,
+                                header(scope, b"content-length"))
+        check_depth(body, settings.limits.max_json_depth)
+        return body
+    raise BodyTimeout(f"the request body did not arrive within {deadline:g}s "
+                      f"(REQUEST_BODY_TIMEOUT_MS)")
+
+
+async def _read_body(receive: Receive, limit: int, declared: str | None) -> bytes:
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body is {int(declared)} bytes; the limit is {limit} "
                               f"(MAX_REQUEST_BODY_BYTES)")

@@ -9,7 +9,7 @@ from lynkr.config.embeddings import HOW_TO_CONFIGURE
 from lynkr.embeddings.formats import parse_request, render_response
 from lynkr.formats.jsonvalue import loads_object
 from lynkr.model.errors import EmbeddingsUnavailable, LynkrError
-from lynkr.server.asgi import Receive, Scope, Send, header, read_body, request_id, send_json
+from lynkr.server.asgi import Receive, Scope, Send, read_body, request_id, send_json
 from lynkr.server.errors import send_error
 from lynkr.server.state import AppState
 
@@ -26,8 +26,7 @@ class EmbeddingsEndpoint:
         ids = [(b"request-id", rid.encode()), (b"x-request-id", rid.encode())]
         embedder = self.state.embeddings
         try:
-            body = await read_body(receive, self.state.settings.max_body_bytes,
-                                   header(scope, b"content-length"))
+            body = await read_body(receive, scope, self.state.settings)
             request = parse_request(loads_object(body))
             if embedder is None:
                 raise EmbeddingsUnavailable(f"embeddings are not configured: {HOW_TO_CONFIGURE}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import pickle
 
+from lynkr.config.secrets import Scrubber, configured_secrets
 from lynkr.config.settings import Settings
 from lynkr.observability.logs import configure
 from lynkr.server.app import build_app, build_state
@@ -28,5 +29,5 @@ def create_app(encoded: str) -> LoadShedder:
     settings = pickle.loads(base64.b64decode(encoded))
     if not isinstance(settings, Settings):
         raise TypeError("lynkr worker: the encoded value is not Settings")
-    configure(settings.log_level)
+    configure(settings.log_level, Scrubber(configured_secrets(settings)))
     return build_app(build_state(settings))

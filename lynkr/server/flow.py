@@ -14,10 +14,13 @@ from __future__ import annotations
 import logging
 import time
 
+import attrs
 import trio
 
+from lynkr.config.limits import Limits
 from lynkr.formats.fold import stream_error
-from lynkr.model.errors import LynkrError
+from lynkr.model.errors import LynkrError, UpstreamError, UpstreamTimeout
+from lynkr.model.events import Event
 from lynkr.model.response import Response
 from lynkr.observability.record import RequestRecord, log_fields
 from lynkr.pipeline.runner import run_stages
@@ -42,8 +45,7 @@ async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Recei
                            user=scope.get(USER))
     state.metrics.active_requests.inc()
     try:
-        body = await read_body(receive, state.settings.max_body_bytes,
-                               header(scope, b"content-length"))
+        body = await read_body(receive, scope, state.settings)
         if state.recorder is not None:
             await state.recorder.record(scope["path"], scope["headers"], body)
         turn = await dialect.parse(body, scope)
@@ -141,7 +143,9 @@ async def _respond(state: AppState, dialect: Dialect, turn: ClientTurn, exchange
             taps.append(fold)
         if not streamed:
             assert fold is not None
-            await _answer_whole(turn, answer, opened, taps, fold, headers, send, record)
+            bound = Bound(state.settings.limits, exchange.request.max_tokens,
+                          (opened.exchange.route or route).provider)
+            await _answer_whole(turn, answer, opened, taps, fold, headers, send, record, bound)
             return
         record.streaming(trio.current_time())
         await send({"type": "http.response.start", "status": 200, "headers": [
@@ -164,16 +168,41 @@ async def _respond(state: AppState, dialect: Dialect, turn: ClientTurn, exchange
         await writer.end()
 
 
+@attrs.frozen
+class Bound:
+    """How far a non-streamed answer may go: ``UPSTREAM_MAX_ANSWER_BYTES``, and a deadline that
+    grows with ``max_tokens`` (an upstream that never finishes must not grow the proxy)."""
+
+    limits: Limits
+    max_tokens: int
+    provider: str
+
+
 async def _answer_whole(turn: ClientTurn, answer: Answer, opened: Opened,
                         taps: list[StreamTap], fold: FoldTap,
                         headers: list[tuple[bytes, bytes]], send: Send,
-                        record: RequestRecord) -> None:
-    """A request without ``stream``: the answer folded, then one JSON document."""
-    for tap in taps:
-        tap.observe(opened.first)
-    async for events in opened.stream:
-        for tap in taps:
-            tap.observe(events)
+                        record: RequestRecord, bound: Bound) -> None:
+    """A request without ``stream``: the answer folded within its ``bound``, then one JSON
+    document."""
+    limits = bound.limits
+    deadline, cap = limits.answer_deadline_s(bound.max_tokens), limits.answer_max_bytes
+    with trio.move_on_after(deadline) as waited:
+        size, batch = 0, opened.first
+        while True:
+            size += sum(map(_payload_size, batch))
+            for tap in taps:
+                tap.observe(batch)
+            if size > cap:
+                raise UpstreamError(f"{bound.provider}: the answer grew beyond {cap} bytes "
+                                    f"(UPSTREAM_MAX_ANSWER_BYTES); it was stopped")
+            try:
+                batch = await anext(opened.stream)
+            except StopAsyncIteration:
+                break
+    if waited.cancelled_caught:
+        raise UpstreamTimeout(
+            f"{bound.provider}: the answer did not finish within {deadline:g}s (UPSTREAM_ANSWER_"
+            f"TIMEOUT_MS + UPSTREAM_ANSWER_MS_PER_TOKEN x max_tokens {bound.max_tokens})")
     if fold.error is not None:  # nothing was sent yet: an HTTP error after all
         raise stream_error(fold.error)
     whole = fold.result()
@@ -181,6 +210,15 @@ async def _answer_whole(turn: ClientTurn, answer: Answer, opened: Opened,
     record.streaming(trio.current_time())
     record.done()
     await send_json(send, 200, turn.render_whole(whole, answer), headers)
+
+
+def _payload_size(event: Event) -> int:
+    """The bytes an event adds to a folded answer (its text, JSON or signature)."""
+    for name in ("text", "partial_json", "thinking", "signature"):
+        value = getattr(event, name, None)
+        if isinstance(value, str):
+            return len(value)
+    return 0
 
 
 async def _completed(turn: ClientTurn, answer: Answer, response: Response | None,

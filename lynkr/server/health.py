@@ -2,8 +2,10 @@
 
 ``/health/ready?deep=true`` also probes every configured provider (the GET ``lynkr check``
 makes, concurrently, each bounded by ``DEEP_PROBE_TIMEOUT_S``): 200 when the default provider
-answers, 503 otherwise, with each provider's result. Point a load balancer at the plain probe;
-the deep one costs a request to every provider.
+answers, 503 otherwise, with each provider's result (never its URL: the endpoint is not
+authenticated). Probes run at most once per ``HEALTH_DEEP_MIN_INTERVAL_MS``; calls in between
+get the last result (``age_s`` says how old). Point a load balancer at the plain probe.
+Readiness is 503 while the load shedder refuses requests for memory (``shedding``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ class HealthEndpoint:
     def __init__(self, state: AppState, kind: str) -> None:
         self.state = state
         self.kind = kind
+        self._probing = trio.Lock()
+        self._last: tuple[float, dict[str, dict[str, Any]]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.kind == "live":
@@ -32,11 +36,14 @@ class HealthEndpoint:
             return
         ready = self.state.ready
         if self.kind == "ready":
-            if ready and _deep(scope):
+            shedding = self.state.shedding() if ready else None
+            if ready and shedding is None and _deep(scope):
                 await self._deep(send)
                 return
-            await send_json(send, 200 if ready else 503,
-                            {"status": "ready" if ready else "shutting_down"})
+            status = "shutting_down" if not ready else "ready" if shedding is None \
+                else "shedding"
+            await send_json(send, 200 if status == "ready" else 503,
+                            {"status": status, **({"reason": shedding} if shedding else {})})
             return
         await send_json(send, 200, {
             "status": "ok" if ready else "shutting_down",
@@ -47,12 +54,19 @@ class HealthEndpoint:
         })
 
     async def _deep(self, send: Send) -> None:
-        results = await probe_providers(self.state, DEEP_PROBE_TIMEOUT_S)
+        now, interval = trio.current_time(), self.state.settings.limits.deep_health_interval_s
+        async with self._probing:  # concurrent deep calls share one round of probes
+            last = self._last
+            if last is None or now - last[0] >= interval:
+                last = self._last = (trio.current_time(),
+                                     await probe_providers(self.state, DEEP_PROBE_TIMEOUT_S))
+        taken_at, results = last
         default = self.state.settings.model_provider
         ok = results.get(default, {}).get("ok", False)
         await send_json(send, 200 if ok else 503, {
             "status": "ready" if ok else "default_provider_unavailable",
-            "default_provider": default, "providers": results})
+            "default_provider": default, "providers": results,
+            "age_s": round(trio.current_time() - taken_at, 1)})
 
 
 def _deep(scope: Scope) -> bool:

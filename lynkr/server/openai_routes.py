@@ -6,6 +6,7 @@ Codex-style agents get the same stages, providers and metrics as Claude Code.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -29,9 +30,12 @@ from lynkr.model.response import Response
 from lynkr.server.asgi import Receive, Scope, Send
 from lynkr.server.dialect import Answer, Dialect
 from lynkr.server.flow import handle
+from lynkr.server.identity import caller_identity
 from lynkr.server.state import AppState
 from lynkr.stages.exchange import Dialect as DialectName
-from lynkr.storage.responses import ResponseStore
+from lynkr.storage.responses import ResponseStore, new_response_id
+
+log = logging.getLogger("lynkr.responses")
 
 
 @attrs.frozen
@@ -67,6 +71,7 @@ class ResponsesTurn:
     request: Request
     options: ResponsesClientOptions
     store: ResponseStore
+    owner: str  # the caller the stored conversation belongs to (``caller_identity``)
     wants_result = True
 
     @property
@@ -82,11 +87,15 @@ class ResponsesTurn:
     async def completed(self, response: Response, answer: Answer) -> None:
         if self.options.store:
             conversation = stored_conversation(self.request, self.options, response)
-            await self.store.save(answer.id, answer.model, conversation, time.time())
+            if not await self.store.save(answer.id, self.owner, answer.model, conversation,
+                                         time.time()):
+                log.warning("response not stored: larger than RESPONSES_MAX_BYTES_PER_CALLER",
+                            extra={"response_id": answer.id})
 
 
 class ResponsesDialect:
-    """The Responses API; ``previous_response_id`` resolves through the conversation store."""
+    """The Responses API; ``previous_response_id`` resolves through the conversation store,
+    among the conversations the same caller stored. Response ids are random."""
 
     name: DialectName = "openai_responses"
     content_type = b"text/event-stream"
@@ -96,21 +105,23 @@ class ResponsesDialect:
 
     async def parse(self, body: bytes, scope: Scope) -> ResponsesTurn:
         obj = loads_object(body)
+        owner = caller_identity(scope)
         previous = obj.get("previous_response_id")
         history: tuple[Any, ...] = ()
         if previous is not None:
             if not isinstance(previous, str):
                 raise BadRequest("previous_response_id: expected a string")
-            found = await self.store.load(previous, time.time())
+            found = await self.store.load(previous, owner, time.time())
             if found is None:
                 raise BadRequest(
                     f"previous_response_id {previous!r} is unknown or has expired (responses "
-                    f"are kept for RESPONSES_RETENTION_MS, and only when store is not false)")
+                    f"are kept for RESPONSES_RETENTION_MS, only when store is not false, and "
+                    f"only for the caller that created them)")
             history = found
-        return ResponsesTurn(*parse_responses_request(obj, history), self.store)
+        return ResponsesTurn(*parse_responses_request(obj, history), self.store, owner)
 
     def answer_id(self, request_id: str) -> str:
-        return "resp_" + request_id.removeprefix("req_")
+        return new_response_id()  # never derived from the client's X-Request-ID
 
 
 class DialectEndpoint:

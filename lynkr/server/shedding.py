@@ -8,6 +8,11 @@ is shed on an idle server (the original's shedder answered 503 to its own livene
 Once shutdown begins (``closing()`` is true) every new request is refused the same way, while
 in-flight ones finish. ``on_shed(reason)`` is told of every refusal (``active_requests``,
 ``memory`` or ``shutdown``), for the ``lynkr_shed_total`` counter.
+
+Memory shedding recovers: when a sample is over the limit the process first gives freed memory
+back (``release``: a collection and ``malloc_trim``) and samples again, so resident memory that
+is only the allocator's leftover from a past peak does not refuse requests for ever; each later
+sample (every ``memory_every_s``) can end the shedding. ``memory_refusal()`` tells readiness.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from time import monotonic
 from typing import Any
 
 from lynkr.model.errors import Shedding
-from lynkr.observability.memory import memory_limit, rss_bytes
+from lynkr.observability.memory import memory_limit, release_memory, rss_bytes
 from lynkr.server.asgi import request_id
 from lynkr.server.errors import client_dialect, send_error
 
@@ -30,7 +35,8 @@ class LoadShedder:
                  rss: Callable[[], int] = rss_bytes, limit: int | None = None,
                  clock: Callable[[], float] = monotonic,
                  on_shed: Callable[[str], None] | None = None,
-                 closing: Callable[[], bool] | None = None) -> None:
+                 closing: Callable[[], bool] | None = None,
+                 release: Callable[[], None] = release_memory) -> None:
         self.app = app
         self.max_active = max_active
         self.memory_fraction = memory_fraction
@@ -38,7 +44,7 @@ class LoadShedder:
         self.retry_after_s = retry_after_s
         self._rss, self._clock = rss, clock
         self._limit = limit if limit is not None else memory_limit()
-        self._on_shed, self._closing = on_shed, closing
+        self._on_shed, self._closing, self._release = on_shed, closing, release
         self._checked_at = float("-inf")
         self._memory_high = False
         self.active = 0
@@ -48,8 +54,19 @@ class LoadShedder:
         now = self._clock()
         if now - self._checked_at >= self.memory_every_s:
             self._checked_at = now
-            self._memory_high = self._rss() > self.memory_fraction * self._limit
+            ceiling = self.memory_fraction * self._limit
+            high = self._rss() > ceiling
+            if high:
+                self._release()
+                high = self._rss() > ceiling
+            self._memory_high = high
         return self._memory_high
+
+    def memory_refusal(self) -> str | None:
+        """Why every request is refused for memory now, else None (for readiness)."""
+        if self.over_memory():
+            return f"memory above {self.memory_fraction:.0%} of the limit"
+        return None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"].startswith(NEVER_SHED):
@@ -75,8 +92,9 @@ class LoadShedder:
         if self.active >= self.max_active:
             return ("active_requests",
                     f"{self.active} requests in flight (limit {self.max_active})")
-        if self.over_memory():
-            return "memory", f"memory above {self.memory_fraction:.0%} of the limit"
+        memory = self.memory_refusal()
+        if memory is not None:
+            return "memory", memory
         return None
 
     async def _refuse(self, scope: dict[str, Any], send: Any, reason: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import attrs
@@ -30,5 +31,7 @@ class AppState:
     responses: ResponseStore | None = None  # conversations for previous_response_id
     metrics: Metrics = attrs.field(factory=Metrics)
     breakers: dict[str, CircuitBreaker] = attrs.field(factory=dict)  # per provider
+    # why the load shedder refuses every request now (memory), else None; for readiness
+    shedding: Callable[[], str | None] = lambda: None
     recorder: SessionRecorder | None = None  # LYNKR_RECORD_DIR: requests kept for lynkr bench
     access: Access | None = None  # inbound keys and their limits (None: keys are off)

@@ -3,9 +3,9 @@ its circuit breaker, and the route's fallbacks.
 
 Everything here happens before the first byte reaches the client, so it may be retried: a
 connect error, 429 (after its Retry-After), 5xx or an error in the first read is retried on the
-same provider, then the next fallback is tried (the pipeline is run again for it, so its
-model mapping and capability filter apply). An open breaker skips its provider at once. Once
-this returns, nothing is retried.
+same provider (the breaker counts the request once, after its retries), then the next fallback
+is tried (the pipeline is run again for it, so its model mapping and capability filter apply).
+An open breaker skips its provider at once. Once this returns, nothing is retried.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 import attrs
-import trio
 
 from lynkr.formats.fold import stream_error, unfold
 from lynkr.model.errors import LynkrError
@@ -26,7 +25,6 @@ from lynkr.pipeline.runner import run_stages
 from lynkr.ports import Answering, EventBatches, InHand
 from lynkr.resilience import CircuitOpen, RetryPolicy, is_retryable
 from lynkr.resilience.calls import open_with_retry
-from lynkr.resilience.retry import counts_against_breaker
 from lynkr.server.report import route_facts
 from lynkr.server.state import AppState
 from lynkr.stages.exchange import Exchange
@@ -56,12 +54,9 @@ async def open_answer(state: AppState, exchange: Exchange, client_request: Reque
         tried.append(name)
         async with AsyncExitStack() as stack:
             try:
-                stream = await stack.enter_async_context(
+                stream, first = await stack.enter_async_context(
                     _open_upstream(state, exchange, answering, record))
-                first = await first_events(stream)
             except LynkrError as error:
-                if counts_against_breaker(error) and not isinstance(error, CircuitOpen):
-                    state.breakers[name].record_failure(trio.current_time())
                 following = _next_fallback(state, exchange, tried, error)
                 if following is None:
                     raise
@@ -78,7 +73,8 @@ async def open_answer(state: AppState, exchange: Exchange, client_request: Reque
 
 
 def _open_upstream(state: AppState, exchange: Exchange, answering: Answering,
-                   record: RequestRecord) -> AbstractAsyncContextManager[EventBatches]:
+                   record: RequestRecord
+                   ) -> AbstractAsyncContextManager[tuple[EventBatches, list[Event]]]:
     route = exchange.route
     assert route is not None
     upstream = state.upstreams[route.provider]
@@ -92,7 +88,7 @@ def _open_upstream(state: AppState, exchange: Exchange, answering: Answering,
         record.retries = attempt
 
     return open_with_retry(lambda: upstream.open(call), state.breakers[route.provider], policy,
-                           rng=_rng, on_retry=on_retry)
+                           rng=_rng, first_read=first_events, on_retry=on_retry)
 
 
 def _next_fallback(state: AppState, exchange: Exchange, tried: list[str],

@@ -17,8 +17,9 @@ Cache-stable: the moment a request first goes over budget is a compaction point 
 such): the summary and where the kept turns start are stored for the session
 (``ports.sessions``), and every later turn whose history still begins with the same turns gets
 the very same summary, so the new prefix (first message + summary + kept turns) is extended, not
-rewritten, until the conversation outgrows the budget again (the next compaction point). A lost
-store only means the next over-budget request is a compaction point.
+rewritten, until the conversation outgrows the budget again (the next compaction point; when
+none can be made, the last one stays rather than the history reverting). A lost store only
+means the next over-budget request is a compaction point.
 Never: alters the last user message or the recent turns, adds tokens (a summary that would not
 save anything is not applied), or calls a model.
 """
@@ -78,23 +79,24 @@ def compress_history(exchange: Exchange, config: CompressHistoryConfig, ports: P
         # exact count (milliseconds on a large request) is only paid near the budget
         return exchange.noted("compress_history", f"within budget (~{len(text) // 4}/{limit})")
     key = "compress_history:" + digest((), request.messages[:1])
-    reused = _reuse(exchange, recall(ports, exchange, key), limit, ports)
-    if reused is not None:
+    reused, fits = _reuse(exchange, recall(ports, exchange, key), limit, ports)
+    if reused is not None and fits:
         return reused
     before = ports.count_tokens(text)
     if before <= limit:
         return exchange.noted("compress_history", f"within budget ({before}/{limit})")
     cut = plan_cut(request.messages, config.keep_recent_turns)
     if cut is None:
-        return exchange.noted("compress_history", f"over budget ({before}/{limit}), "
-                                                  "nothing old enough to elide")
+        # no new compaction point: the session's last one (if any) stays, so the prefix does too
+        return reused or exchange.noted("compress_history", f"over budget ({before}/{limit}), "
+                                                            "nothing old enough to elide")
     head, start = cut
     messages = request.messages
     summary = summarize(messages[head:start], config)
     compressed = _apply(request.messages, head, start, summary)
     after = ports.count_tokens(request_text(attrs.evolve(request, messages=compressed)))
     if after >= before:
-        return exchange.noted("compress_history", "a summary would not save tokens")
+        return reused or exchange.noted("compress_history", "a summary would not save tokens")
     remember(ports, exchange, key, {"head": head, "start": start, "summary": summary,
                                     "digest": digest((), messages[:start]),
                                     "saved": before - after})
@@ -112,25 +114,26 @@ def _apply(messages: tuple[Message, ...], head: int, start: int, summary: str
     return (first, *messages[start:])
 
 
-def _reuse(exchange: Exchange, stored: object, limit: int, ports: Ports) -> Exchange | None:
+def _reuse(exchange: Exchange, stored: object, limit: int, ports: Ports
+           ) -> tuple[Exchange | None, bool]:
     """The session's last compaction applied again, when this history still begins with the
-    turns it covered and the result fits the budget; None otherwise."""
+    turns it covered (None otherwise), and whether the result still fits the budget. One that
+    has outgrown it is what the caller sends when it cannot make a new compaction point."""
     if not isinstance(stored, dict):
-        return None
+        return None, False
     messages = exchange.request.messages
     head, start, summary = stored.get("head"), stored.get("start"), stored.get("summary")
     if not (isinstance(head, int) and isinstance(start, int) and isinstance(summary, str)) \
             or not head <= 1 <= start < len(messages) \
             or digest((), messages[:start]) != stored.get("digest"):
-        return None
+        return None, False
     request = attrs.evolve(exchange.request, messages=_apply(messages, head, start, summary))
     text = request_text(request)
-    if len(text) // 2 > limit and ports.count_tokens(text) > limit:
-        return None  # outgrown again: the caller makes the next compaction point
+    fits = len(text) // 2 <= limit or ports.count_tokens(text) <= limit
     saved = stored.get("saved")
     return exchange.noted("compress_history",
                           f"kept the compaction of {start - head} turns (stable prefix)",
-                          saved if isinstance(saved, int) else 0, request=request)
+                          saved if isinstance(saved, int) else 0, request=request), fits
 
 
 def plan_cut(messages: tuple[Message, ...], keep: int) -> tuple[int, int] | None:

@@ -20,6 +20,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX responses_created_at ON responses (created_at);
     """,
+    # stored conversations belong to a caller; rows from before have no owner (unreachable)
+    """
+    ALTER TABLE responses ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+    ALTER TABLE responses ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX responses_owner ON responses (owner, created_at);
+    """,
 )
 
 

@@ -258,3 +258,23 @@ def test_an_answer_from_the_prompt_cache_is_not_charged(tmp_path: Path) -> None:
     store = KeyStore(tmp_path / "keys.db")
     assert store.usage("alice", 0.0) == 69
     store.close()
+
+
+def test_stored_responses_belong_to_the_key_that_made_them(tmp_path: Path) -> None:
+    path = tmp_path / "keys.db"
+    store = KeyStore(path)
+    alice, _ = store.create("alice", 1.0)
+    bob, _ = store.create("bob", 1.0)
+    store.close()
+    env = {"LYNKR_KEYS_DB_PATH": str(path), "LYNKR_DB_PATH": str(tmp_path / "lynkr.db")}
+    with proxy("openai", [Reply("hello")], **env) as (url, _), httpx.Client() as client:
+        first = client.post(url + "/v1/responses", json={**BODIES["/v1/responses"],
+                                                          "store": True},
+                            headers={"authorization": f"Bearer {alice}"})
+        follow = {**BODIES["/v1/responses"], "previous_response_id": first.json()["id"]}
+        as_alice = client.post(url + "/v1/responses", json=follow,
+                               headers={"authorization": f"Bearer {alice}"})
+        as_bob = client.post(url + "/v1/responses", json=follow,
+                             headers={"authorization": f"Bearer {bob}"})
+    assert first.status_code == 200 and as_alice.status_code == 200, as_alice.text
+    assert as_bob.status_code in (400, 404), as_bob.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from typing import Any
 
 import httpx
 from harness.fake_model import FakeModel
@@ -63,7 +64,8 @@ def test_deep_readiness_probes_the_default_provider() -> None:
     report = deep.json()
     assert report["status"] == "ready" and report["default_provider"] == "openai"
     assert report["providers"]["openai"]["ok"] is True
-    assert "/v1/models answers; model 'fake-model'" in report["providers"]["openai"]["detail"]
+    assert report["providers"]["openai"]["detail"] == "openai answers; model 'fake-model'"
+    assert upstream.removeprefix("http://") not in deep.text  # no URL to an anonymous caller
 
 
 def test_deep_readiness_is_503_with_details_when_the_provider_is_down() -> None:
@@ -78,7 +80,7 @@ def test_deep_readiness_is_503_with_details_when_the_provider_is_down() -> None:
     assert report["status"] == "default_provider_unavailable"
     assert report["providers"]["openai"]["ok"] is False
     assert "is not answering" in report["providers"]["openai"]["detail"]
-    assert dead.removeprefix("http://") in report["providers"]["openai"]["detail"]
+    assert dead.removeprefix("http://") not in deep.text
 
 
 def test_over_the_threshold_requests_are_shed_but_probes_and_metrics_are_not() -> None:
@@ -122,3 +124,29 @@ def test_over_the_threshold_requests_are_shed_but_probes_and_metrics_are_not() -
     assert events[-1] == "message_stop"
     assert after.status_code == 200  # the slot is free again
     assert shed_counts["active_requests"] >= 2
+
+
+def test_deep_probes_are_rate_limited_and_readiness_reports_shedding() -> None:
+    model = FakeModel([Reply(text="ok")])
+    gets: list[str] = []
+
+    async def counting(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            gets.append(scope["path"])
+        await model(scope, receive, send)
+
+    with serve_asgi(counting) as upstream:
+        state = lynkr_state({**provider_env("openai", upstream), "LOG_LEVEL": "warning",
+                             "HEALTH_DEEP_MIN_INTERVAL_MS": "60000"})
+        with serve_state(state) as url, httpx.Client(base_url=url) as c:
+            reports = [c.get("/health/ready?deep=true").json() for _ in range(5)]
+            assert gets == ["/v1/models"]  # five deep calls, one round of upstream probes
+            assert all(r["providers"]["openai"]["ok"] for r in reports)
+            assert reports[-1]["age_s"] >= 0
+            state.shedding = lambda: "memory above 85% of the limit"
+            refused = c.get("/health/ready")
+            state.shedding = lambda: None
+            recovered = c.get("/health/ready")
+    assert refused.status_code == 503
+    assert refused.json() == {"status": "shedding", "reason": "memory above 85% of the limit"}
+    assert recovered.status_code == 200

@@ -17,6 +17,7 @@ from lynkr.model.content import (
     ToolResultBlock,
     ToolUseBlock,
 )
+from lynkr.model.errors import BadRequest
 
 _TEXT_KEYS = frozenset(("type", "text", "cache_control"))
 _TOOL_USE_KEYS = frozenset(("type", "id", "name", "input", "cache_control"))
@@ -30,6 +31,20 @@ def parse_content(value: Any, path: str) -> tuple[Block, ...]:
     return tuple(parse_block(item, f"{path}.{i}") for i, item in enumerate(items))
 
 
+def _image_source(raw: Any, path: str) -> dict[str, Any]:
+    """An image source; a ``url`` one must be http(s) and a ``base64`` one carry a string
+    (other kinds, such as ``file``, pass as they are)."""
+    source = want(dict, raw, path, "an object")
+    kind = source.get("type")
+    if kind == "url":
+        url = want(str, required(source, "url", path + "."), path + ".url", "a string")
+        if not url.startswith(("http://", "https://")):
+            raise BadRequest(f"{path}.url: expected an http(s) URL")
+    elif kind == "base64":
+        want(str, required(source, "data", path + "."), path + ".data", "a string")
+    return source
+
+
 def parse_block(raw: Any, path: str) -> Block:
     obj = want(dict, raw, path, "a content block object")
     kind = want(str, required(obj, "type", path + "."), path + ".type", "a string")
@@ -39,8 +54,8 @@ def parse_block(raw: Any, path: str) -> Block:
         extra = {k: v for k, v in obj.items() if k not in _TEXT_KEYS} if len(obj) > 2 else EMPTY
         return TextBlock(text, cache, extra or EMPTY)
     if kind == "image":
-        return ImageBlock(want(dict, required(obj, "source", path + "."), path + ".source",
-                               "an object"), cache)
+        return ImageBlock(_image_source(required(obj, "source", path + "."), path + ".source"),
+                          cache)
     if kind == "tool_use":
         extra = {k: v for k, v in obj.items() if k not in _TOOL_USE_KEYS}
         return ToolUseBlock(

@@ -53,7 +53,7 @@ def parse_request(
         messages=messages,
         max_tokens=max_tokens,
         system=_parse_system(obj.get("system")),
-        stream=bool(obj.get("stream", False)),
+        stream=_stream(obj.get("stream")),
         tools=_parse_tools(obj.get("tools")),
         tool_choice=opt_object(obj, "tool_choice", ""),
         thinking=opt_object(obj, "thinking", ""),
@@ -152,3 +152,8 @@ def render_tool(tool: Tool) -> dict[str, Any]:
         out["input_schema"] = tool.input_schema
     out.update(tool.extra)
     return out
+
+
+def _stream(value: Any) -> bool:
+    """``stream``: a boolean or null; ``"false"`` must not turn into a stream."""
+    return False if value is None else want(bool, value, "stream", "a boolean")

@@ -12,6 +12,9 @@ from typing import Any
 import orjson
 
 from lynkr.formats.anthropic.blocks import parse_block, start_block
+from lynkr.formats.frames import MALFORMED, count, malformed, text
+from lynkr.formats.frames import obj as frame_obj
+from lynkr.formats.lines import DEFAULT_MAX_LINE_BYTES
 from lynkr.formats.sse import SseDecoder
 from lynkr.model.errors import BadRequest
 from lynkr.model.events import (
@@ -102,8 +105,9 @@ class SseParser:
     """
 
     def __init__(self, message_id: str | None = None, model: str = "",
-                 input_estimate: int = 0, taken_ids: frozenset[str] = frozenset()) -> None:
-        self._decoder = SseDecoder()
+                 input_estimate: int = 0, taken_ids: frozenset[str] = frozenset(),
+                 max_line: int = DEFAULT_MAX_LINE_BYTES) -> None:
+        self._decoder = SseDecoder(max_line)
         self._message_id = message_id
         self._model = model
         self._start_usage: dict[str, Any] = {}
@@ -111,20 +115,30 @@ class SseParser:
 
     def feed(self, data: bytes) -> list[Event]:
         out: list[Event] = []
-        for _name, payload in self._decoder.feed(data):
-            if self.done:
-                break
-            self._frame(payload, out)
+        if self.done:
+            return out
+        try:
+            for _name, payload in self._decoder.feed(data):
+                if self.done:
+                    break
+                self._frame(payload, out)
+        except MALFORMED as exc:
+            self.done = True
+            out.append(malformed(exc))
         return out
 
     def close(self) -> list[Event]:
         out: list[Event] = []
         if not self.done:
-            for _name, payload in self._decoder.flush():
-                try:
-                    self._frame(payload, out)
-                except orjson.JSONDecodeError:
-                    break  # the body was cut inside this frame
+            try:
+                for _name, payload in self._decoder.flush():
+                    try:
+                        self._frame(payload, out)
+                    except orjson.JSONDecodeError:
+                        break  # the body was cut inside this frame
+            except MALFORMED as exc:
+                self.done = True
+                out.append(malformed(exc))
         if not self.done:
             self.done = True
             out.append(StreamError("api_error",
@@ -132,10 +146,12 @@ class SseParser:
         return out
 
     def _frame(self, payload: bytes, out: list[Event]) -> None:
-        obj = orjson.loads(payload)
+        frame = orjson.loads(payload)
+        if not isinstance(frame, dict):
+            raise TypeError(f"a stream event must be an object, got {type(frame).__name__}")
         if self._message_id is not None:
-            obj = self._upstream(obj)
-        event = parse_event(obj)
+            frame = self._upstream(frame)
+        event = parse_event(frame)
         if event is None:
             return
         out.append(event)
@@ -157,50 +173,57 @@ class SseParser:
 
 
 def parse_usage(obj: dict[str, Any] | None) -> Usage:
-    obj = obj or {}
+    obj = frame_obj(obj, "usage")
     return Usage(
-        input_tokens=obj.get("input_tokens") or 0,
-        output_tokens=obj.get("output_tokens") or 0,
-        cache_creation_input_tokens=obj.get("cache_creation_input_tokens") or 0,
-        cache_read_input_tokens=obj.get("cache_read_input_tokens") or 0,
+        input_tokens=count(obj.get("input_tokens")),
+        output_tokens=count(obj.get("output_tokens")),
+        cache_creation_input_tokens=count(obj.get("cache_creation_input_tokens")),
+        cache_read_input_tokens=count(obj.get("cache_read_input_tokens")),
     )
 
 
 def parse_event(obj: dict[str, Any]) -> Event | None:
-    """One Anthropic stream event JSON → canonical event (None for unknown kinds)."""
+    """One Anthropic stream event JSON → canonical event (None for unknown kinds). A known kind
+    of the wrong shape raises ``TypeError``/``KeyError`` (``frames.MALFORMED``)."""
     kind = obj.get("type")
     if kind == "content_block_delta":
-        delta, index = obj["delta"], obj["index"]
+        delta, index = frame_obj(obj["delta"], "delta"), count(obj["index"])
         dkind = delta.get("type")
         if dkind == "text_delta":
-            return TextDelta(index, delta["text"])
+            return TextDelta(index, text(delta["text"], "delta.text"))
         if dkind == "input_json_delta":
-            return InputJsonDelta(index, delta["partial_json"])
+            return InputJsonDelta(index, text(delta["partial_json"], "delta.partial_json"))
         if dkind == "thinking_delta":
-            return ThinkingDelta(index, delta["thinking"])
+            return ThinkingDelta(index, text(delta["thinking"], "delta.thinking"))
         if dkind == "signature_delta":
-            return SignatureDelta(index, delta["signature"])
+            return SignatureDelta(index, text(delta["signature"], "delta.signature"))
         return None
     if kind == "content_block_start":
         try:
             block = parse_block(obj["content_block"], "content_block")
         except BadRequest:
             return None
-        return BlockStart(obj["index"], block)
+        return BlockStart(count(obj["index"]), block)
     if kind == "content_block_stop":
-        return BlockStop(obj["index"])
+        return BlockStop(count(obj["index"]))
     if kind == "message_start":
-        msg = obj["message"]
-        return MessageStart(msg.get("id", ""), msg.get("model", ""), parse_usage(msg.get("usage")))
+        msg = frame_obj(obj["message"], "message")
+        return MessageStart(text(msg.get("id"), "message.id"),
+                            text(msg.get("model"), "message.model"),
+                            parse_usage(msg.get("usage")))
     if kind == "message_delta":
-        delta = obj.get("delta") or {}
-        return MessageDelta(delta.get("stop_reason"), parse_usage(obj.get("usage")),
-                            delta.get("stop_sequence"))
+        delta = frame_obj(obj.get("delta"), "delta")
+        stop_sequence = delta.get("stop_sequence")
+        return MessageDelta(text(delta.get("stop_reason"), "stop_reason") or None,
+                            parse_usage(obj.get("usage")),
+                            None if stop_sequence is None
+                            else text(stop_sequence, "stop_sequence"))
     if kind == "message_stop":
         return MessageStop()
     if kind == "ping":
         return Ping()
     if kind == "error":
-        err = obj.get("error") or {}
-        return StreamError(err.get("type", "api_error"), err.get("message", ""))
+        err = frame_obj(obj.get("error"), "error")
+        return StreamError(text(err.get("type"), "error.type") or "api_error",
+                           text(err.get("message"), "error.message"))
     return None

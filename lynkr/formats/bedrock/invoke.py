@@ -26,6 +26,8 @@ from lynkr.formats.anthropic.sse import parse_event
 from lynkr.formats.bedrock.converse import BEDROCK_BETAS, claude_fields
 from lynkr.formats.bedrock.turns import bedrock_messages
 from lynkr.formats.fold import unfold
+from lynkr.formats.frames import MALFORMED, malformed
+from lynkr.formats.frames import obj as frame_obj
 from lynkr.formats.output_format import anthropic_format, output_format
 from lynkr.formats.reasoning import is_foreign
 from lynkr.model.content import Block, ThinkingBlock
@@ -89,7 +91,14 @@ class InvokeStreamParser:
     def feed(self, chunk: bytes) -> list[Event]:
         if self.done:
             return []
-        obj = orjson.loads(chunk)
+        try:
+            return self._frame(chunk)
+        except MALFORMED as exc:
+            self.done = True
+            return [malformed(exc)]
+
+    def _frame(self, chunk: bytes) -> list[Event]:
+        obj = frame_obj(orjson.loads(chunk), "the event")
         obj.pop(METRICS, None)
         kind = obj.get("type")
         if kind == "message_start":

@@ -7,11 +7,12 @@ Tool calls arrive whole (arguments as objects, maybe without ids); ``done_reason
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import orjson
 
+from lynkr.formats.frames import MALFORMED, count, malformed, obj, text
+from lynkr.formats.lines import DEFAULT_MAX_LINE_BYTES, LineBuffer
 from lynkr.formats.opening import Opening
 from lynkr.formats.toolcalls import AnswerBuilder
 from lynkr.model.events import Event, StreamError, Usage
@@ -21,8 +22,9 @@ DONE_TO_STOP = {"stop": "end_turn", "length": "max_tokens"}
 
 class OllamaStreamParser:
     def __init__(self, message_id: str, model: str, input_estimate: int = 0,
-                 taken_ids: frozenset[str] = frozenset(), sign_for: str | None = None) -> None:
-        self._buffer = b""
+                 taken_ids: frozenset[str] = frozenset(), sign_for: str | None = None,
+                 max_line: int = DEFAULT_MAX_LINE_BYTES) -> None:
+        self._lines = LineBuffer(max_line)
         self._answer = AnswerBuilder(message_id, taken_ids, sign_for)
         self._opening = Opening(message_id, model, input_estimate)
         self._estimate = input_estimate
@@ -30,44 +32,52 @@ class OllamaStreamParser:
 
     def feed(self, data: bytes) -> list[Event]:
         out = self._opening.events()
-        buffer = self._buffer + data if self._buffer else data
-        lines = buffer.split(b"\n")
-        self._buffer = lines.pop()
-        for line in lines:
-            if self.done:
-                break
-            if line.strip():
-                self._line(orjson.loads(line), out)
+        if self.done:
+            return out
+        try:
+            for line in self._lines.feed(data):
+                if self.done:
+                    break
+                if line.strip():
+                    self._line(orjson.loads(line), out)
+        except MALFORMED as exc:
+            self.done = True
+            out.append(malformed(exc))
         return out
 
     def close(self) -> list[Event]:
-        out: list[Event] = []
-        if self._buffer.strip() and not self.done:
-            # A body cut inside its last line leaves JSON that cannot parse: drop it.
-            with contextlib.suppress(orjson.JSONDecodeError):
-                out.extend(self.feed(b"\n"))
-        out.extend(self._opening.events())
+        out = self._opening.events()
+        rest = self._lines.rest()
+        if rest.strip() and not self.done:
+            try:
+                self._line(orjson.loads(rest), out)
+            except orjson.JSONDecodeError:
+                pass  # a body cut inside its last line: reported as a cut below
+            except MALFORMED as exc:
+                self.done = True
+                out.append(malformed(exc))
         if not self.done:
             self.done = True
             out.append(StreamError("api_error",
                                    "upstream stream ended before the answer was complete"))
         return out
 
-    def _line(self, obj: dict[str, Any], out: list[Event]) -> None:
-        if "error" in obj:
+    def _line(self, frame: dict[str, Any], out: list[Event]) -> None:
+        frame = obj(frame, "the frame")
+        if "error" in frame:
             self.done = True
-            error = obj["error"]
+            error = frame["error"]
             out.append(StreamError("api_error", error if isinstance(error, str) else str(error)))
             return
-        message = obj.get("message") or {}
-        thinking = message.get("thinking")
+        message = obj(frame.get("message"), "message")
+        thinking = text(message.get("thinking"), "message.thinking")
         if thinking:
             self._answer.thinking(thinking, out, field="thinking")
-        content = message.get("content")
+        content = text(message.get("content"), "message.content")
         if content:
             self._answer.text(content, out)
         for call in message.get("tool_calls") or ():
-            function = call.get("function") or {}
+            function = obj(obj(call, "tool_calls[]").get("function"), "function")
             key = ("call", len(self._answer.calls))
             pending = self._answer.call(key, call.get("id"), function.get("name"))
             arguments = function.get("arguments")
@@ -75,11 +85,13 @@ class OllamaStreamParser:
                 pending.whole = arguments
             elif isinstance(arguments, str):
                 pending.arguments.append(arguments)
-        if obj.get("done"):
+        if frame.get("done"):
             self.done = True
             usage = Usage(
-                input_tokens=obj.get("prompt_eval_count") or self._estimate,
-                output_tokens=obj.get("eval_count") or 0,
+                input_tokens=count(frame.get("prompt_eval_count")) or self._estimate,
+                output_tokens=count(frame.get("eval_count")),
             )
-            stop = DONE_TO_STOP.get(obj.get("done_reason") or "stop", "end_turn")
+            stop = DONE_TO_STOP.get(text(frame.get("done_reason"), "done_reason") or "stop",
+                                    "end_turn")
             self._answer.finish(stop, usage, out)
+

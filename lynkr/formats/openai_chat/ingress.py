@@ -65,6 +65,7 @@ def parse_chat_request(obj: dict[str, Any]) -> tuple[Request, ChatClientOptions]
         raise BadRequest("n > 1 is not supported")
     system, messages = _Conversation().parse(raw_messages)
     tools = _parse_tools(obj.get("tools"))
+    choice = _tool_choice(obj)  # checked even without tools: a wrong type is still a 400
     stream = obj.get("stream")
     stream_options = opt_object(obj, "stream_options", "") or {}
     include_usage = stream_options.get("include_usage")
@@ -75,7 +76,7 @@ def parse_chat_request(obj: dict[str, Any]) -> tuple[Request, ChatClientOptions]
         system=system,
         stream=bool(stream is not None and want(bool, stream, "stream", "a boolean")),
         tools=tools,
-        tool_choice=_tool_choice(obj) if tools else None,
+        tool_choice=choice if tools else None,
         thinking=_thinking(obj),
         temperature=opt_number(obj, "temperature", ""),
         top_p=opt_number(obj, "top_p", ""),

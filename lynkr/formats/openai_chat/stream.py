@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from lynkr.formats.frames import MALFORMED, malformed, obj, text
+from lynkr.formats.lines import DEFAULT_MAX_LINE_BYTES
 from lynkr.formats.opening import Opening
 from lynkr.formats.sse import SseDecoder
 from lynkr.formats.toolcalls import AnswerBuilder
@@ -46,8 +48,9 @@ def usage_from_openai(obj: dict[str, Any] | None) -> Usage:
 
 class ChatStreamParser:
     def __init__(self, message_id: str, model: str, input_estimate: int = 0,
-                 taken_ids: frozenset[str] = frozenset(), sign_for: str | None = None) -> None:
-        self._decoder = SseDecoder()
+                 taken_ids: frozenset[str] = frozenset(), sign_for: str | None = None,
+                 max_line: int = DEFAULT_MAX_LINE_BYTES) -> None:
+        self._decoder = SseDecoder(max_line)
         self._answer = AnswerBuilder(message_id, taken_ids, sign_for)
         self._opening = Opening(message_id, model, input_estimate)
         self._finish: str | None = None
@@ -56,27 +59,37 @@ class ChatStreamParser:
 
     def feed(self, data: bytes) -> list[Event]:
         out = self._opening.events()
-        for _name, payload in self._decoder.feed(data):
-            if self.done:
-                break
-            if payload == b"[DONE]":
-                self._end(out)
-                break
-            self._chunk(orjson.loads(payload), out)
+        if self.done:
+            return out
+        try:
+            for _name, payload in self._decoder.feed(data):
+                if self.done:
+                    break
+                if payload == b"[DONE]":
+                    self._end(out)
+                    break
+                self._chunk(orjson.loads(payload), out)
+        except MALFORMED as exc:
+            self.done = True
+            out.append(malformed(exc))
         return out
 
     def close(self) -> list[Event]:
         """End of the upstream body: finish if the answer was complete, else an error."""
         out = self._opening.events()
         if not self.done:
-            for _name, payload in self._decoder.flush():
-                if payload == b"[DONE]":
-                    break
-                try:
-                    chunk = orjson.loads(payload)
-                except orjson.JSONDecodeError:
-                    break  # the body was cut inside this frame
-                self._chunk(chunk, out)
+            try:
+                for _name, payload in self._decoder.flush():
+                    if payload == b"[DONE]":
+                        break
+                    try:
+                        chunk = orjson.loads(payload)
+                    except orjson.JSONDecodeError:
+                        break  # the body was cut inside this frame
+                    self._chunk(chunk, out)
+            except MALFORMED as exc:
+                self.done = True
+                out.append(malformed(exc))
         if not self.done:
             if self._finish is not None:
                 self._end(out)
@@ -87,6 +100,7 @@ class ChatStreamParser:
         return out
 
     def _chunk(self, chunk: dict[str, Any], out: list[Event]) -> None:
+        chunk = obj(chunk, "the chunk")
         if "error" in chunk and not chunk.get("choices"):
             self.done = True
             out.append(StreamError("api_error", find_message(chunk) or "upstream error"))
@@ -96,7 +110,7 @@ class ChatStreamParser:
         for choice in chunk.get("choices") or ():
             if choice.get("index", 0) != 0:
                 continue
-            delta = choice.get("delta") or {}
+            delta = obj(obj(choice, "choices[]").get("delta"), "delta")
             shown = False
             for field in ("reasoning_content", "reasoning"):
                 reasoning = delta.get(field)
@@ -113,14 +127,14 @@ class ChatStreamParser:
             elif isinstance(content, list):
                 self._items(content, out)
             for position, call in enumerate(delta.get("tool_calls") or ()):
-                function = call.get("function") or {}
+                function = obj(obj(call, "tool_calls[]").get("function"), "function")
                 pending = self._answer.call(call.get("index", position), call.get("id"),
                                             function.get("name"))
                 arguments = function.get("arguments")
                 if isinstance(arguments, dict):
                     pending.whole = arguments
                 elif arguments:
-                    pending.arguments.append(arguments)
+                    pending.arguments.append(text(arguments, "function.arguments"))
             finish = choice.get("finish_reason")
             if finish == "error":
                 self.done = True

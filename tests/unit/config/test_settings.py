@@ -32,7 +32,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.pipeline is None
     assert settings.max_body_bytes == 32 * 1024 * 1024
     assert (settings.connect_timeout_s, settings.keepalive_expiry_s) == (10.0, 30.0)
-    assert (settings.max_connections, settings.graceful_timeout_s) == (100, 30.0)
+    assert (settings.max_connections, settings.graceful_timeout_s) == (1000, 30.0)
     assert set(settings.providers) == {"ollama", "openai", "openrouter", "llamacpp", "lmstudio",
                                        "anthropic", "azure-anthropic", "azure-openai",
                                        "databricks", "bedrock"}

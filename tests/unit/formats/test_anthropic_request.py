@@ -223,6 +223,14 @@ BAD = [
     (with_(("tools", 0, "input_schema"), []), "tools.0.input_schema: expected an object"),
     (with_(("tools", 0, "name"), ...), "tools.0.name: field required"),
     (with_(("tool_choice",), "auto"), "tool_choice: expected an object, got string"),
+    (with_(("stream",), "false"), "stream: expected a boolean, got string"),
+    (with_(("messages", 0, "content", 1), {"type": "image", "source": {
+        "type": "url", "url": "file:///etc/passwd"}}),
+     "messages.0.content.1.source.url: expected an http(s) URL"),
+    (with_(("messages", 0, "content", 1), {"type": "image", "source": {
+        "type": "base64", "media_type": "image/png", "data": 5}}),
+     "messages.0.content.1.source.data: expected a string"),
+    (with_(("stream",), 1), "stream: expected a boolean, got number"),
 ]
 
 

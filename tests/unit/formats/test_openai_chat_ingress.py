@@ -410,6 +410,11 @@ BAD = [
     (with_(("tool_choice",), {"type": "allowed_tools", "allowed_tools": {"mode": "x"}}),
      "tool_choice.allowed_tools.mode: expected 'auto' or 'required'"),
     (with_(("parallel_tool_calls",), "no"), "parallel_tool_calls: expected a boolean"),
+    # wrong types are errors even when no tools are sent (the choice is then unused)
+    (with_(("tools",), ...) | {"tool_choice": 5}, "tool_choice: expected a string or an obj"),
+    (with_(("tools",), ...) | {"tool_choice": "maybe"}, "tool_choice: expected 'auto'"),
+    (with_(("tools",), ...) | {"parallel_tool_calls": "no"},
+     "parallel_tool_calls: expected a boolean"),
     (with_(("max_tokens",), "10"), "max_tokens: expected an integer, got string"),
     (with_(("max_tokens",), 0), "max_tokens: must be at least 1"),
     (with_(("max_completion_tokens",), 1.5), "max_completion_tokens: expected an integer"),

@@ -14,7 +14,8 @@ from lynkr.server.factory import application_path, create_app
 
 def test_the_application_path_carries_the_settings_intact(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("lynkr.server.factory.configure", lambda level: None)  # global logging
+    monkeypatch.setattr("lynkr.server.factory.configure",
+                        lambda level, scrub=None: None)  # global logging
     settings = attrs.evolve(load_settings(environ={"PROMPT_CACHE_ENABLED": "false",
                                                    "LYNKR_DB_PATH": str(tmp_path / "db")},
                                           env_file="/nonexistent/.env"),

@@ -104,3 +104,28 @@ async def test_each_refusal_is_reported_with_its_reason_and_shutdown_refuses_all
     assert (await call(shedder, "/health/ready"))[0] == 200
     assert (await call(shedder, "/metrics/prometheus"))[0] == 200
     assert reasons == ["active_requests", "memory", "shutdown"]
+
+
+async def test_memory_only_the_allocator_still_holds_is_given_back_instead_of_shedding() -> None:
+    released: list[bool] = []
+    inner = Slow()
+    inner.release.set()
+    shedder = LoadShedder(inner, max_active=10, memory_fraction=0.9, limit=100,
+                          rss=lambda: 10 if released else 95,
+                          release=lambda: released.append(True))
+    assert (await call(shedder, "/v1/messages"))[0] == 200
+    assert released == [True] and shedder.memory_refusal() is None
+
+
+def test_release_memory_really_lowers_resident_memory_after_a_peak() -> None:
+    """What kept the original shedding for ever: freed memory stays resident until trimmed."""
+    from lynkr.observability.memory import release_memory, rss_bytes
+
+    before = rss_bytes()
+    peak_objects = [bytes(2000) + str(i).encode() for i in range(60_000)]
+    peak = rss_bytes()
+    del peak_objects
+    release_memory()
+    after = rss_bytes()
+    assert peak - before > 100 << 20
+    assert after - before < (peak - before) / 2

@@ -184,6 +184,35 @@ def test_prefix_stable_on_the_next_turn(pair: tuple[Request, Request], provider:
     assert later.request.messages[: len(first.request.messages)] == first.request.messages
 
 
+
+def test_an_outgrown_compaction_stays_when_no_new_one_pays() -> None:
+    """Found by the property above: the first request only just goes over budget and is
+    compacted; one turn later the compacted history is over budget again, and a new compaction
+    would not save anything. The stored compaction is sent again (the prefix holds), rather
+    than the whole history reverting to uncompressed."""
+    def read(call_id: str, output: str, *texts: str) -> tuple[Message, Message]:
+        return (Message("assistant", (ToolUseBlock(call_id, "Read", {"file_path": "/a.py"}),)),
+                Message("user", (ToolResultBlock(call_id, (TextBlock(output),)),
+                                 *(TextBlock(t) for t in texts))))
+
+    code = "import os\n" * 7 + "    return a + b\n    return a + b"
+    start = (Message("user", (TextBlock("fix it"),)), *read("t0", code, "fix it"),
+             *read("t1", "x = 1", "fix it", "fix it"))
+    request = Request("m", start, 1024, tools=TOOLS)
+    extended = attrs.evolve(request, messages=(*start, Message("assistant", (TextBlock("ok"),)),
+                                               Message("user", (TextBlock("go on"),))))
+    ports = Ports(PROVIDERS, "anthropic", sessions=MemorySessionStore())
+    fn, config = STABLE["compress_history"]
+
+    def through(r: Request) -> Exchange:
+        before = Exchange(r, Context("r1", session_id="s1"), route=Route("anthropic", "m"))
+        return fn(before, config, ports)  # type: ignore[no-any-return]
+
+    first, later = through(request), through(extended)
+    assert first.notes[-1].summary.startswith("compaction point")
+    assert later.notes[-1].summary.startswith("kept the compaction")
+    assert later.request.messages[: len(first.request.messages)] == first.request.messages
+
 @PROPERTY
 @given(request=requests(), ports=ports_st)
 def test_tool_selection_keeps_used_and_chosen_tools(request: Request, ports: Ports) -> None:

@@ -1,0 +1,49 @@
+"""How deeply a JSON request body nests, checked before anything else reads it.
+
+The parser accepts 1,024 levels but the serializer stops at 254, so a request nested between
+the two would fail only when the proxy writes it on: the ingress refuses it first, with a 400
+naming the limit (``MAX_JSON_DEPTH``). Cheap in the common case: the body's brackets are
+counted in one C-speed pass, and a body with no more opening brackets than the limit cannot
+nest deeper; only a larger one is parsed and walked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from lynkr.model.errors import BadRequest
+
+DEFAULT_MAX_DEPTH = 128
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[{")
+
+
+def nesting(value: Any) -> int:
+    """The deepest nesting of arrays and objects in a parsed JSON value (0 for a scalar)."""
+    deepest = 0
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+    return deepest
+
+
+def check_depth(document: bytes, limit: int = DEFAULT_MAX_DEPTH) -> None:
+    """Raise ``BadRequest`` if the JSON ``document`` nests deeper than ``limit`` (a document
+    that does not parse is left to the parser's own error)."""
+    if len(document.translate(None, _NOT_BRACKETS)) <= limit:
+        return
+    try:
+        depth = nesting(orjson.loads(document))
+    except orjson.JSONDecodeError as exc:
+        if "depth limit" not in str(exc).lower():
+            return
+        depth = 1025  # beyond even the parser's own limit
+    if depth > limit:
+        shown = "more than 1024" if depth > 1024 else str(depth)
+        raise BadRequest(f"request body nests {shown} levels deep; the limit is {limit} "
+                         f"(MAX_JSON_DEPTH)")
