@@ -8,16 +8,22 @@ writes one frame per event instead. Keep-alive pings: after ``ping_s`` seconds o
 silence a ``Ping`` event is rendered, so clients and proxies in between keep the stream open.
 The stream's end: the renderer's closing bytes in the last frame (``more_body: False``).
 Every batch is shown to the stream taps before it is written; they never delay it.
+A failure of the upstream's event stream itself after the first byte (a bug in a parser or a
+transport: the known upstream faults already arrive as ``StreamError`` events) becomes a
+``StreamError`` too, so the client sees the dialect's error frame and the stream's end, never a
+silent cut; the log has the traceback under the request id.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Sequence
 
 import trio
 
 from lynkr.formats.fold import Folder
+from lynkr.model.errors import LynkrError
 from lynkr.model.events import Event, MessageDelta, Ping, StreamError
 from lynkr.model.response import Response
 from lynkr.observability.record import RequestRecord
@@ -25,10 +31,14 @@ from lynkr.ports import StreamTap
 from lynkr.server.asgi import Send
 from lynkr.server.dialect import StreamRenderer
 
+log = logging.getLogger("lynkr.egress")
+
 
 class EgressWriter:
     def __init__(self, send: Send, renderer: StreamRenderer, taps: Sequence[StreamTap], *,
-                 coalesce: bool = True, ping_s: float = 0.0) -> None:
+                 coalesce: bool = True, ping_s: float = 0.0, request_id: str = "") -> None:
+        self._request_id = request_id
+        self._broken = False
         self._send = send
         self._renderer = renderer
         self._taps = tuple(taps)
@@ -44,10 +54,31 @@ class EgressWriter:
             return self._write_coalesced(first, rest, nursery)
         return self._write_uncoalesced(first, rest)
 
+    async def _next_read(self, rest: AsyncIterator[list[Event]]) -> list[Event] | None:
+        """The upstream's next batch; None at its end. Its top-level guard: an event stream
+        that raises (logged with its trace) ends with an error event, never a silent cut."""
+        if self._broken:
+            return None
+        try:
+            return await anext(rest)
+        except StopAsyncIteration:
+            return None
+        except LynkrError as exc:  # a known fault the transport raised instead of reporting
+            log.warning("the upstream event stream failed mid-answer: %s", exc.message,
+                        extra={"request_id": self._request_id})
+            self._broken = True
+            return [StreamError(exc.anthropic_type, exc.message)]
+        except Exception:
+            log.exception("the upstream event stream failed mid-answer",
+                          extra={"request_id": self._request_id})
+            self._broken = True
+            return [StreamError("api_error", "the answer broke off inside the proxy; its log "
+                                             f"has the details under {self._request_id}")]
+
     async def _write_uncoalesced(self, first: list[Event], rest: AsyncIterator[list[Event]]
                                  ) -> None:
         await self._write_each(first)
-        async for events in rest:
+        while (events := await self._next_read(rest)) is not None:
             await self._write_each(events)
 
     async def end(self) -> None:
@@ -78,7 +109,7 @@ class EgressWriter:
             try:
                 with reading:
                     async with sender:
-                        async for events in rest:
+                        while (events := await self._next_read(rest)) is not None:
                             await sender.send(events)
             finally:
                 finished.set()

@@ -153,7 +153,8 @@ async def _respond(state: AppState, dialect: Dialect, turn: ClientTurn, exchange
             (b"x-accel-buffering", b"no"), *headers]})
         writer = EgressWriter(send, turn.renderer(answer), taps,
                               coalesce=state.pipeline.egress.coalesce,
-                              ping_s=state.pipeline.egress.ping_interval_s)
+                              ping_s=state.pipeline.egress.ping_interval_s,
+                              request_id=rid)
         state.metrics.active_streams.inc()
         try:
             await writer.write(opened.first, opened.stream, nursery)

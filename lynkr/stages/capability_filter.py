@@ -18,7 +18,8 @@ foreign signatures (empty or ``lynkr:``), which a real Anthropic backend rejects
 a thinking-on tool loop without its leading thinking block, thinking is turned off.
 Bedrock keeps its betas and thinking history (the format keeps what Claude there accepts) and
 ``cache_control`` (it becomes ``cachePoint``); a model without tool use loses its tools, with a
-WARNING in the note (the ``x-lynkr-stages`` header).
+WARNING in the note (the ``x-lynkr-stages`` header); image URLs, which Ollama cannot take (the
+format sends inline images only), are named with a WARNING too.
 Never: removes a client tool a conversation can call (but for a model that cannot call any), or
 touches message text.
 """
@@ -34,7 +35,13 @@ from lynkr.formats.bedrock.models import supports_tools
 from lynkr.formats.json_schema import strip_keywords
 from lynkr.formats.output_format import SUPPORTED, anthropic_format, output_format
 from lynkr.formats.reasoning import carried_for, is_foreign
-from lynkr.model.content import RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
+from lynkr.model.content import (
+    ImageBlock,
+    RedactedThinkingBlock,
+    TextBlock,
+    ThinkingBlock,
+    ToolUseBlock,
+)
 from lynkr.model.request import Message, Request, Tool
 from lynkr.ports import Ports
 from lynkr.stages.exchange import Exchange
@@ -100,11 +107,20 @@ def capability_filter(exchange: Exchange, config: CapabilityFilterConfig, ports:
             removed_text.extend(b.thinking for m in request.messages if m.role == "assistant"
                                 for b in m.content if isinstance(b, ThinkingBlock)
                                 and not _own(b, info.name))
-    if not changes:
+    if info.family == "ollama" and (urls := _url_images(request.messages)):
+        # the format sends only inline images to Ollama: say so rather than lose them silently
+        dropped.append(f"WARNING: {urls} image URL(s) not sent (Ollama takes only inline "
+                       "base64 images)")
+    if not changes and not dropped:
         return exchange.noted("capability_filter", "nothing to drop")
     saved = sum(ports.count_tokens(t) for t in removed_text)
     return exchange.noted("capability_filter", "dropped " + ", ".join(dropped), saved,
                           request=attrs.evolve(request, **changes))
+
+
+def _url_images(messages: tuple[Message, ...]) -> int:
+    return sum(1 for m in messages if m.role == "user" for b in m.content
+               if isinstance(b, ImageBlock) and b.source.get("type") != "base64")
 
 
 def _filter_tools(tools: tuple[Tool, ...], keywords: Sequence[str], dropped: list[str],

@@ -11,6 +11,7 @@ import trio.testing
 from harness.events import end, text_block
 
 from lynkr.model.content import TextBlock
+from lynkr.model.errors import UpstreamTimeout
 from lynkr.model.events import BlockStop, Event, MessageStart, Ping, StreamError, TextDelta, Usage
 from lynkr.model.response import Response
 from lynkr.observability.record import RequestRecord
@@ -152,3 +153,55 @@ async def test_taps_see_every_event_before_it_is_written(
 
 async def test_ping_is_an_event_the_renderer_draws() -> None:
     assert Names().render([Ping()]) == b"Ping:;"
+
+
+class Breaking(Upstream):
+    """Its script, then ``exc`` raised from the next read (a bug in a parser or transport)."""
+
+    def __init__(self, script: list[tuple[float, list[Event]]], exc: Exception) -> None:
+        super().__init__(script)
+        self.exc = exc
+
+    async def __anext__(self) -> list[Event]:
+        if not self.script:
+            raise self.exc
+        return await super().__anext__()
+
+
+@pytest.mark.parametrize("coalesce", [True, False])
+@pytest.mark.parametrize(("exc", "error_type", "message"), [
+    (ValueError("a parser bug"), "api_error",
+     "the answer broke off inside the proxy; its log has the details under req_9"),
+    (UpstreamTimeout("ollama: no data for 120s"), "timeout_error", "ollama: no data for 120s"),
+])
+async def test_an_upstream_stream_that_raises_ends_with_an_error_event(
+        autojump_clock: trio.testing.MockClock, coalesce: bool, exc: Exception,
+        error_type: str, message: str) -> None:
+    record = RequestRecord("req_9", "anthropic", 0.0)
+    seen: list[Event] = []
+    wire = Wire()
+    writer = EgressWriter(wire, Names(), [RecordTap(record), Seen(seen)], coalesce=coalesce,
+                          request_id="req_9")
+    async with trio.open_nursery() as nursery:
+        await writer.write([text("a")], Breaking([(1.0, [text("b")])], exc), nursery)
+        await writer.end()
+    assert b"".join(body for _, body, _ in wire.frames) == \
+        b"TextDelta:a;TextDelta:b;StreamError:;END"
+    assert [more for _, _, more in wire.frames][-1] is False
+    assert seen[-1] == StreamError(error_type, message)
+    assert record.stream_error == message
+
+
+class Seen:
+    """A tap that keeps every event it is shown."""
+
+    wants_result = False
+
+    def __init__(self, events: list[Event]) -> None:
+        self.events = events
+
+    def observe(self, events: list[Event]) -> None:
+        self.events.extend(events)
+
+    def completed(self, response: Response) -> None:
+        pass

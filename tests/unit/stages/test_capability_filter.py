@@ -8,6 +8,7 @@ import attrs
 import pytest
 
 from lynkr.model import (
+    ImageBlock,
     Message,
     RedactedThinkingBlock,
     Request,
@@ -116,6 +117,21 @@ def test_nothing_to_drop() -> None:
     assert out.request is req
     assert out.notes == (Note("capability_filter", "nothing to drop"),)
 
+
+
+@pytest.mark.parametrize(("provider", "source", "note"), [
+    ("ollama", {"type": "url", "url": "https://example.test/a.png"},
+     "dropped WARNING: 1 image URL(s) not sent (Ollama takes only inline base64 images)"),
+    ("ollama", {"type": "base64", "media_type": "image/png", "data": "aGk="}, "nothing to drop"),
+    ("openai", {"type": "url", "url": "https://example.test/a.png"}, "nothing to drop"),
+])
+def test_image_urls_ollama_cannot_take_are_named(provider: str, source: dict[str, Any],
+                                                  note: str) -> None:
+    req = Request("m", (user(TextBlock("what is this?"), ImageBlock(source)),), 100,
+                  system=(SYSTEM,), tools=(READ,))
+    out = run(req, provider)
+    assert out.request == req  # a note only: the format is what sends inline images alone
+    assert out.notes == (Note("capability_filter", note),)
 
 BASE = Request("claude-sonnet-4-5", HISTORY[:1], 1024, system=(SYSTEM,), tools=(READ,))
 THOUGHTFUL = attrs.evolve(BASE, messages=HISTORY)
