@@ -46,6 +46,7 @@ def effective(settings: Settings) -> dict[str, Any]:
     out["resilience"] = attrs.asdict(settings.resilience)  # no secrets
     out["limits"] = attrs.asdict(settings.limits)
     out["routing"] = attrs.asdict(settings.routing)
+    out["access"] = attrs.asdict(settings.access)  # LYNKR_AUTH and the key file; no keys
     out["memory"] = attrs.asdict(memory_settings(Env(settings.environ)))  # no secrets
     return out
 

@@ -1,5 +1,5 @@
 """The command line: ``lynkr start | check | pipeline lint FILE | pipeline show [FILE] |
-memory ... | bench ...``."""
+memory ... | keys ... | bench ...``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import trio
 import yaml
 
 from lynkr import __version__
+from lynkr.auth import commands as key_commands
 from lynkr.check import effective, probe
 from lynkr.config.errors import SettingsError
 from lynkr.config.secrets import Scrubber, configured_secrets
@@ -42,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     show = psub.add_parser("show", help="print a pipeline normalised, with every parameter")
     show.add_argument("file", nargs="?")
     memory_commands.add_parser(sub)
+    key_commands.add_parser(sub)
     sub.add_parser("bench", add_help=False,
                    help="replay recorded sessions through pipelines: effective cost")
     return parser
@@ -64,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(settings)
         if args.command == "memory":
             return memory_commands.run(args, settings)
+        if args.command == "keys":
+            return key_commands.run(args, settings)
         return _start(settings)
     except (SettingsError, PipelineError) as exc:
         print(f"lynkr: {exc}", file=sys.stderr)

@@ -18,6 +18,7 @@ import attrs
 
 from lynkr.model.content import ToolUseBlock
 from lynkr.model.events import Event
+from lynkr.model.limits import Decision
 from lynkr.model.request import Request
 from lynkr.model.response import Response
 
@@ -192,6 +193,19 @@ class SessionStore(Protocol):
     def get(self, session: str, key: str) -> str | None: ...
 
     def put(self, session: str, key: str, value: str) -> None: ...
+
+
+
+class RateLimiter(Protocol):
+    """Per-key request and token limits (``governance/limits.py`` in-process; Redis later).
+
+    ``admit`` takes one request from the key's allowance or says how long to wait; ``charge``
+    books the tokens the upstream reported once the answer is done. ``now`` is in seconds.
+    """
+
+    def admit(self, key: str, rpm: int | None, tpm: int | None, now: float) -> Decision: ...
+
+    def charge(self, key: str, tokens: int, now: float) -> None: ...
 
 
 @attrs.frozen

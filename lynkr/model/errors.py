@@ -36,10 +36,12 @@ class LynkrError(Exception):
     openai_type = "server_error"
     openai_code: str | None = None  # OpenAI's ``error.code``
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None,
+                 headers: list[tuple[bytes, bytes]] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
+        self.headers = headers or []  # more response headers (rate-limit state)
 
 
 class BadRequest(LynkrError):

@@ -76,6 +76,7 @@ class RequestRecord:
     dialect: str
     started_at: float  # seconds on the server's clock (trio.current_time)
     phase: Phase = Phase.RECEIVING
+    user: str | None = None  # the inbound key's name, when keys are on
     session_id: str | None = None
     client_model: str = ""
     route: RouteFacts | None = None
@@ -163,6 +164,8 @@ def log_fields(record: RequestRecord) -> dict[str, Any]:
         "request_id": record.request_id, "dialect": record.dialect,
         "phase": record.phase.value, "status": record.status,
     }
+    if record.user is not None:
+        fields["user"] = record.user
     if route is not None or record.session_id or record.client_model:
         stages = record.stages
         fields.update(

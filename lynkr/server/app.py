@@ -36,6 +36,7 @@ from lynkr.server.anthropic_routes import (
     ModelsEndpoint,
 )
 from lynkr.server.asgi import request_id
+from lynkr.server.auth import KeyGate, build_access
 from lynkr.server.embeddings_route import EmbeddingsEndpoint
 from lynkr.server.errors import client_dialect, error_headers, error_payload
 from lynkr.server.health import HealthEndpoint
@@ -65,7 +66,7 @@ def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
     metrics = Metrics(prices=price_table(settings))
     limits = settings.limits
     return AppState(settings, pipeline, ports, upstreams, embeddings=build_embedder(settings),
-                    metrics=metrics,
+                    metrics=metrics, access=build_access(settings, metrics),
                     responses=ResponseStore(settings.db_path, settings.responses_retention_s,
                                             StoreQuota(
                                                 owner_bytes=limits.responses_owner_bytes,
@@ -194,6 +195,8 @@ def build_app(state: AppState) -> LoadShedder:
                 await state.embeddings.aclose()
             if state.responses is not None:
                 state.responses.close()
+            if state.access is not None:
+                state.access.store.close()
 
     app = Starlette(routes=_routes(state), exception_handlers={404: _http_error,
                                                                405: _http_error},
@@ -203,7 +206,10 @@ def build_app(state: AppState) -> LoadShedder:
     hot = {("POST", path): endpoint for path, endpoint in _dialects(state)}
     hot[("POST", "/v1/messages")] = MessagesEndpoint(state)
     resilience = state.settings.resilience
-    shedder = LoadShedder(FastPaths(app, hot), max_active=resilience.shed_active_requests,
+    routed: Any = FastPaths(app, hot)
+    if state.access is not None:
+        routed = KeyGate(routed, state.access)
+    shedder = LoadShedder(routed, max_active=resilience.shed_active_requests,
                           memory_fraction=resilience.shed_memory_fraction,
                           on_shed=state.metrics.shed_one, closing=lambda: not state.ready)
     state.shedding = shedder.memory_refusal

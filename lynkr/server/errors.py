@@ -40,7 +40,7 @@ def error_headers(exc: LynkrError, request_id: str) -> list[tuple[bytes, bytes]]
     headers = [(b"request-id", request_id.encode()), (b"x-request-id", request_id.encode())]
     if exc.retry_after is not None:
         headers.append((b"retry-after", str(max(1, round(exc.retry_after))).encode()))
-    return headers
+    return headers + exc.headers
 
 
 async def send_error(send: Send, exc: LynkrError, request_id: str, dialect: Dialect) -> None:

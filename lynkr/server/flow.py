@@ -26,6 +26,7 @@ from lynkr.observability.record import RequestRecord, log_fields
 from lynkr.pipeline.runner import run_stages
 from lynkr.ports import Answering, StreamTap
 from lynkr.server.asgi import Receive, Scope, Send, header, read_body, request_id, send_json
+from lynkr.server.auth import USER
 from lynkr.server.dialect import Answer, ClientTurn, Dialect
 from lynkr.server.egress import EgressWriter, FoldTap, RecordTap
 from lynkr.server.errors import send_error
@@ -40,7 +41,8 @@ log = logging.getLogger("lynkr.request")
 
 async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Receive,
                  send: Send) -> None:
-    record = RequestRecord(request_id(scope), dialect.name, trio.current_time())
+    record = RequestRecord(request_id(scope), dialect.name, trio.current_time(),
+                           user=scope.get(USER))
     state.metrics.active_requests.inc()
     try:
         body = await read_body(receive, scope, state.settings)
@@ -108,6 +110,9 @@ async def _watch_disconnect(receive: Receive, scope: trio.CancelScope,
 def _taps(state: AppState, exchange: Exchange, record: RequestRecord) -> list[StreamTap]:
     """The record's own tap, then each tap the pipeline's stages declare for this answer."""
     taps: list[StreamTap] = [RecordTap(record)]
+    if state.access is not None and record.user is not None and record.cache != "hit":
+        # the key's tokens, for its limits and budget (an answer from the cache cost none)
+        taps.append(state.access.tap(record.user))
     for bound in state.pipeline.taps:
         assert bound.spec.tap is not None
         tap = bound.spec.tap(exchange, bound.config, state.ports)

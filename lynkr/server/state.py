@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -14,6 +15,9 @@ from lynkr.pipeline.compile import Pipeline
 from lynkr.ports import Ports, Upstream
 from lynkr.resilience.breaker import CircuitBreaker
 from lynkr.storage.responses import ResponseStore
+
+if TYPE_CHECKING:
+    from lynkr.server.auth import Access
 
 
 @attrs.define
@@ -30,3 +34,4 @@ class AppState:
     # why the load shedder refuses every request now (memory), else None; for readiness
     shedding: Callable[[], str | None] = lambda: None
     recorder: SessionRecorder | None = None  # LYNKR_RECORD_DIR: requests kept for lynkr bench
+    access: Access | None = None  # inbound keys and their limits (None: keys are off)

@@ -43,12 +43,12 @@ class CliRun:
 
 
 def run_claude(binary: str, base_url: str, prompt: str, workspace: Path, home: Path,
-               timeout: float = 120) -> CliRun:
+               timeout: float = 120, api_key: str = "dummy") -> CliRun:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(home),
         "ANTHROPIC_BASE_URL": base_url,
-        "ANTHROPIC_API_KEY": "dummy",
+        "ANTHROPIC_API_KEY": api_key,
         "IS_SANDBOX": "1",  # the CLI refuses bypassPermissions as root without it
         "DISABLE_AUTOUPDATER": "1",
         "DISABLE_TELEMETRY": "1",

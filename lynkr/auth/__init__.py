@@ -1,0 +1,1 @@
+"""Inbound API keys: who may use the proxy, under which name and limits."""

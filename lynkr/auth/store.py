@@ -1,0 +1,113 @@
+"""The key database on apsw: its own file (``LYNKR_KEYS_DB_PATH``), its own migrations.
+
+Synchronous and small: ``lynkr keys`` writes it, the server reads one row by hash per request
+(an index lookup, microseconds), so a revoked key stops working on its next request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import apsw
+
+from lynkr.auth.keys import SHOWN, ApiKey, key_hash, new_key, same_hash
+from lynkr.storage.sqlite import open_db
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE api_keys (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE,
+        shown TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        revoked_at REAL,
+        rpm INTEGER,
+        tpm INTEGER,
+        budget_tokens INTEGER
+    );
+    CREATE UNIQUE INDEX api_keys_active_name ON api_keys (name) WHERE revoked_at IS NULL;
+    """,
+    """
+    ALTER TABLE api_keys ADD COLUMN budget_window TEXT NOT NULL DEFAULT 'month';
+    CREATE TABLE key_usage (
+        name TEXT NOT NULL,
+        day_start REAL NOT NULL,
+        tokens INTEGER NOT NULL,
+        PRIMARY KEY (name, day_start)
+    );
+    """,
+)
+COLUMNS = ("name, key_hash, shown, created_at, revoked_at, rpm, tpm, budget_tokens, "
+           "budget_window")
+
+
+class KeyExists(ValueError):
+    """An active key already has that name."""
+
+
+class KeyStore:
+    def __init__(self, path: str | Path) -> None:
+        self.db: apsw.Connection = open_db(path, MIGRATIONS)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def create(self, name: str, now: float, rpm: int | None = None, tpm: int | None = None,
+               budget_tokens: int | None = None, budget_window: str = "month"
+               ) -> tuple[str, ApiKey]:
+        """A new key for ``name``: the key (shown once, never stored) and its record."""
+        if not name.strip():
+            raise ValueError("a key needs a name")
+        key = new_key()
+        record = ApiKey(name.strip(), key_hash(key), key[:SHOWN], now, None, rpm, tpm,
+                        budget_tokens, budget_window)
+        try:
+            self.db.execute(f"INSERT INTO api_keys ({COLUMNS}) VALUES "
+                            "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            (record.name, record.key_hash, record.shown, now, None, rpm, tpm,
+                             budget_tokens, budget_window))
+        except apsw.ConstraintError:
+            raise KeyExists(f"an active key named {record.name!r} exists; revoke it "
+                            "first") from None
+        return key, record
+
+    def revoke(self, name: str, now: float) -> bool:
+        self.db.execute("UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at "
+                        "IS NULL", (now, name))
+        return self.db.changes() > 0
+
+    def list(self) -> list[ApiKey]:
+        return [ApiKey(*row) for row in self.db.execute(
+            f"SELECT {COLUMNS} FROM api_keys ORDER BY created_at, id")]
+
+    def any_active(self) -> bool:
+        return self.db.execute(
+            "SELECT 1 FROM api_keys WHERE revoked_at IS NULL LIMIT 1").fetchone() is not None
+
+    def find(self, key: str) -> ApiKey | None:
+        """The active key ``key`` is, or None (missing, wrong or revoked)."""
+        digest = key_hash(key)
+        row = self.db.execute(f"SELECT {COLUMNS} FROM api_keys WHERE key_hash = ?",
+                              (digest,)).fetchone()
+        if row is None:
+            return None
+        found = ApiKey(*row)
+        return found if same_hash(found.key_hash, digest) and found.active else None
+
+    # tokens per key and UTC day (shared by every process on this file); a month's budget
+    # sums its days
+
+    def add_usage(self, name: str, day_start: float, tokens: int) -> None:
+        self.db.execute("INSERT INTO key_usage (name, day_start, tokens) VALUES (?, ?, ?) "
+                        "ON CONFLICT (name, day_start) DO UPDATE SET tokens = tokens + "
+                        "excluded.tokens", (name, day_start, tokens))
+
+    def usage(self, name: str, since: float) -> int:
+        row = self.db.execute("SELECT SUM(tokens) FROM key_usage WHERE name = ? AND "
+                              "day_start >= ?", (name, since)).fetchone()
+        return int(row[0] or 0)
+
+    def usage_by_day(self) -> list[tuple[str, float, int]]:
+        return [(str(n), float(d), int(t)) for n, d, t in self.db.execute(
+            "SELECT name, day_start, tokens FROM key_usage ORDER BY day_start, name")]
