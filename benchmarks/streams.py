@@ -185,6 +185,8 @@ async def ladder(args: argparse.Namespace, base: dict[str, str], logs: Path,
         checks = {"lynkr": ends_with(last, b'data: {"type":"message_stop"}\n\n'),
                   "direct": ends_with(last, b"data: [DONE]\n\n")}
         print(f"check: {n} deltas through Lynkr, text ok", file=sys.stderr)
+        # what Lynkr burns with no request in flight (timers, housekeeping): part of every level
+        _, idle_cpu_s = await measured(lynkr.pid, asyncio.sleep(args.idle_s))
         levels = []
         for c in args.levels:
             per_client = args.rounds_at_one if c == 1 else 1
@@ -211,6 +213,7 @@ async def ladder(args: argparse.Namespace, base: dict[str, str], logs: Path,
                 break
         sustained = [r["concurrency"] for r in levels if r["sustained"]]
         return {"levels": levels, "ideal_stream_s": round(ideal_s, 3),
+                "idle_cpu_util": round(idle_cpu_s / args.idle_s, 4),
                 "sustained_streams_per_core": max(sustained) if sustained else 0,
                 "ladder_exhausted": bool(levels) and levels[-1]["sustained"],
                 "rss_kib_end": rss_kib(lynkr.pid)}
@@ -300,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="streams back to back at concurrency 1 (more TTFB samples)")
     parser.add_argument("--tolerance", type=float, default=0.10,
                         help="largest p90 cadence slip a sustained level may show")
+    parser.add_argument("--idle-s", type=float, default=5.0,
+                        help="seconds to measure Lynkr's CPU with no request in flight")
     parser.add_argument("--burst-clients", type=int, default=20)
     parser.add_argument("--burst-streams", type=int, default=200, help="streams per burst run")
     parser.add_argument("--burst-rounds", type=int, default=4,
