@@ -17,7 +17,11 @@ chat-completions body received (so a benchmark can replay exactly what a proxy s
 ``--single-chunk`` sends all the SSE events in one HTTP chunk (not what servers do; it shows how
 much of a proxy's cost is per upstream chunk). ``--split`` writes each SSE chunk with its own
 ``write`` call instead of one write for the whole answer (closer to a token-by-token server;
-the reader may still receive them coalesced).
+the reader may still receive them coalesced). ``--chunks N`` answers with N content deltas
+(``tok0 tok1 ...``) instead of the 20 above; ``--interval-ms T`` then sends the head, the role
+chunk and the first delta at once and each later chunk T ms after the one before, on an absolute
+schedule (a late tick catches up rather than drifting): a token-paced answer
+(``benchmarks.streams``).
 
 Run: ``python -m benchmarks.fast_upstream --port 9000`` (prints ``listening on PORT``).
 """
@@ -56,13 +60,20 @@ USAGE = {"prompt_tokens": 12150, "completion_tokens": len(DELTAS),
          "completion_tokens_details": {"reasoning_tokens": 0}}
 
 
-def sse_events() -> list[bytes]:
+def paced_deltas(n: int) -> list[str]:
+    """The content deltas of an ``n``-chunk answer: ``tok0 ``, ``tok1 `` ..."""
+    return [f"tok{i} " for i in range(n)]
+
+
+def sse_events(deltas: list[str] = DELTAS) -> list[bytes]:
     """The SSE events of the streamed answer, each ``data: ...\\n\\n``."""
     chunks = [_chunk({"role": "assistant", "content": "", "refusal": None})]
-    chunks += [_chunk({"content": text}) for text in DELTAS]
+    chunks += [_chunk({"content": text}) for text in deltas]
     chunks.append(_chunk({}, "stop"))
     usage = {"id": CHUNK_ID, "object": "chat.completion.chunk", "created": CREATED,
-             "model": MODEL, "system_fingerprint": "fp_bench", "choices": [], "usage": USAGE}
+             "model": MODEL, "system_fingerprint": "fp_bench", "choices": [],
+             "usage": {**USAGE, "completion_tokens": len(deltas),
+                       "total_tokens": USAGE["prompt_tokens"] + len(deltas)}}
     chunks.append(usage)
     events = [b"data: " + orjson.dumps(c) + b"\n\n" for c in chunks]
     events.append(b"data: [DONE]\n\n")
@@ -87,8 +98,16 @@ def _chunked(data: bytes) -> bytes:
 _STREAM_HEAD = (b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n"
                 b"cache-control: no-cache\r\nconnection: keep-alive\r\n"
                 b"transfer-encoding: chunked\r\n\r\n")
-STREAM_PARTS = [_STREAM_HEAD + _chunked(sse_events()[0])] + \
-    [_chunked(e) for e in sse_events()[1:]] + [b"0\r\n\r\n"]
+
+
+def stream_parts(deltas: list[str] = DELTAS) -> list[bytes]:
+    """The bytes of a streamed answer, one item per HTTP chunk (the head with the first)."""
+    events = sse_events(deltas)
+    return [_STREAM_HEAD + _chunked(events[0])] + [_chunked(e) for e in events[1:]] + \
+        [b"0\r\n\r\n"]
+
+
+STREAM_PARTS = stream_parts()
 STREAM_RESPONSE = b"".join(STREAM_PARTS)
 # --single-chunk: the same SSE bytes in one HTTP chunk (an experiment, not what servers do)
 STREAM_SINGLE = _STREAM_HEAD + _chunked(b"".join(sse_events())) + b"0\r\n\r\n"
@@ -110,6 +129,9 @@ class Stats:
 class UpstreamProtocol(asyncio.Protocol):
     split = False
     single = False
+    interval = 0.0  # seconds between paced chunks (0: the whole answer in one write)
+    parts = STREAM_PARTS
+    response = STREAM_RESPONSE
 
     def __init__(self) -> None:
         self.buffer = bytearray()
@@ -143,6 +165,23 @@ class UpstreamProtocol(asyncio.Protocol):
             self.need = -1
             self._answer(self.head, body)
 
+    def _pace(self, transport: asyncio.Transport) -> None:
+        """Head, role chunk and first delta now; each later part one interval after the last."""
+        loop = asyncio.get_running_loop()
+        parts, interval, t0 = self.parts, self.interval, loop.time()
+        transport.write(parts[0] + parts[1])
+
+        def tick(i: int) -> None:
+            if transport.is_closing():
+                return
+            # part i is due at t0 + (i - 1) * interval
+            end = min(len(parts), max(int((loop.time() - t0) / interval) + 2, i + 1))
+            transport.write(b"".join(parts[i:end]))
+            if end < len(parts):
+                loop.call_at(t0 + (end - 1) * interval, tick, end)
+
+        loop.call_at(t0 + interval, tick, 2)
+
     def _fail(self, status: bytes) -> None:
         assert self.transport is not None
         self.transport.write(_simple(status, b"{}"))
@@ -168,11 +207,13 @@ class UpstreamProtocol(asyncio.Protocol):
                 transport.write(JSON_RESPONSE)
             elif self.single:
                 transport.write(STREAM_SINGLE)
+            elif self.interval > 0:
+                self._pace(transport)
             elif self.split:
-                for part in STREAM_PARTS:
+                for part in self.parts:
                     transport.write(part)
             else:
-                transport.write(STREAM_RESPONSE)
+                transport.write(self.response)
         elif method == b"GET" and path in (b"/health", b"/health/live"):
             transport.write(_simple(b"200 OK", b'{"status":"ok"}'))
         elif method == b"GET" and path == b"/_last":
@@ -194,9 +235,14 @@ def _content_length(head: bytes) -> int:
 
 
 async def serve(host: str, port: int, split: bool = False, single: bool = False,
-                ready: bool = True) -> None:
+                ready: bool = True, chunks: int | None = None, interval_ms: float = 0.0
+                ) -> None:
     UpstreamProtocol.split = split
     UpstreamProtocol.single = single
+    UpstreamProtocol.interval = interval_ms / 1000
+    if chunks is not None:
+        UpstreamProtocol.parts = stream_parts(paced_deltas(chunks))
+        UpstreamProtocol.response = b"".join(UpstreamProtocol.parts)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(UpstreamProtocol, host, port, backlog=1024,
                                       reuse_address=True)
@@ -218,13 +264,18 @@ def main(argv: list[str] | None = None) -> None:
                         help="one write per SSE chunk instead of one per answer")
     parser.add_argument("--single-chunk", action="store_true",
                         help="all SSE events in one HTTP chunk (to measure per-chunk costs)")
+    parser.add_argument("--chunks", type=int,
+                        help="N content deltas 'tok0 ' .. instead of the 20 fixed ones")
+    parser.add_argument("--interval-ms", type=float, default=0.0,
+                        help="pace the stream: one HTTP chunk every T ms (0: all at once)")
     parser.add_argument("--cpu", type=int, help="pin to this CPU")
     args = parser.parse_args(argv)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         sys.exit("fast_upstream: loopback only")
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
-    asyncio.run(serve(args.host, args.port, args.split, args.single_chunk))
+    asyncio.run(serve(args.host, args.port, args.split, args.single_chunk,
+                      chunks=args.chunks, interval_ms=args.interval_ms))
 
 
 if __name__ == "__main__":
