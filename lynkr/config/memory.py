@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 import attrs
 
 from lynkr.config.cloud import echo_flag
-from lynkr.config.errors import SettingsError
 
 if TYPE_CHECKING:
     from lynkr.config.settings import Env
@@ -35,31 +34,19 @@ class MemorySettings:
     model_extraction: bool = False  # MEMORY_MODEL_EXTRACTION: also ask the model (off)
 
 
-def _number(env: Env, name: str, default: float, low: float, high: float) -> float:
-    raw = env.str(name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
-    return value
-
 
 def memory_settings(env: Env) -> MemorySettings:
     return MemorySettings(
         enabled=echo_flag(env, "MEMORY_ENABLED", True),
         retrieval_limit=env.int("MEMORY_RETRIEVAL_LIMIT", 5, minimum=0),
-        surprise_threshold=_number(env, "MEMORY_SURPRISE_THRESHOLD", 0.3, 0.0, 1.0),
+        surprise_threshold=env.number("MEMORY_SURPRISE_THRESHOLD", 0.3, 0.0, 1.0),
         max_age_days=env.int("MEMORY_MAX_AGE_DAYS", 90, minimum=1),
         max_count=env.int("MEMORY_MAX_COUNT", 10_000, minimum=1),
         db_path=env.str("MEMORY_DB_PATH", "data/memory.db") or "data/memory.db",
         max_inject_tokens=env.int("MEMORY_MAX_INJECT_TOKENS", 1500, minimum=50),
         default_user=env.str("MEMORY_DEFAULT_USER", "default") or "default",
         embeddings=env.choice("MEMORY_EMBEDDINGS", "auto", EMBEDDING_MODES),
-        importance_half_life_days=_number(env, "MEMORY_IMPORTANCE_HALF_LIFE_DAYS", 30.0,
-                                          1.0, 3650.0),
+        importance_half_life_days=env.number("MEMORY_IMPORTANCE_HALF_LIFE_DAYS", 30.0,
+                                                    1.0, 3650.0),
         model_extraction=echo_flag(env, "MEMORY_MODEL_EXTRACTION", False),
     )

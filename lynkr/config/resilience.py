@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from lynkr.config.errors import SettingsError
-
 if TYPE_CHECKING:
     from lynkr.config.settings import Env
 
@@ -24,18 +22,6 @@ class ResilienceSettings:
     shed_memory_fraction: float = 0.85
 
 
-def fraction(env: Env, name: str, default: float) -> float:
-    raw = env.str(name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number between 0 and 1, got {raw!r}") from None
-    if not 0 < value <= 1:
-        raise SettingsError(f"{name} must be a number between 0 and 1, got {raw!r}")
-    return value
-
 
 def resilience_settings(env: Env) -> ResilienceSettings:
     return ResilienceSettings(
@@ -47,5 +33,6 @@ def resilience_settings(env: Env) -> ResilienceSettings:
         breaker_timeout_s=env.int("CIRCUIT_BREAKER_TIMEOUT", 60_000) / 1000,
         shed_active_requests=env.int("LOAD_SHEDDING_ACTIVE_REQUESTS_THRESHOLD", 1000,
                                      minimum=1),
-        shed_memory_fraction=fraction(env, "LOAD_SHEDDING_MEMORY_THRESHOLD", 0.85),
+        shed_memory_fraction=env.number("LOAD_SHEDDING_MEMORY_THRESHOLD", 0.85, 0.0, 1.0,
+                                        above_low=True),
     )

@@ -81,6 +81,21 @@ class Env:
             raise SettingsError(f"{name} must be at least {minimum}, got {value}")
         return value
 
+    def number(self, name: str, default: float, low: float, high: float, *,
+               above_low: bool = False) -> float:
+        """A float within [low, high] (``above_low``: low itself excluded)."""
+        raw = self.str(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+        if not (low < value if above_low else low <= value) or value > high:
+            bound = "above" if above_low else "between"
+            raise SettingsError(f"{name} must be {bound} {low:g} and {high:g}, got {raw!r}")
+        return value
+
     def url(self, name: str, default: str) -> str:
         value = self.str(name, default) or default
         if not value.startswith(("http://", "https://")):

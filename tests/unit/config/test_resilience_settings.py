@@ -23,7 +23,14 @@ def test_values_in_milliseconds_become_seconds() -> None:
     ("CIRCUIT_BREAKER_FAILURE_THRESHOLD", "0"),
     ("LOAD_SHEDDING_MEMORY_THRESHOLD", "1.5"),
     ("LOAD_SHEDDING_MEMORY_THRESHOLD", "lots"),
+    ("LOAD_SHEDDING_MEMORY_THRESHOLD", "0"),  # a fraction above 0: 0 would shed everything
 ])
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         resilience_settings(Env({name: value}))
+
+
+@pytest.mark.parametrize(("value", "expected"), [("0.5", 0.5), ("1", 1.0), ("0.01", 0.01)])
+def test_memory_fraction_accepted(value: str, expected: float) -> None:
+    got = resilience_settings(Env({"LOAD_SHEDDING_MEMORY_THRESHOLD": value}))
+    assert got.shed_memory_fraction == expected
