@@ -66,7 +66,7 @@ def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
     metrics = Metrics(prices=price_table(settings))
     limits = settings.limits
     return AppState(settings, pipeline, ports, upstreams, embeddings=build_embedder(settings),
-                    metrics=metrics, access=build_access(settings, metrics),
+                    metrics=metrics, access=build_access(settings, metrics, metrics.prices),
                     responses=ResponseStore(settings.db_path, settings.responses_retention_s,
                                             StoreQuota(
                                                 owner_bytes=limits.responses_owner_bytes,

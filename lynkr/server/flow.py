@@ -110,9 +110,11 @@ async def _watch_disconnect(receive: Receive, scope: trio.CancelScope,
 def _taps(state: AppState, exchange: Exchange, record: RequestRecord) -> list[StreamTap]:
     """The record's own tap, then each tap the pipeline's stages declare for this answer."""
     taps: list[StreamTap] = [RecordTap(record)]
-    if state.access is not None and record.user is not None and record.cache != "hit":
-        # the key's tokens, for its limits and budget (an answer from the cache cost none)
-        taps.append(state.access.tap(record.user))
+    route = exchange.route
+    if state.access is not None and route is not None and record.cache != "hit":
+        # the key's and the session's usage, for limits and budgets (a cached answer costs none)
+        taps.append(state.access.tap(record.user, exchange.context.session_id, route.provider,
+                                     route.model))
     for bound in state.pipeline.taps:
         assert bound.spec.tap is not None
         tap = bound.spec.tap(exchange, bound.config, state.ports)
