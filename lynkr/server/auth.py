@@ -32,7 +32,7 @@ from lynkr.model.errors import RateLimited, Unauthorized
 from lynkr.observability.cost import PriceTable
 from lynkr.observability.metrics import Metrics
 from lynkr.ports import RateLimiter
-from lynkr.server.asgi import Receive, Scope, Send, header, request_id
+from lynkr.server.asgi import Message, Receive, Scope, Send, header, request_id
 from lynkr.server.errors import client_dialect, send_error
 from lynkr.server.spending import Spending, UsageTap
 from lynkr.stages.exchange import Dialect
@@ -149,7 +149,7 @@ class KeyGate:
 
 
 def _with_headers(send: Send, headers: list[tuple[bytes, bytes]]) -> Send:
-    async def sending(message: dict) -> None:  # type: ignore[type-arg]
+    async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
             message = {**message, "headers": [*message.get("headers", ()), *headers]}
         await send(message)
