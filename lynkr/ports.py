@@ -258,7 +258,11 @@ class UsageLedger(Protocol):
 
     ``record`` adds an entry to its day; ``spent`` sums a key's days (or one session's of that
     key) from ``since``, a UTC day's start; ``report`` lists per key, model and day from
-    ``since``. Times are wall-clock seconds (budgets are calendar windows)."""
+    ``since``. Times are wall-clock seconds (budgets are calendar windows).
+
+    Called on the event loop (``spent`` before a request starts, ``record`` as an answer goes
+    out), like ``RateLimiter``: an implementation must answer at once, so a networked one
+    keeps a local view and exchanges with its store in the background."""
 
     def record(self, entry: UsageEntry) -> None: ...
 
