@@ -38,7 +38,10 @@ class Jail:
             raise PathRefused(f"{path!r}: '..' is not allowed in workspace paths")
         candidate = Path(path).expanduser() if path.startswith("~") else Path(path)
         full = candidate if candidate.is_absolute() else self.root / candidate
-        resolved = full.resolve(strict=False)
+        try:
+            resolved = full.resolve(strict=False)
+        except (OSError, RuntimeError) as error:  # a symlink loop (RuntimeError before 3.13)
+            raise PathRefused(f"{path!r} cannot be resolved: {error}") from None
         if not resolved.is_relative_to(self.root):
             reason = "is outside" if not full.is_relative_to(self.root) else \
                 "leads outside (through a symlink)"
@@ -51,7 +54,7 @@ class Jail:
 
     def read_bytes(self, path: str, limit: int) -> bytes:
         """At most ``limit`` bytes of a file inside the jail, opened without following links."""
-        parent, name = self._open_parent(path)
+        _, parent, name = self._open_parent(path)
         try:
             fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
         except OSError as error:
@@ -66,8 +69,7 @@ class Jail:
 
     def write_text(self, path: str, text: str) -> Path:
         """Write ``text`` through a temporary file renamed over ``path``; the real path."""
-        target = self.resolve(path)
-        parent, name = self._open_parent(path, create_dirs=True)
+        target, parent, name = self._open_parent(path, create_dirs=True)
         temp = f".{name}.lynkr-{secrets.token_hex(4)}"
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
@@ -83,10 +85,12 @@ class Jail:
             os.close(parent)
         return target
 
-    def _open_parent(self, path: str, *, create_dirs: bool = False) -> tuple[int, str]:
-        """A descriptor of the resolved path's directory, reached from the root one component
-        at a time without following symlinks, and the last component's name."""
-        parts = self.resolve(path).relative_to(self.root).parts
+    def _open_parent(self, path: str, *, create_dirs: bool = False
+                     ) -> tuple[Path, int, str]:
+        """The resolved path, a descriptor of its directory reached from the root one
+        component at a time without following symlinks, and the last component's name."""
+        resolved = self.resolve(path)
+        parts = resolved.relative_to(self.root).parts
         if not parts:
             raise PathRefused(f"{path!r} is the workspace root, not a file")
         fd = os.open(self.root, _DIR)
@@ -101,11 +105,11 @@ class Jail:
         except OSError as error:
             os.close(fd)
             raise _refusal(path, error) from None
-        return fd, parts[-1]
+        return resolved, fd, parts[-1]
 
 
 def _refusal(path: str, error: OSError) -> PathRefused:
-    if error.errno == errno.ELOOP:
-        return PathRefused(f"{path!r} passes through a symlink at the time of use (changed "
-                           "after the check?); refused")
+    if error.errno in (errno.ELOOP, errno.ENOTDIR):  # O_NOFOLLOW met a symlink
+        return PathRefused(f"{path!r} passes through a symlink (or a file where a folder "
+                           "should be) at the time of use; refused")
     return PathRefused(f"{path!r}: {error.strerror or error}")

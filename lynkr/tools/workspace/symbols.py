@@ -2,8 +2,9 @@
 for JavaScript, TypeScript and Go (when installed), the heuristic for everything else.
 
 Guarantees: ``parse`` and ``occurrences`` never raise for any text: a file the real parser
-rejects (a Python syntax error, NUL bytes, nesting too deep) falls back to the heuristic, and
-the answer says which parser found what.
+rejects (a Python syntax error, NUL bytes, nesting too deep) falls back to the heuristic; a
+file tree-sitter parses with errors gets the heuristic's definitions added
+(``tree-sitter+heuristic``); the answer says which parser found what.
 """
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ def parse(language: str | None, text: str) -> Parsed:
         if kind == "ast":
             return Parsed(kind, python_symbols.definitions(text))
         if kind == "tree-sitter" and language is not None:
-            return Parsed(kind, treesitter_symbols.definitions(language, text))
+            found, broken = treesitter_symbols.definitions(language, text)
+            if not broken:
+                return Parsed(kind, found)
+            # a syntax error can hide what follows it: add what the heuristic sees there
+            seen = {(d.name, d.line) for d in found}
+            extra = tuple(d for d in heuristic_symbols.definitions(text)
+                          if (d.name, d.line) not in seen)
+            return Parsed(f"{kind}+{HEURISTIC}" if extra else kind,
+                          tuple(sorted(found + extra, key=lambda d: (d.line, d.column))))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         pass
     return Parsed(HEURISTIC, heuristic_symbols.definitions(text))

@@ -116,10 +116,12 @@ def _tree(language: str, text: str) -> Any:
     return parser.parse(text.encode("utf-8", errors="replace"))
 
 
-def definitions(language: str, text: str) -> tuple[Definition, ...]:
-    found = (_definition(node) for node in _nodes(_tree(language, text).root_node)
+def definitions(language: str, text: str) -> tuple[tuple[Definition, ...], bool]:
+    """The definitions, and whether the file has syntax errors (parts of it may be missed)."""
+    root = _tree(language, text).root_node
+    found = (_definition(node) for node in _nodes(root)
              if node.type in DEFINITIONS or node.type in VALUE_DEFINITIONS)
-    return tuple(d for d in found if d is not None)
+    return tuple(d for d in found if d is not None), bool(root.has_error)
 
 
 def occurrences(language: str, text: str, name: str) -> tuple[Position, ...]:
