@@ -44,8 +44,11 @@ def workspace_settings(env: Env) -> WorkspaceSettings:
             raise SettingsError(f"WORKSPACE_ROOT must be an existing directory, got {root!r}")
         root = str(path.resolve())
     coverage = env.str("WORKSPACE_TEST_COVERAGE_FILES")
-    files = DEFAULT_COVERAGE if coverage is None else tuple(
-        p.strip() for p in coverage.split(",") if p.strip())
+    files = (
+        DEFAULT_COVERAGE
+        if coverage is None
+        else tuple(p.strip() for p in coverage.split(",") if p.strip())
+    )
     return WorkspaceSettings(
         root=root,
         test_command=env.str("WORKSPACE_TEST_COMMAND"),

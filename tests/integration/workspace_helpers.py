@@ -48,8 +48,7 @@ def box_for(root: Path, db: Path, **settings: Any) -> WorkspaceBox:
     return box
 
 
-async def call(box: WorkspaceBox, name: str, now: float = CONTEXT.now, **args: Any
-               ) -> ToolOutcome:
+async def call(box: WorkspaceBox, name: str, now: float = CONTEXT.now, **args: Any) -> ToolOutcome:
     return await box.run(name, args, attrs.evolve(CONTEXT, now=now))
 
 

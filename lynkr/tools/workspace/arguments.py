@@ -14,8 +14,9 @@ class ToolError(ValueError):
     """A call that cannot run as asked; the message is shown to the model."""
 
 
-def text(args: Mapping[str, Any], name: str, *, required: bool = False,
-         default: str | None = None) -> str | None:
+def text(
+    args: Mapping[str, Any], name: str, *, required: bool = False, default: str | None = None
+) -> str | None:
     value = args.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -26,8 +27,15 @@ def text(args: Mapping[str, Any], name: str, *, required: bool = False,
     return value
 
 
-def integer(args: Mapping[str, Any], name: str, *, default: int | None = None,
-            low: int = 0, high: int = 1_000_000, required: bool = False) -> int | None:
+def integer(
+    args: Mapping[str, Any],
+    name: str,
+    *,
+    default: int | None = None,
+    low: int = 0,
+    high: int = 1_000_000,
+    required: bool = False,
+) -> int | None:
     value = args.get(name)
     if value is None:
         if required:
@@ -65,5 +73,6 @@ def strings(args: Mapping[str, Any], name: str) -> list[str]:
 def known(args: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
     unknown = sorted(set(args) - set(allowed))
     if unknown:
-        raise ToolError(f"unknown argument(s) {', '.join(unknown)}; expected "
-                        f"{', '.join(allowed) or 'none'}")
+        raise ToolError(
+            f"unknown argument(s) {', '.join(unknown)}; expected {', '.join(allowed) or 'none'}"
+        )

@@ -37,10 +37,10 @@ DEFAULT_TIMEOUT_S = 60.0
 Handler = Callable[[Workspace, Mapping[str, Any], float], Awaitable[dict[str, Any]]]
 
 
-def _plain(handler: Callable[[Workspace, Mapping[str, Any]], Awaitable[dict[str, Any]]]
-           ) -> Handler:
+def _plain(handler: Callable[[Workspace, Mapping[str, Any]], Awaitable[dict[str, Any]]]) -> Handler:
     async def call(ws: Workspace, args: Mapping[str, Any], now: float) -> dict[str, Any]:
         return await handler(ws, args)
+
     return call
 
 
@@ -97,8 +97,9 @@ class WorkspaceBox:
             return 180.0
         return DEFAULT_TIMEOUT_S
 
-    async def run(self, name: str, arguments: Mapping[str, Any],
-                  context: ToolContext) -> ToolOutcome:
+    async def run(
+        self, name: str, arguments: Mapping[str, Any], context: ToolContext
+    ) -> ToolOutcome:
         handler = HANDLERS.get(name)
         if handler is None:
             return ToolOutcome(f"unknown workspace tool {name!r}", is_error=True)
@@ -112,8 +113,9 @@ class WorkspaceBox:
         except (ToolError, PathRefused, GitFailed, ProcessFailed) as error:
             return ToolOutcome(f"{name}: {error}", is_error=True)
         except trio.TooSlowError:
-            return ToolOutcome(f"{name} did not finish within {timeout:g} s and was stopped",
-                               is_error=True)
+            return ToolOutcome(
+                f"{name} did not finish within {timeout:g} s and was stopped", is_error=True
+            )
         except (OSError, apsw.Error) as error:
             log.warning("workspace tool %s failed: %s", name, error)
             return ToolOutcome(f"{name} failed: {error}", is_error=True)

@@ -17,16 +17,30 @@ import attrs
 LARGE_FILE_LINES = 1000  # added lines in one file
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 DEBUG = (
-    ("python", re.compile(r"^\s*(?:print\(|breakpoint\(\)|import pdb|import ipdb"
-                          r"|pdb\.set_trace\(|ipdb\.set_trace\()")),
+    (
+        "python",
+        re.compile(
+            r"^\s*(?:print\(|breakpoint\(\)|import pdb|import ipdb"
+            r"|pdb\.set_trace\(|ipdb\.set_trace\()"
+        ),
+    ),
     ("javascript", re.compile(r"^\s*(?:console\.(?:log|debug|trace|dir)\(|debugger;?\s*$)")),
     ("go", re.compile(r"^\s*(?:fmt\.Print(?:ln|f)?\(|spew\.Dump\()")),
     ("ruby", re.compile(r"^\s*(?:binding\.pry|byebug|puts\s|p\s)")),
     ("rust", re.compile(r"^\s*dbg!\(")),
 )
-DEBUG_BY_SUFFIX = {".py": "python", ".js": "javascript", ".jsx": "javascript",
-                   ".mjs": "javascript", ".cjs": "javascript", ".ts": "javascript",
-                   ".tsx": "javascript", ".go": "go", ".rb": "ruby", ".rs": "rust"}
+DEBUG_BY_SUFFIX = {
+    ".py": "python",
+    ".js": "javascript",
+    ".jsx": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".ts": "javascript",
+    ".tsx": "javascript",
+    ".go": "go",
+    ".rb": "ruby",
+    ".rs": "rust",
+}
 CONFLICT = re.compile(r"^(?:<{7}(?: |$)|={7}$|>{7}(?: |$)|\|{7}(?: |$))")
 TODO = re.compile(r"\b(?:TODO|FIXME|XXX|HACK)\b")
 SECRETS = (
@@ -37,8 +51,12 @@ SECRETS = (
     ("OpenAI API key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}")),
     ("Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
     ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
-    ("password or secret assignment", re.compile(
-        r"(?i)\b(?:password|passwd|secret|api_?key|token)\b\s*[:=]\s*[\"'][^\"'\s]{8,}[\"']")),
+    (
+        "password or secret assignment",
+        re.compile(
+            r"(?i)\b(?:password|passwd|secret|api_?key|token)\b\s*[:=]\s*[\"'][^\"'\s]{8,}[\"']"
+        ),
+    ),
 )
 
 
@@ -55,7 +73,7 @@ class Finding:
 
 
 def _debug_pattern(path: str) -> re.Pattern[str] | None:
-    suffix = path[path.rfind("."):] if "." in path.rsplit("/", 1)[-1] else ""
+    suffix = path[path.rfind(".") :] if "." in path.rsplit("/", 1)[-1] else ""
     language = DEBUG_BY_SUFFIX.get(suffix.lower())
     return next((p for name, p in DEBUG if name == language), None)
 
@@ -89,28 +107,40 @@ def _line_findings(path: str, line: int, text: str) -> Iterable[Finding]:
     for kind, pattern in SECRETS:
         match = pattern.search(text)
         if match:
-            yield Finding(path, line, "secret", "high",
-                          f"possible {kind} ({_mask(match.group(0))})")
+            yield Finding(
+                path, line, "secret", "high", f"possible {kind} ({_mask(match.group(0))})"
+            )
             break
     debug = _debug_pattern(path)
     if debug is not None and debug.search(text):
-        yield Finding(path, line, "debug", "medium",
-                      f"leftover debug statement: {text.strip()[:80]}")
+        yield Finding(
+            path, line, "debug", "medium", f"leftover debug statement: {text.strip()[:80]}"
+        )
     todo = TODO.search(text)
     if todo:
         yield Finding(path, line, "todo", "low", f"new {todo.group(0)}: {text.strip()[:80]}")
 
 
-def review(diff: str, numstat: Iterable[tuple[int | None, int | None, str]],
-           large_lines: int = LARGE_FILE_LINES) -> list[Finding]:
-    findings = [f for path, line, text in added_lines(diff)
-                for f in _line_findings(path, line, text)]
+def review(
+    diff: str,
+    numstat: Iterable[tuple[int | None, int | None, str]],
+    large_lines: int = LARGE_FILE_LINES,
+) -> list[Finding]:
+    findings = [
+        f for path, line, text in added_lines(diff) for f in _line_findings(path, line, text)
+    ]
     for added, _deleted, path in numstat:
         if added is None:
             findings.append(Finding(path, None, "binary", "medium", "binary file changed"))
         elif added > large_lines:
-            findings.append(Finding(path, None, "large", "medium",
-                                    f"{added} lines added to one file (over {large_lines}): "
-                                    "generated or vendored?"))
+            findings.append(
+                Finding(
+                    path,
+                    None,
+                    "large",
+                    "medium",
+                    f"{added} lines added to one file (over {large_lines}): generated or vendored?",
+                )
+            )
     order = {"high": 0, "medium": 1, "low": 2}
     return sorted(findings, key=lambda f: (f.path, f.line or 0, order[f.severity], f.kind))

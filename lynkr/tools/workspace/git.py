@@ -23,16 +23,24 @@ from lynkr.tools.workspace.process import Completed, run_command
 GIT_TIMEOUT_S = 30.0
 PUSH_TIMEOUT_S = 120.0
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/@+-]{0,199}$")
-_BRANCH = re.compile(r"^## (?P<branch>.+?)(?:\.\.\.(?P<upstream>\S+))?"
-                     r"(?: \[(?P<track>[^\]]+)\])?$")
+_BRANCH = re.compile(
+    r"^## (?P<branch>.+?)(?:\.\.\.(?P<upstream>\S+))?"
+    r"(?: \[(?P<track>[^\]]+)\])?$"
+)
 
 
 class GitFailed(RuntimeError):
     """Git refused or failed; the message is git's."""
 
 
-async def git(root: str, *args: str, timeout_s: float = GIT_TIMEOUT_S, cap: int = 256 * 1024,
-              env: dict[str, str] | None = None, check: bool = True) -> Completed:
+async def git(
+    root: str,
+    *args: str,
+    timeout_s: float = GIT_TIMEOUT_S,
+    cap: int = 256 * 1024,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+) -> Completed:
     # paths are file names, never pathspec magic (":(top)...", ":!x")
     environment = {"GIT_LITERAL_PATHSPECS": "1", **(env or {})}
     result = await run_command(("git", *args), root, timeout_s, cap=cap, env=environment)
@@ -57,16 +65,25 @@ async def is_repository(root: str) -> bool:
 
 async def list_files(root: str) -> list[str]:
     """Tracked and untracked files that are not ignored, root-relative."""
-    result = await git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
-                       cap=64 * 1024 * 1024)
+    result = await git(
+        root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", cap=64 * 1024 * 1024
+    )
     return sorted({p for p in result.stdout.split("\0") if p})
 
 
 def parse_status(text: str) -> dict[str, Any]:
     """``git status --porcelain=v1 --branch -z`` as branch, tracking and file lists."""
     entries = text.split("\0")
-    status: dict[str, Any] = {"branch": None, "upstream": None, "ahead": 0, "behind": 0,
-                              "staged": [], "unstaged": [], "untracked": [], "conflicted": []}
+    status: dict[str, Any] = {
+        "branch": None,
+        "upstream": None,
+        "ahead": 0,
+        "behind": 0,
+        "staged": [],
+        "unstaged": [],
+        "untracked": [],
+        "conflicted": [],
+    }
     index = 0
     while index < len(entries):
         entry = entries[index]
@@ -99,19 +116,22 @@ def parse_status(text: str) -> dict[str, Any]:
 
 
 async def untracked(root: str) -> list[str]:
-    result = await git(root, "ls-files", "-z", "--others", "--exclude-standard",
-                       cap=16 * 1024 * 1024)
+    result = await git(
+        root, "ls-files", "-z", "--others", "--exclude-standard", cap=16 * 1024 * 1024
+    )
     return sorted(p for p in result.stdout.split("\0") if p)
 
 
 async def status(root: str) -> dict[str, Any]:
-    result = await git(root, "status", "--porcelain=v1", "--branch", "-z",
-                       "--untracked-files=normal")
+    result = await git(
+        root, "status", "--porcelain=v1", "--branch", "-z", "--untracked-files=normal"
+    )
     return parse_status(result.stdout)
 
 
-async def diff(root: str, *, staged: bool, paths: Sequence[str] = (), cap: int = 256 * 1024
-               ) -> Completed:
+async def diff(
+    root: str, *, staged: bool, paths: Sequence[str] = (), cap: int = 256 * 1024
+) -> Completed:
     args = ["diff", "--no-color", "--no-ext-diff"] + (["--cached"] if staged else [])
     return await git(root, *args, "--", *paths, cap=cap)
 
@@ -125,8 +145,13 @@ async def numstat(root: str, *, staged: bool) -> list[tuple[int | None, int | No
         parts = record.split("\t", 2)
         if len(parts) == 3:
             added, deleted, path = parts
-            rows.append((int(added) if added.isdigit() else None,
-                         int(deleted) if deleted.isdigit() else None, path))
+            rows.append(
+                (
+                    int(added) if added.isdigit() else None,
+                    int(deleted) if deleted.isdigit() else None,
+                    path,
+                )
+            )
     return rows
 
 
@@ -165,5 +190,10 @@ async def current_branch(root: str) -> str:
 
 async def push(root: str, remote: str, branch: str, *, set_upstream: bool) -> Completed:
     args = ["push", "--porcelain"] + (["--set-upstream"] if set_upstream else [])
-    return await git(root, *args, check_ref(remote, "remote"),
-                     f"refs/heads/{check_ref(branch, 'branch')}", timeout_s=PUSH_TIMEOUT_S)
+    return await git(
+        root,
+        *args,
+        check_ref(remote, "remote"),
+        f"refs/heads/{check_ref(branch, 'branch')}",
+        timeout_s=PUSH_TIMEOUT_S,
+    )

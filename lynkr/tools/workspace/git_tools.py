@@ -48,8 +48,11 @@ async def git_diff(ws: Workspace, args: Mapping[str, Any]) -> dict[str, Any]:
     staged = a.flag(args, "staged")
     result = await git.diff(ws.root, staged=staged, paths=paths, cap=DIFF_CHARS)
     stats = await git.numstat(ws.root, staged=staged)
-    files = [{"path": p, "added": add, "deleted": rm} for add, rm, p in stats
-             if not paths or any(p == q or p.startswith(q.rstrip("/") + "/") for q in paths)]
+    files = [
+        {"path": p, "added": add, "deleted": rm}
+        for add, rm, p in stats
+        if not paths or any(p == q or p.startswith(q.rstrip("/") + "/") for q in paths)
+    ]
     answer: dict[str, Any] = {"staged": staged, "files": files, "diff": result.stdout}
     if result.dropped:
         answer["truncated"] = f"{result.dropped} more bytes of diff not shown; ask for fewer paths"
@@ -66,8 +69,9 @@ async def _untracked_as_diff(ws: Workspace, paths: list[str]) -> str:
         if text is None or "\0" in text:
             continue
         lines = text.splitlines()
-        chunks.append(f"+++ b/{path}\n@@ -0,0 +1,{len(lines)} @@\n"
-                      + "".join(f"+{line}\n" for line in lines))
+        chunks.append(
+            f"+++ b/{path}\n@@ -0,0 +1,{len(lines)} @@\n" + "".join(f"+{line}\n" for line in lines)
+        )
     return "".join(chunks)
 
 
@@ -85,11 +89,18 @@ async def diff_review(ws: Workspace, args: Mapping[str, Any]) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for finding in findings:
         counts[finding.severity] = counts.get(finding.severity, 0) + 1
-    return {"staged": staged, "files_changed": len(stats) + len(untracked),
-            "findings": [f.to_json() for f in findings], "counts": counts,
-            "verdict": "blocking problems found" if counts.get("high") else
-            "warnings found" if findings else "no problems found",
-            **({"truncated": True} if result.dropped else {})}
+    return {
+        "staged": staged,
+        "files_changed": len(stats) + len(untracked),
+        "findings": [f.to_json() for f in findings],
+        "counts": counts,
+        "verdict": "blocking problems found"
+        if counts.get("high")
+        else "warnings found"
+        if findings
+        else "no problems found",
+        **({"truncated": True} if result.dropped else {}),
+    }
 
 
 async def _commit_checks(ws: Workspace, skip_tests: bool, now: float) -> dict[str, Any]:
@@ -99,19 +110,25 @@ async def _commit_checks(ws: Workspace, skip_tests: bool, now: float) -> dict[st
         if run["status"] != "passed":
             raise PolicyDenied(
                 f"commit blocked by policy: the test command (POLICY_GIT_TEST_COMMAND) "
-                f"{run['status']} (exit {run['exit_code']}); output:\n{run['output_tail']}")
+                f"{run['status']} (exit {run['exit_code']}); output:\n{run['output_tail']}"
+            )
         return {"tests": "ran", "command": settings.git_test_command, "passed": run["passed"]}
     if settings.git_require_tests and not settings.git_test_command:
         tree = await git.tree_fingerprint(ws.root)
         runs = await ws.store.runs(20)
         if not any(r["status"] == "passed" and r["tree"] == tree for r in runs):
             last = runs[0] if runs else None
-            why = "no test run is recorded" if last is None else \
-                f"the latest run {last['status']}" if last["status"] != "passed" else \
-                "the files changed since the latest passing run"
+            why = (
+                "no test run is recorded"
+                if last is None
+                else f"the latest run {last['status']}"
+                if last["status"] != "passed"
+                else "the files changed since the latest passing run"
+            )
             raise PolicyDenied(
                 f"commit blocked by policy (POLICY_GIT_REQUIRE_TESTS=true): {why}. Run "
-                "workspace_test_run on the current files, then commit again.")
+                "workspace_test_run on the current files, then commit again."
+            )
         return {"tests": "passed on this working tree"}
     return {"tests": "skipped" if skip_tests and settings.git_test_command else "not required"}
 
@@ -133,11 +150,16 @@ async def git_commit(ws: Workspace, args: Mapping[str, Any], now: float) -> dict
 
 async def git_push(ws: Workspace, args: Mapping[str, Any]) -> dict[str, Any]:
     if not ws.settings.git_allow_push:
-        raise PolicyDenied("push denied by policy: POLICY_GIT_ALLOW_PUSH is false (the "
-                           "default); the user can push, or allow it in Lynkr's settings")
+        raise PolicyDenied(
+            "push denied by policy: POLICY_GIT_ALLOW_PUSH is false (the "
+            "default); the user can push, or allow it in Lynkr's settings"
+        )
     await _require_git(ws)
     remote = a.text(args, "remote", default="origin") or "origin"
     branch = a.text(args, "branch") or await git.current_branch(ws.root)
     result = await git.push(ws.root, remote, branch, set_upstream=a.flag(args, "set_upstream"))
-    return {"remote": remote, "branch": branch,
-            "output": (result.stdout + result.stderr).strip()[-4000:]}
+    return {
+        "remote": remote,
+        "branch": branch,
+        "output": (result.stdout + result.stderr).strip()[-4000:],
+    }

@@ -16,8 +16,10 @@ import attrs
 OUTPUT_TAIL = 4000  # characters of output kept per run in the history
 
 _PYTEST = ("pytest.ini", "conftest.py", "tox.ini", "setup.cfg", "pyproject.toml")
-_COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|passing|failing|"
-                    r"pending|examples?|failures?)\b")
+_COUNT = re.compile(
+    r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|passing|failing|"
+    r"pending|examples?|failures?)\b"
+)
 _JEST = re.compile(r"^Tests:\s+(.*)$", re.MULTILINE)
 _GO_PACKAGE = re.compile(r"^(ok|FAIL|\?)\s+\S+", re.MULTILINE)
 
@@ -72,11 +74,11 @@ def parse_counts(output: str) -> Counts:
         return _tally(_COUNT.findall(jest[-1]))
     for line in reversed(output.splitlines()[-40:]):
         found = _COUNT.findall(line)
-        if found and any(w in ("passed", "failed", "examples", "example", "errors", "error")
-                         for _, w in found):
+        if found and any(
+            w in ("passed", "failed", "examples", "example", "errors", "error") for _, w in found
+        ):
             return _tally(found)
-    mocha = [m for m in _COUNT.findall(output[-4000:])
-             if m[1] in ("passing", "failing", "pending")]
+    mocha = [m for m in _COUNT.findall(output[-4000:]) if m[1] in ("passing", "failing", "pending")]
     if mocha:
         return _tally(mocha)
     packages = _GO_PACKAGE.findall(output)

@@ -26,9 +26,28 @@ from lynkr.tools.workspace.symbols import occurrences, parse
 
 MAX_FILES = 50_000
 MAX_PARSE_BYTES = 1024 * 1024
-SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv",
-                       ".tox", ".mypy_cache", ".ruff_cache", ".pytest_cache", "dist", "build",
-                       "target", "vendor", ".next", ".cache", "coverage"})
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        "dist",
+        "build",
+        "target",
+        "vendor",
+        ".next",
+        ".cache",
+        "coverage",
+    }
+)
 
 
 @attrs.frozen
@@ -125,8 +144,9 @@ class WorkspaceIndex:
                 for definition in entry.parsed.definitions:
                     yield entry, definition
 
-    def search(self, query: str, *, language: str | None = None, path_prefix: str = "",
-               limit: int = 50) -> list[dict[str, Any]]:
+    def search(
+        self, query: str, *, language: str | None = None, path_prefix: str = "", limit: int = 50
+    ) -> list[dict[str, Any]]:
         """Definitions named ``query``: exact matches first, then case-insensitive prefix
         matches, then names containing it."""
         wanted = query.lower()
@@ -135,15 +155,25 @@ class WorkspaceIndex:
             if language and entry.language != language:
                 continue
             name = found.name.lower()
-            rank = 0 if found.name == query else 1 if name == wanted else \
-                2 if name.startswith(wanted) else 3 if wanted in name else None
+            rank = (
+                0
+                if found.name == query
+                else 1
+                if name == wanted
+                else 2
+                if name.startswith(wanted)
+                else 3
+                if wanted in name
+                else None
+            )
             if rank is not None:
                 ranked.append((rank, entry.path, found.line, entry, found))
         ranked.sort(key=lambda item: item[:3])
         return [_definition_row(entry, found) for *_, entry, found in ranked[:limit]]
 
-    def references(self, symbol: str, *, path_prefix: str = "", limit: int = 50
-                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def references(
+        self, symbol: str, *, path_prefix: str = "", limit: int = 50
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The definitions of ``symbol`` and the places it is used (definition sites left
         out), in path and line order."""
         definitions = [(e, d) for e, d in self.definitions() if d.name == symbol]
@@ -151,8 +181,11 @@ class WorkspaceIndex:
         used: list[dict[str, Any]] = []
         for path in sorted(self.entries):
             entry = self.entries[path]
-            if entry.language not in CODE or not _under(path, path_prefix) \
-                    or entry.size > MAX_PARSE_BYTES:
+            if (
+                entry.language not in CODE
+                or not _under(path, path_prefix)
+                or entry.size > MAX_PARSE_BYTES
+            ):
                 continue
             text = self.read_text(path)
             if text is None or symbol not in text:
@@ -162,8 +195,15 @@ class WorkspaceIndex:
             for position in positions:
                 if (path, position.line, position.column) in sites:
                     continue
-                used.append({"path": path, "line": position.line, "column": position.column,
-                             "parser": parser, "text": _line(lines, position.line)})
+                used.append(
+                    {
+                        "path": path,
+                        "line": position.line,
+                        "column": position.column,
+                        "parser": parser,
+                        "text": _line(lines, position.line),
+                    }
+                )
                 if len(used) >= limit:
                     return [_definition_row(e, d) for e, d in definitions], used
         return [_definition_row(e, d) for e, d in definitions], used
@@ -179,10 +219,15 @@ def _line(lines: list[str], number: int) -> str:
 
 
 def _definition_row(entry: FileEntry, found: Definition) -> dict[str, Any]:
-    row: dict[str, Any] = {"name": found.name, "kind": found.kind, "path": entry.path,
-                           "line": found.line, "column": found.column,
-                           "language": entry.language, "parser": entry.parsed.parser
-                           if entry.parsed else None}
+    row: dict[str, Any] = {
+        "name": found.name,
+        "kind": found.kind,
+        "path": entry.path,
+        "line": found.line,
+        "column": found.column,
+        "language": entry.language,
+        "parser": entry.parsed.parser if entry.parsed else None,
+    }
     if found.container:
         row["container"] = found.container
     return row

@@ -43,8 +43,11 @@ class Jail:
         except (OSError, RuntimeError) as error:  # a symlink loop (RuntimeError before 3.13)
             raise PathRefused(f"{path!r} cannot be resolved: {error}") from None
         if not resolved.is_relative_to(self.root):
-            reason = "is outside" if not full.is_relative_to(self.root) else \
-                "leads outside (through a symlink)"
+            reason = (
+                "is outside"
+                if not full.is_relative_to(self.root)
+                else "leads outside (through a symlink)"
+            )
             raise PathRefused(f"{path!r} {reason} the workspace root")
         return resolved
 
@@ -72,8 +75,12 @@ class Jail:
         target, parent, name = self._open_parent(path, create_dirs=True)
         temp = f".{name}.lynkr-{secrets.token_hex(4)}"
         try:
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-                         | os.O_CLOEXEC, 0o644, dir_fd=parent)
+            fd = os.open(
+                temp,
+                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                0o644,
+                dir_fd=parent,
+            )
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
             os.replace(temp, name, src_dir_fd=parent, dst_dir_fd=parent)
@@ -85,8 +92,7 @@ class Jail:
             os.close(parent)
         return target
 
-    def _open_parent(self, path: str, *, create_dirs: bool = False
-                     ) -> tuple[Path, int, str]:
+    def _open_parent(self, path: str, *, create_dirs: bool = False) -> tuple[Path, int, str]:
         """The resolved path, a descriptor of its directory reached from the root one
         component at a time without following symlinks, and the last component's name."""
         resolved = self.resolve(path)
@@ -110,6 +116,8 @@ class Jail:
 
 def _refusal(path: str, error: OSError) -> PathRefused:
     if error.errno in (errno.ELOOP, errno.ENOTDIR):  # O_NOFOLLOW met a symlink
-        return PathRefused(f"{path!r} passes through a symlink (or a file where a folder "
-                           "should be) at the time of use; refused")
+        return PathRefused(
+            f"{path!r} passes through a symlink (or a file where a folder "
+            "should be) at the time of use; refused"
+        )
     return PathRefused(f"{path!r}: {error.strerror or error}")

@@ -24,8 +24,15 @@ import trio
 
 DEFAULT_CAP = 64 * 1024
 GRACE_S = 1.0  # after the command exits, for the rest of its output
-QUIET = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "SSH_ASKPASS": "true",
-         "GIT_EDITOR": "true", "GIT_PAGER": "cat", "PAGER": "cat", "LC_ALL": "C"}
+QUIET = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_ASKPASS": "true",
+    "SSH_ASKPASS": "true",
+    "GIT_EDITOR": "true",
+    "GIT_PAGER": "cat",
+    "PAGER": "cat",
+    "LC_ALL": "C",
+}
 
 
 class ProcessFailed(RuntimeError):
@@ -68,7 +75,7 @@ class _Capped:
         async with stream:
             while chunk := await stream.receive_some(65536):
                 room = self.cap - len(self.data)
-                self.data += chunk[:max(room, 0)]
+                self.data += chunk[: max(room, 0)]
                 self.dropped += max(len(chunk) - max(room, 0), 0)
 
     def text(self) -> str:
@@ -80,9 +87,14 @@ async def _kill_group(process: trio.Process) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-async def run_command(argv: Sequence[str], cwd: str, timeout_s: float, *,
-                      cap: int = DEFAULT_CAP, env: Mapping[str, str] | None = None
-                      ) -> Completed:
+async def run_command(
+    argv: Sequence[str],
+    cwd: str,
+    timeout_s: float,
+    *,
+    cap: int = DEFAULT_CAP,
+    env: Mapping[str, str] | None = None,
+) -> Completed:
     """Run ``argv`` in ``cwd``; see the module docstring for the bounds."""
     environment = {**os.environ, **QUIET, **(env or {})}
     out, err = _Capped(cap), _Capped(cap)
@@ -90,10 +102,20 @@ async def run_command(argv: Sequence[str], cwd: str, timeout_s: float, *,
     returncode: int | None = None
     try:
         async with trio.open_nursery() as nursery:
-            process: trio.Process = await nursery.start(partial(
-                trio.run_process, list(argv), cwd=cwd, env=environment, check=False,
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                start_new_session=True, deliver_cancel=_kill_group))
+            process: trio.Process = await nursery.start(
+                partial(
+                    trio.run_process,
+                    list(argv),
+                    cwd=cwd,
+                    env=environment,
+                    check=False,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    start_new_session=True,
+                    deliver_cancel=_kill_group,
+                )
+            )
             assert process.stdout is not None and process.stderr is not None
             with trio.move_on_after(timeout_s):
                 async with trio.open_nursery() as readers:
@@ -102,7 +124,8 @@ async def run_command(argv: Sequence[str], cwd: str, timeout_s: float, *,
                     code = await process.wait()
                     # what is left in the pipes, unless a detached child holds them open
                     readers.cancel_scope.deadline = min(
-                        readers.cancel_scope.deadline, trio.current_time() + GRACE_S)
+                        readers.cancel_scope.deadline, trio.current_time() + GRACE_S
+                    )
                 returncode = code
             nursery.cancel_scope.cancel()  # timed out: run_process kills the whole group
     except BaseExceptionGroup as group:
@@ -111,5 +134,11 @@ async def run_command(argv: Sequence[str], cwd: str, timeout_s: float, *,
             raise
         error = _leaf(matched)
         raise ProcessFailed(f"{argv[0]}: {error.strerror or error}") from None
-    return Completed(tuple(argv), returncode, out.text(), err.text(),
-                     out.dropped + err.dropped, time.monotonic() - started)
+    return Completed(
+        tuple(argv),
+        returncode,
+        out.text(),
+        err.text(),
+        out.dropped + err.dropped,
+        time.monotonic() - started,
+    )

@@ -32,16 +32,30 @@ def definitions(text: str) -> tuple[Definition, ...]:
                 kind = _KINDS[type(node)]
                 if kind == "function" and in_class:
                     kind = "method"
-                found.append(Definition(node.name, kind, node.lineno,
-                                        _name_column(lines, node, node.name), container))
+                found.append(
+                    Definition(
+                        node.name,
+                        kind,
+                        node.lineno,
+                        _name_column(lines, node, node.name),
+                        container,
+                    )
+                )
                 inner = f"{container}.{node.name}" if container else node.name
                 visit(node.body, inner, isinstance(node, ast.ClassDef))
             elif isinstance(node, ast.Assign | ast.AnnAssign) and (in_class or not container):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
                     if isinstance(target, ast.Name):
-                        found.append(Definition(target.id, "variable", target.lineno,
-                                                target.col_offset + 1, container))
+                        found.append(
+                            Definition(
+                                target.id,
+                                "variable",
+                                target.lineno,
+                                target.col_offset + 1,
+                                container,
+                            )
+                        )
 
     visit(tree.body, "", False)
     return tuple(found)
@@ -54,8 +68,12 @@ def occurrences(text: str, name: str) -> tuple[Position, ...]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id == name:
             found.add(Position(node.lineno, node.col_offset + 1))
-        elif isinstance(node, ast.Attribute) and node.attr == name \
-                and node.end_lineno is not None and node.end_col_offset is not None:
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr == name
+            and node.end_lineno is not None
+            and node.end_col_offset is not None
+        ):
             found.add(Position(node.end_lineno, node.end_col_offset - len(name.encode()) + 1))
         elif isinstance(node, ast.alias) and name in (node.name.split(".")[-1], node.asname):
             found.add(Position(node.lineno, node.col_offset + 1))

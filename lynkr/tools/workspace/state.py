@@ -51,6 +51,7 @@ class Workspace:
                 if full:
                     self.index.entries = {}
                 return self.index.refresh(paths)
+
             return await trio.to_thread.run_sync(work, limiter=self._limiter)
 
     async def in_thread(self, work: Any) -> Any:
@@ -58,18 +59,23 @@ class Workspace:
 
     async def read_text(self, path: str, limit: int = MAX_MANIFEST_BYTES) -> str | None:
         """A file's text through the jail; None when it is missing, refused or unreadable."""
+
         def read() -> str | None:
             try:
                 return self.jail.read_bytes(path, limit).decode("utf-8", errors="replace")
             except PathRefused:
                 return None
+
         return await trio.to_thread.run_sync(read, limiter=self._limiter)
 
     async def project_signals(self) -> dict[str, Any]:
         """Frameworks, lint, tests and manifests (the index must be fresh)."""
         paths = sorted(self.index.entries)
-        texts: dict[str, str | None] = {name: await self.read_text(name) for name in
-                 ("package.json", "pyproject.toml", "go.mod") if name in self.index.entries}
+        texts: dict[str, str | None] = {
+            name: await self.read_text(name)
+            for name in ("package.json", "pyproject.toml", "go.mod")
+            if name in self.index.entries
+        }
         for name in paths:
             if "/" not in name and name.startswith("requirements") and name.endswith(".txt"):
                 texts[name] = await self.read_text(name)

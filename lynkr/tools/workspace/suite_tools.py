@@ -39,26 +39,46 @@ async def suite_command(ws: Workspace) -> str:
             scripts = {str(k): str(v) for k, v in data["scripts"].items()}
     command = detect_command(top, scripts)
     if command is None:
-        raise a.ToolError("no test command: set WORKSPACE_TEST_COMMAND (none could be "
-                          "detected from the project's files)")
+        raise a.ToolError(
+            "no test command: set WORKSPACE_TEST_COMMAND (none could be "
+            "detected from the project's files)"
+        )
     return command
 
 
 async def run_tests(ws: Workspace, command: str, now: float) -> dict[str, Any]:
     """Run ``command`` (a shell command line from the configuration) and record the run."""
     tree = await git.tree_fingerprint(ws.root) if await ws.is_git() else ""
-    result = await run_command(("/bin/sh", "-c", command), ws.root,
-                               ws.settings.test_timeout_s, cap=512 * 1024)
+    result = await run_command(
+        ("/bin/sh", "-c", command), ws.root, ws.settings.test_timeout_s, cap=512 * 1024
+    )
     output = result.stdout + ("\n" + result.stderr if result.stderr else "")
     counts = parse_counts(output)
-    record = RunRecord(now, round(result.duration_s * 1000), command, result.returncode,
-                       status_of(result.returncode), counts.passed, counts.failed,
-                       counts.skipped, tree, tail(output))
+    record = RunRecord(
+        now,
+        round(result.duration_s * 1000),
+        command,
+        result.returncode,
+        status_of(result.returncode),
+        counts.passed,
+        counts.failed,
+        counts.skipped,
+        tree,
+        tail(output),
+    )
     run_id = await ws.store.add_run(record)
-    return {"id": run_id, "status": record.status, "command": command,
-            "exit_code": record.exit_code, "passed": record.passed, "failed": record.failed,
-            "skipped": record.skipped, "duration_ms": record.duration_ms,
-            "output_dropped_bytes": result.dropped, "output_tail": record.output_tail}
+    return {
+        "id": run_id,
+        "status": record.status,
+        "command": command,
+        "exit_code": record.exit_code,
+        "passed": record.passed,
+        "failed": record.failed,
+        "skipped": record.skipped,
+        "duration_ms": record.duration_ms,
+        "output_dropped_bytes": result.dropped,
+        "output_tail": record.output_tail,
+    }
 
 
 async def suite_run(ws: Workspace, args: Mapping[str, Any], now: float) -> dict[str, Any]:

@@ -22,41 +22,101 @@ Reader = Callable[[str], str | None]
 
 # dependency name (lower case) -> framework or tool it signals
 FRAMEWORKS = {
-    "react": "React", "next": "Next.js", "vue": "Vue", "svelte": "Svelte",
-    "@angular/core": "Angular", "express": "Express", "fastify": "Fastify",
-    "@nestjs/core": "NestJS", "jest": "Jest", "vitest": "Vitest", "mocha": "Mocha",
-    "typescript": "TypeScript", "django": "Django", "flask": "Flask", "fastapi": "FastAPI",
-    "starlette": "Starlette", "trio": "Trio", "pytest": "pytest", "sqlalchemy": "SQLAlchemy",
-    "pydantic": "Pydantic", "attrs": "attrs", "numpy": "NumPy", "pandas": "pandas",
-    "torch": "PyTorch", "github.com/gin-gonic/gin": "Gin", "github.com/labstack/echo/v4": "Echo",
-    "github.com/gofiber/fiber/v2": "Fiber", "github.com/spf13/cobra": "Cobra",
-    "rails": "Rails", "rspec": "RSpec", "sinatra": "Sinatra", "tokio": "Tokio",
-    "actix-web": "Actix Web", "axum": "Axum",
+    "react": "React",
+    "next": "Next.js",
+    "vue": "Vue",
+    "svelte": "Svelte",
+    "@angular/core": "Angular",
+    "express": "Express",
+    "fastify": "Fastify",
+    "@nestjs/core": "NestJS",
+    "jest": "Jest",
+    "vitest": "Vitest",
+    "mocha": "Mocha",
+    "typescript": "TypeScript",
+    "django": "Django",
+    "flask": "Flask",
+    "fastapi": "FastAPI",
+    "starlette": "Starlette",
+    "trio": "Trio",
+    "pytest": "pytest",
+    "sqlalchemy": "SQLAlchemy",
+    "pydantic": "Pydantic",
+    "attrs": "attrs",
+    "numpy": "NumPy",
+    "pandas": "pandas",
+    "torch": "PyTorch",
+    "github.com/gin-gonic/gin": "Gin",
+    "github.com/labstack/echo/v4": "Echo",
+    "github.com/gofiber/fiber/v2": "Fiber",
+    "github.com/spf13/cobra": "Cobra",
+    "rails": "Rails",
+    "rspec": "RSpec",
+    "sinatra": "Sinatra",
+    "tokio": "Tokio",
+    "actix-web": "Actix Web",
+    "axum": "Axum",
 }
 LINT_FILES = {
-    ".eslintrc": "ESLint", ".eslintrc.js": "ESLint", ".eslintrc.cjs": "ESLint",
-    ".eslintrc.json": "ESLint", ".eslintrc.yml": "ESLint", "eslint.config.js": "ESLint",
-    "eslint.config.mjs": "ESLint", "eslint.config.ts": "ESLint", ".prettierrc": "Prettier",
-    ".prettierrc.json": "Prettier", "prettier.config.js": "Prettier", "biome.json": "Biome",
-    "ruff.toml": "Ruff", ".ruff.toml": "Ruff", ".flake8": "Flake8", "mypy.ini": "mypy",
-    ".pylintrc": "Pylint", ".golangci.yml": "golangci-lint", ".golangci.yaml": "golangci-lint",
-    ".rubocop.yml": "RuboCop", "rustfmt.toml": "rustfmt", "clippy.toml": "Clippy",
-    ".editorconfig": "EditorConfig", ".pre-commit-config.yaml": "pre-commit",
+    ".eslintrc": "ESLint",
+    ".eslintrc.js": "ESLint",
+    ".eslintrc.cjs": "ESLint",
+    ".eslintrc.json": "ESLint",
+    ".eslintrc.yml": "ESLint",
+    "eslint.config.js": "ESLint",
+    "eslint.config.mjs": "ESLint",
+    "eslint.config.ts": "ESLint",
+    ".prettierrc": "Prettier",
+    ".prettierrc.json": "Prettier",
+    "prettier.config.js": "Prettier",
+    "biome.json": "Biome",
+    "ruff.toml": "Ruff",
+    ".ruff.toml": "Ruff",
+    ".flake8": "Flake8",
+    "mypy.ini": "mypy",
+    ".pylintrc": "Pylint",
+    ".golangci.yml": "golangci-lint",
+    ".golangci.yaml": "golangci-lint",
+    ".rubocop.yml": "RuboCop",
+    "rustfmt.toml": "rustfmt",
+    "clippy.toml": "Clippy",
+    ".editorconfig": "EditorConfig",
+    ".pre-commit-config.yaml": "pre-commit",
 }
 TEST_FILES = {
-    "pytest.ini": "pytest", "conftest.py": "pytest", "tox.ini": "tox",
-    "jest.config.js": "Jest", "jest.config.ts": "Jest", "vitest.config.ts": "Vitest",
-    "vitest.config.js": "Vitest", ".mocharc.json": "Mocha", ".mocharc.yml": "Mocha",
-    "karma.conf.js": "Karma", "playwright.config.ts": "Playwright", ".rspec": "RSpec",
+    "pytest.ini": "pytest",
+    "conftest.py": "pytest",
+    "tox.ini": "tox",
+    "jest.config.js": "Jest",
+    "jest.config.ts": "Jest",
+    "vitest.config.ts": "Vitest",
+    "vitest.config.js": "Vitest",
+    ".mocharc.json": "Mocha",
+    ".mocharc.yml": "Mocha",
+    "karma.conf.js": "Karma",
+    "playwright.config.ts": "Playwright",
+    ".rspec": "RSpec",
 }
 MANIFESTS = {
-    "package.json": "npm", "package-lock.json": "npm lockfile", "yarn.lock": "Yarn lockfile",
-    "pnpm-lock.yaml": "pnpm lockfile", "pyproject.toml": "Python project",
-    "requirements.txt": "pip requirements", "Pipfile": "Pipenv", "poetry.lock": "Poetry lockfile",
-    "uv.lock": "uv lockfile", "go.mod": "Go modules", "go.sum": "Go checksums",
-    "Cargo.toml": "Cargo", "Cargo.lock": "Cargo lockfile", "Gemfile": "Bundler",
-    "Gemfile.lock": "Bundler lockfile", "composer.json": "Composer", "pom.xml": "Maven",
-    "build.gradle": "Gradle", "build.gradle.kts": "Gradle",
+    "package.json": "npm",
+    "package-lock.json": "npm lockfile",
+    "yarn.lock": "Yarn lockfile",
+    "pnpm-lock.yaml": "pnpm lockfile",
+    "pyproject.toml": "Python project",
+    "requirements.txt": "pip requirements",
+    "Pipfile": "Pipenv",
+    "poetry.lock": "Poetry lockfile",
+    "uv.lock": "uv lockfile",
+    "go.mod": "Go modules",
+    "go.sum": "Go checksums",
+    "Cargo.toml": "Cargo",
+    "Cargo.lock": "Cargo lockfile",
+    "Gemfile": "Bundler",
+    "Gemfile.lock": "Bundler lockfile",
+    "composer.json": "Composer",
+    "pom.xml": "Maven",
+    "build.gradle": "Gradle",
+    "build.gradle.kts": "Gradle",
 }
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
@@ -83,8 +143,7 @@ def _package_json(text: str) -> tuple[set[str], dict[str, str]]:
         if isinstance(section, dict):
             names |= {str(k).lower() for k in section}
     scripts = data.get("scripts")
-    return names, {str(k): str(v) for k, v in scripts.items()} if isinstance(scripts, dict) \
-        else {}
+    return names, {str(k): str(v) for k, v in scripts.items()} if isinstance(scripts, dict) else {}
 
 
 def _pyproject(text: str) -> tuple[set[str], set[str]]:
@@ -111,8 +170,10 @@ def _list(value: Any) -> list[Any]:
 
 
 def _go_mod(text: str) -> set[str]:
-    return {m.group(1) for m in re.finditer(r"^\s*(?:require\s+)?([\w.-]+\.[\w./-]+)\s+v",
-                                            text, re.MULTILINE)}
+    return {
+        m.group(1)
+        for m in re.finditer(r"^\s*(?:require\s+)?([\w.-]+\.[\w./-]+)\s+v", text, re.MULTILINE)
+    }
 
 
 def signals(paths: Iterable[str], read: Reader) -> dict[str, Any]:
@@ -133,12 +194,22 @@ def signals(paths: Iterable[str], read: Reader) -> dict[str, Any]:
     if "pyproject.toml" in top and (text := read("pyproject.toml")) is not None:
         found, tools = _pyproject(text)
         dependencies |= found
-        lint |= {t for key, t in (("ruff", "Ruff"), ("mypy", "mypy"), ("black", "Black"),
-                                  ("pylint", "Pylint"), ("isort", "isort")) if key in tools}
+        lint |= {
+            t
+            for key, t in (
+                ("ruff", "Ruff"),
+                ("mypy", "mypy"),
+                ("black", "Black"),
+                ("pylint", "Pylint"),
+                ("isort", "isort"),
+            )
+            if key in tools
+        }
         if "pytest" in tools:
             tests.add("pytest")
-    for requirements in sorted(p for p in top if p.startswith("requirements")
-                               and p.endswith(".txt")):
+    for requirements in sorted(
+        p for p in top if p.startswith("requirements") and p.endswith(".txt")
+    ):
         if (text := read(requirements)) is not None:
             dependencies |= _requirement_names(text.splitlines())
     if "go.mod" in top and (text := read("go.mod")) is not None:
@@ -148,8 +219,13 @@ def signals(paths: Iterable[str], read: Reader) -> dict[str, Any]:
     if any(p.startswith("spec/") and p.endswith("_spec.rb") for p in names):
         tests.add("RSpec")
     frameworks = sorted({FRAMEWORKS[d] for d in dependencies if d in FRAMEWORKS})
-    return {"frameworks": frameworks, "lint": sorted(lint), "tests": sorted(tests),
-            "manifests": manifests, "dependency_count": len(dependencies)}
+    return {
+        "frameworks": frameworks,
+        "lint": sorted(lint),
+        "tests": sorted(tests),
+        "manifests": manifests,
+        "dependency_count": len(dependencies),
+    }
 
 
 def coverage(files: Iterable[str], read: Reader) -> list[dict[str, Any]]:
@@ -168,8 +244,9 @@ def coverage(files: Iterable[str], read: Reader) -> list[dict[str, Any]]:
             continue
         percent = _percent(data)
         entry: dict[str, Any] = {"file": path, "status": "ok", "lines_pct": percent}
-        found.append(entry if percent is not None
-                     else {"file": path, "status": "unrecognised format"})
+        found.append(
+            entry if percent is not None else {"file": path, "status": "unrecognised format"}
+        )
     return found
 
 
@@ -190,20 +267,30 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
     lines.append(f"- Files indexed: {summary.get('files', 0)}")
     if languages:
         lines.append("- Languages: " + ", ".join(f"{k} ({v})" for k, v in languages.items()))
-    for key, title in (("frameworks", "Frameworks"), ("lint", "Lint and style"),
-                       ("tests", "Test configuration")):
+    for key, title in (
+        ("frameworks", "Frameworks"),
+        ("lint", "Lint and style"),
+        ("tests", "Test configuration"),
+    ):
         values = summary.get(key) or []
         lines.append(f"- {title}: {', '.join(values) if values else 'none found'}")
     manifests = summary.get("manifests") or {}
     if manifests:
-        lines.append("- Dependency manifests: " + ", ".join(
-            f"{path} ({kind})" for path, kind in manifests.items()))
+        lines.append(
+            "- Dependency manifests: "
+            + ", ".join(f"{path} ({kind})" for path, kind in manifests.items())
+        )
     latest = summary.get("latest_test_run")
-    lines.append("- Latest test run: " + (
-        f"{latest['status']} ({latest['command']}, passed {latest['passed']}, failed "
-        f"{latest['failed']})" if latest else "none recorded"))
+    lines.append(
+        "- Latest test run: "
+        + (
+            f"{latest['status']} ({latest['command']}, passed {latest['passed']}, failed "
+            f"{latest['failed']})"
+            if latest
+            else "none recorded"
+        )
+    )
     for item in summary.get("coverage", []):
-        detail = f"{item['lines_pct']}% of lines" if item.get("status") == "ok" \
-            else item["status"]
+        detail = f"{item['lines_pct']}% of lines" if item.get("status") == "ok" else item["status"]
         lines.append(f"- Coverage ({item['file']}): {detail}")
     return "\n".join(lines) + "\n"

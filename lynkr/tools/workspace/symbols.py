@@ -34,10 +34,13 @@ def parse(language: str | None, text: str) -> Parsed:
                 return Parsed(kind, found)
             # a syntax error can hide what follows it: add what the heuristic sees there
             seen = {(d.name, d.line) for d in found}
-            extra = tuple(d for d in heuristic_symbols.definitions(text)
-                          if (d.name, d.line) not in seen)
-            return Parsed(f"{kind}+{HEURISTIC}" if extra else kind,
-                          tuple(sorted(found + extra, key=lambda d: (d.line, d.column))))
+            extra = tuple(
+                d for d in heuristic_symbols.definitions(text) if (d.name, d.line) not in seen
+            )
+            return Parsed(
+                f"{kind}+{HEURISTIC}" if extra else kind,
+                tuple(sorted(found + extra, key=lambda d: (d.line, d.column))),
+            )
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         pass
     return Parsed(HEURISTIC, heuristic_symbols.definitions(text))

@@ -64,12 +64,16 @@ async def task_create(ws: Workspace, args: Mapping[str, Any], now: float) -> dic
 async def tasks_list(ws: Workspace, args: Mapping[str, Any]) -> dict[str, Any]:
     limit = a.integer(args, "limit", default=50, low=1, high=200) or 50
     tasks = await ws.store.tasks(_status(args), limit)
-    return {"tasks": [_shown(t) for t in tasks], "total": len(tasks),
-            "by_status": await ws.store.task_counts()}
+    return {
+        "tasks": [_shown(t) for t in tasks],
+        "total": len(tasks),
+        "by_status": await ws.store.task_counts(),
+    }
 
 
-async def _update(ws: Workspace, task_id: int, fields: dict[str, Any], now: float
-                  ) -> dict[str, Any]:
+async def _update(
+    ws: Workspace, task_id: int, fields: dict[str, Any], now: float
+) -> dict[str, Any]:
     task = await ws.store.update_task(task_id, fields, now)
     if task is None:
         raise a.ToolError(f"no task {task_id} in this workspace")
@@ -80,13 +84,13 @@ async def task_update(ws: Workspace, args: Mapping[str, Any], now: float) -> dic
     task_id = _task_id(args)
     fields = _fields(ws, args)
     if not fields:
-        raise a.ToolError("nothing to update: give title, description, priority, tags or "
-                          "linked_file")
+        raise a.ToolError(
+            "nothing to update: give title, description, priority, tags or linked_file"
+        )
     return await _update(ws, task_id, fields, now)
 
 
-async def task_set_status(ws: Workspace, args: Mapping[str, Any], now: float
-                          ) -> dict[str, Any]:
+async def task_set_status(ws: Workspace, args: Mapping[str, Any], now: float) -> dict[str, Any]:
     task_id = _task_id(args)
     status = _status(args, required=True)
     return await _update(ws, task_id, {"status": status}, now)

@@ -26,21 +26,45 @@ GRAMMARS = {
 }
 # node type -> kind of the definition its ``name`` field names
 DEFINITIONS = {
-    "function_declaration": "function", "generator_function_declaration": "function",
-    "class_declaration": "class", "abstract_class_declaration": "class",
-    "method_definition": "method", "interface_declaration": "interface",
-    "type_alias_declaration": "type", "enum_declaration": "enum",
-    "method_declaration": "method", "type_spec": "type", "type_alias": "type",
+    "function_declaration": "function",
+    "generator_function_declaration": "function",
+    "class_declaration": "class",
+    "abstract_class_declaration": "class",
+    "method_definition": "method",
+    "interface_declaration": "interface",
+    "type_alias_declaration": "type",
+    "enum_declaration": "enum",
+    "method_declaration": "method",
+    "type_spec": "type",
+    "type_alias": "type",
 }
 VALUE_DEFINITIONS = {"variable_declarator", "const_spec", "var_spec"}
-FUNCTION_VALUES = {"arrow_function", "function_expression", "function", "class",
-                   "generator_function"}
+FUNCTION_VALUES = {
+    "arrow_function",
+    "function_expression",
+    "function",
+    "class",
+    "generator_function",
+}
 CONTAINERS = {"class_declaration", "abstract_class_declaration", "interface_declaration"}
-NAMES = {"identifier", "type_identifier", "property_identifier", "field_identifier",
-         "shorthand_property_identifier", "shorthand_property_identifier_pattern",
-         "package_identifier"}
-TOP = {"program", "source_file", "export_statement", "lexical_declaration",
-       "variable_declaration", "const_declaration", "var_declaration"}
+NAMES = {
+    "identifier",
+    "type_identifier",
+    "property_identifier",
+    "field_identifier",
+    "shorthand_property_identifier",
+    "shorthand_property_identifier_pattern",
+    "package_identifier",
+}
+TOP = {
+    "program",
+    "source_file",
+    "export_statement",
+    "lexical_declaration",
+    "variable_declaration",
+    "const_declaration",
+    "var_declaration",
+}
 
 
 @cache
@@ -119,14 +143,19 @@ def _tree(language: str, text: str) -> Any:
 def definitions(language: str, text: str) -> tuple[tuple[Definition, ...], bool]:
     """The definitions, and whether the file has syntax errors (parts of it may be missed)."""
     root = _tree(language, text).root_node
-    found = (_definition(node) for node in _nodes(root)
-             if node.type in DEFINITIONS or node.type in VALUE_DEFINITIONS)
+    found = (
+        _definition(node)
+        for node in _nodes(root)
+        if node.type in DEFINITIONS or node.type in VALUE_DEFINITIONS
+    )
     return tuple(d for d in found if d is not None), bool(root.has_error)
 
 
 def occurrences(language: str, text: str, name: str) -> tuple[Position, ...]:
     wanted = name.encode()
-    found = {Position(n.start_point[0] + 1, n.start_point[1] + 1)
-             for n in _nodes(_tree(language, text).root_node)
-             if n.type in NAMES and n.text == wanted}
+    found = {
+        Position(n.start_point[0] + 1, n.start_point[1] + 1)
+        for n in _nodes(_tree(language, text).root_node)
+        if n.type in NAMES and n.text == wanted
+    }
     return tuple(sorted(found, key=lambda p: (p.line, p.column)))

@@ -13,10 +13,10 @@ import pytest
 
 import lynkr.config.settings as settings_module
 from lynkr.config.memory import memory_settings
-from lynkr.config.workspace import workspace_settings
 from lynkr.config.providers import PROVIDERS
 from lynkr.config.settings import Env, load_settings
 from lynkr.config.variables import LYNKR, ORIGINAL, environment_warnings
+from lynkr.config.workspace import workspace_settings
 
 REPO = Path(__file__).resolve().parents[3]
 NAME = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$")

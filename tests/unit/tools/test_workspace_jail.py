@@ -66,8 +66,7 @@ REFUSED = [
 
 
 @pytest.mark.parametrize(("path", "relative"), ALLOWED)
-def test_paths_inside_the_root_resolve(layout: tuple[Jail, Path], path: str,
-                                       relative: str) -> None:
+def test_paths_inside_the_root_resolve(layout: tuple[Jail, Path], path: str, relative: str) -> None:
     jail, tmp = layout
     assert jail.relative(path.format(root=jail.root, tmp=tmp)) == relative
 
@@ -80,8 +79,7 @@ def test_escapes_are_refused(layout: tuple[Jail, Path], path: str, reason: str) 
 
 
 @pytest.mark.parametrize("path", [p for p, _ in REFUSED if p.strip() and "\x00" not in p])
-def test_refused_paths_are_neither_read_nor_written(layout: tuple[Jail, Path],
-                                                    path: str) -> None:
+def test_refused_paths_are_neither_read_nor_written(layout: tuple[Jail, Path], path: str) -> None:
     jail, tmp = layout
     path = path.format(root=jail.root, tmp=tmp)
     with pytest.raises(PathRefused):
@@ -114,7 +112,8 @@ def _swap_to_symlink(directory: Path, target: Path) -> None:
 
 @pytest.mark.parametrize("operation", ["read", "write"])
 def test_a_directory_swapped_for_a_symlink_after_the_check_is_refused(
-        layout: tuple[Jail, Path], monkeypatch: pytest.MonkeyPatch, operation: str) -> None:
+    layout: tuple[Jail, Path], monkeypatch: pytest.MonkeyPatch, operation: str
+) -> None:
     jail, tmp = layout
     checked = Jail.resolve
 

@@ -16,21 +16,27 @@ from lynkr.tools.workspace.process import ProcessFailed, run_command
 async def test_output_exit_code_and_streams(tmp_path: os.PathLike[str]) -> None:
     result = await run_command(["sh", "-c", "pwd; echo oops >&2; exit 3"], str(tmp_path), 10)
     assert (result.returncode, result.stdout, result.stderr, result.dropped) == (
-        3, f"{tmp_path}\n", "oops\n", 0)
+        3,
+        f"{tmp_path}\n",
+        "oops\n",
+        0,
+    )
     assert not result.ok and not result.timed_out
 
 
 async def test_output_beyond_the_cap_is_drained_and_counted() -> None:
-    result = await run_command(["sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' x"], "/",
-                               20, cap=1000)
+    result = await run_command(
+        ["sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' x"], "/", 20, cap=1000
+    )
     assert (len(result.stdout), result.dropped, result.returncode) == (1000, 2_999_000, 0)
 
 
 async def test_the_timeout_kills_the_whole_group(tmp_path: os.PathLike[str]) -> None:
     marker = os.path.join(tmp_path, "child.pid")
     started = time.monotonic()
-    result = await run_command(["sh", "-c", f"sleep 60 & echo $! > {marker}; wait"],
-                               str(tmp_path), 0.5)
+    result = await run_command(
+        ["sh", "-c", f"sleep 60 & echo $! > {marker}; wait"], str(tmp_path), 0.5
+    )
     assert result.timed_out and result.returncode is None
     assert time.monotonic() - started < 10
     child = int(Path(marker).read_text())

@@ -16,7 +16,8 @@ from lynkr.tools.workspace.symbol_model import Position
 # so there these tests must run; a local venv without it skips them, saying why
 needs_tree_sitter = pytest.mark.skipif(
     not treesitter_symbols.available("typescript") and not os.environ.get("CI"),
-    reason="tree-sitter grammars not installed (pip install 'lynkr[workspace]')")
+    reason="tree-sitter grammars not installed (pip install 'lynkr[workspace]')",
+)
 
 PY = """\
 import os
@@ -87,30 +88,67 @@ def test_python_definitions_through_ast() -> None:
     parsed = symbols.parse("python", PY)
     assert parsed.parser == "ast"
     assert [(d.name, d.kind, d.line, d.column, d.container) for d in parsed.definitions] == [
-        ("LIMIT", "variable", 4, 1, ""), ("Store", "class", 6, 7, ""),
-        ("size", "variable", 7, 5, "Store"), ("load", "method", 9, 9, "Store"),
-        ("main", "function", 12, 11, "")]
+        ("LIMIT", "variable", 4, 1, ""),
+        ("Store", "class", 6, 7, ""),
+        ("size", "variable", 7, 5, "Store"),
+        ("load", "method", 9, 9, "Store"),
+        ("main", "function", 12, 11, ""),
+    ]
 
 
 def test_python_occurrences_cover_names_attributes_and_imports() -> None:
     assert symbols.occurrences("python", PY, "load") == ("ast", (Position(14, 11),))
-    assert symbols.occurrences("python", PY, "helper") == ("ast", (Position(2, 17),
-                                                                   Position(10, 16)))
+    assert symbols.occurrences("python", PY, "helper") == (
+        "ast",
+        (Position(2, 17), Position(10, 16)),
+    )
     assert symbols.occurrences("python", PY, "Store")[1] == (Position(13, 13),)
 
 
 @needs_tree_sitter
-@pytest.mark.parametrize(("language", "text", "expected"), [
-    ("typescript", TS, [("Shape", "interface"), ("Id", "type"), ("Color", "enum"),
-                        ("Base", "class"), ("Circle", "class"), ("area", "method"),
-                        ("square", "function"), ("VERSION", "variable"), ("ids", "function")]),
-    ("javascript", JS, [("Widget", "class"), ("render", "method"), ("mount", "function"),
-                        ("counter", "variable")]),
-    ("go", GO, [("Shape", "type"), ("Square", "type"), ("Pi", "constant"),
-                ("Default", "variable"), ("Area", "method"), ("Describe", "function")]),
-])
-def test_tree_sitter_definitions(language: str, text: str,
-                                 expected: list[tuple[str, str]]) -> None:
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        (
+            "typescript",
+            TS,
+            [
+                ("Shape", "interface"),
+                ("Id", "type"),
+                ("Color", "enum"),
+                ("Base", "class"),
+                ("Circle", "class"),
+                ("area", "method"),
+                ("square", "function"),
+                ("VERSION", "variable"),
+                ("ids", "function"),
+            ],
+        ),
+        (
+            "javascript",
+            JS,
+            [
+                ("Widget", "class"),
+                ("render", "method"),
+                ("mount", "function"),
+                ("counter", "variable"),
+            ],
+        ),
+        (
+            "go",
+            GO,
+            [
+                ("Shape", "type"),
+                ("Square", "type"),
+                ("Pi", "constant"),
+                ("Default", "variable"),
+                ("Area", "method"),
+                ("Describe", "function"),
+            ],
+        ),
+    ],
+)
+def test_tree_sitter_definitions(language: str, text: str, expected: list[tuple[str, str]]) -> None:
     assert symbols.parse(language, text).parser == "tree-sitter"
     assert names(language, text) == expected
 
@@ -119,7 +157,9 @@ def test_tree_sitter_definitions(language: str, text: str,
 def test_tree_sitter_occurrences_are_names_not_text() -> None:
     text = 'import { greet } from "./g";\n// greet in a comment\ngreet("greet");\nx.greet;\n'
     assert symbols.occurrences("typescript", text, "greet") == (
-        "tree-sitter", (Position(1, 10), Position(3, 1), Position(4, 3)))
+        "tree-sitter",
+        (Position(1, 10), Position(3, 1), Position(4, 3)),
+    )
 
 
 @needs_tree_sitter
@@ -131,31 +171,48 @@ def test_methods_know_their_class() -> None:
 def test_other_languages_use_the_heuristic() -> None:
     parsed = symbols.parse("ruby", RUBY)
     assert parsed.parser == "heuristic"
-    assert names("ruby", RUBY) == [("Billing", "module"), ("Invoice", "class"),
-                                   ("total?", "function"), ("build", "function")]
+    assert names("ruby", RUBY) == [
+        ("Billing", "module"),
+        ("Invoice", "class"),
+        ("total?", "function"),
+        ("build", "function"),
+    ]
     assert symbols.occurrences("ruby", "x = total? && total?\n", "total?")[1] == (
-        Position(1, 5), Position(1, 15))
+        Position(1, 5),
+        Position(1, 15),
+    )
     assert symbols.parse(None, "fn main() {}\n").definitions[0].name == "main"
 
 
 MALFORMED = [
-    ("python", "def broken(:\n    pass\nclass Survives:\n    pass\n", ["broken", "Survives"],
-     "heuristic"),
+    (
+        "python",
+        "def broken(:\n    pass\nclass Survives:\n    pass\n",
+        ["broken", "Survives"],
+        "heuristic",
+    ),
     ("python", "x = 1\0\ndef after_nul():\n  pass\n", ["after_nul"], "heuristic"),
     ("python", "(" * 5000 + "\ndef deep():\n  pass\n", ["deep"], "heuristic"),
-    ("typescript", "export function ok() {}\nclass {{{ broken\nfunction later() {}\n",
-     ["ok", "later"], "tree-sitter"),
-    ("go", "package x\nfunc Good() {}\nfunc (\ntype T struct {\n", ["Good", "T"],
-     "tree-sitter+heuristic"),
-    ("javascript", "function a( {\n}}}}\nfunction b() {}\n", ["b"],
-     "tree-sitter+heuristic"),
+    (
+        "typescript",
+        "export function ok() {}\nclass {{{ broken\nfunction later() {}\n",
+        ["ok", "later"],
+        "tree-sitter",
+    ),
+    (
+        "go",
+        "package x\nfunc Good() {}\nfunc (\ntype T struct {\n",
+        ["Good", "T"],
+        "tree-sitter+heuristic",
+    ),
+    ("javascript", "function a( {\n}}}}\nfunction b() {}\n", ["b"], "tree-sitter+heuristic"),
 ]
 
 
 @pytest.mark.parametrize(("language", "text", "expected", "parser"), MALFORMED)
-def test_malformed_files_still_give_their_definitions(language: str, text: str,
-                                                      expected: list[str],
-                                                      parser: str) -> None:
+def test_malformed_files_still_give_their_definitions(
+    language: str, text: str, expected: list[str], parser: str
+) -> None:
     if parser.startswith("tree-sitter") and not treesitter_symbols.available(language):
         if os.environ.get("CI"):
             pytest.fail("tree-sitter must be installed in CI")
@@ -175,8 +232,10 @@ def test_without_a_grammar_the_heuristic_answers(monkeypatch: pytest.MonkeyPatch
 
 
 LANGUAGES = st.sampled_from(["python", "typescript", "tsx", "javascript", "go", "ruby", None])
-SOURCE = st.text(alphabet=st.sampled_from(list("defclass funcimport(){}[]:;=\"'`\n\t #/\\*"
-                                               "xyz_$?!.<>\0é")), max_size=300)
+SOURCE = st.text(
+    alphabet=st.sampled_from(list("defclass funcimport(){}[]:;=\"'`\n\t #/\\*xyz_$?!.<>\0é")),
+    max_size=300,
+)
 
 
 @given(LANGUAGES, SOURCE, st.sampled_from(["x", "def", "y_z", "$", "?"]))
