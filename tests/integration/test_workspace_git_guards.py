@@ -152,6 +152,11 @@ async def test_no_test_command_says_how_to_configure_one(tmp_path: Path) -> None
         ("workspace_index_rebuild", {"write_to": "../evil.md"}, "'..' is not allowed"),
         ("workspace_index_rebuild", {"write_to": "/tmp/evil.md"}, "outside the workspace root"),
         ("workspace_index_rebuild", {"write_to": "out/evil.md"}, "through a symlink"),
+        (
+            "workspace_index_rebuild",
+            {"write_to": ".git/hooks/pre-commit"},
+            "not written inside .git",
+        ),
         ("workspace_symbol_search", {"query": "x", "path": "/etc"}, "outside the workspace root"),
         ("workspace_symbol_references", {"symbol": "x", "path": "out"}, "through a symlink"),
         ("workspace_diff", {"paths": ["../remote.git"]}, "'..' is not allowed"),

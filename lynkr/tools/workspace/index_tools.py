@@ -42,6 +42,8 @@ async def index_rebuild(ws: Workspace, args: Mapping[str, Any]) -> dict[str, Any
     write_to = a.text(args, "write_to")
     overwrite = a.flag(args, "overwrite")
     target = ws.jail.relative(write_to) if write_to else None  # refuse before the work
+    if target is not None and ".git" in target.split("/"):
+        raise a.ToolError(f"{target}: the summary is not written inside .git (hooks live there)")
     stats = await ws.refresh_index(full=True)
     summary = await _summary(ws)
     result: dict[str, Any] = {
