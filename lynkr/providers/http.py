@@ -57,7 +57,9 @@ class HttpEvents:
         identity = response.headers.get("content-encoding", "identity") == "identity"
         body = lean_body(response) if identity else None
         self.coalesced_reads = body is not None
-        self._chunks = aiter(response.stream) if identity else response.aiter_bytes()
+        stream = response.stream
+        assert isinstance(stream, httpx.AsyncByteStream)
+        self._chunks = aiter(stream) if identity else response.aiter_bytes()
         self._read = body.next if body is not None else self._next_chunk
         self._parser = parser
         self._closed = False

@@ -233,7 +233,10 @@ class LeanTransport(httpx.AsyncBaseTransport):
                         raise
                     stream = tls
             except (OSError, trio.BrokenResourceError, ssl.SSLError) as exc:
-                raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from exc
+                cause = exc.__cause__ or exc  # trio wraps a failed TLS handshake's SSLError
+                raise httpx.ConnectError(
+                    str(cause) or type(cause).__name__, request=request
+                ) from exc
             return _Conn(stream, origin)
         assert connecting.cancelled_caught
         raise httpx.ConnectTimeout("the connection was not established in time", request=request)

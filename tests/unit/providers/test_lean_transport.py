@@ -4,12 +4,14 @@ httpx error the providers already map (timeouts are real but short)."""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Awaitable, Callable
 from functools import partial
 
 import httpx
 import pytest
 import trio
+import trustme
 
 from lynkr.model.errors import PoolBusy, UpstreamTimeout, UpstreamUnreachable
 from lynkr.providers.lean_transport import LeanTransport, lean_body
@@ -267,3 +269,41 @@ async def test_other_schemes_are_refused() -> None:
     async with httpx.AsyncClient(transport=LeanTransport(max_connections=1, keepalive_s=1)) as http:
         with pytest.raises(httpx.UnsupportedProtocol):
             await http.get("ftp://127.0.0.1/")
+
+
+async def test_https_verifies_the_server_and_reuses_the_connection() -> None:
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    connections = 0
+
+    async def tls(stream: trio.SocketStream) -> None:
+        nonlocal connections
+        connections += 1
+        wrapped = trio.SSLStream(stream, server_ctx, server_side=True, https_compatible=True)
+        try:
+            while await read_request(wrapped):  # type: ignore[arg-type]
+                await wrapped.send_all(HEAD + chunk(b"data: secure\n\n") + b"0\r\n\r\n")
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+        finally:
+            await trio.aclose_forcefully(wrapped)
+
+    async with trio.open_nursery() as nursery:
+        listeners = await nursery.start(partial(trio.serve_tcp, tls, 0, host="127.0.0.1"))
+        port = listeners[0].socket.getsockname()[1]
+        transport = LeanTransport(max_connections=2, keepalive_s=30, ssl_context=client_ctx)
+        async with httpx.AsyncClient(transport=transport) as http:
+            for _ in range(2):
+                response = await http.post(f"https://localhost:{port}/v1", content=b"{}")
+                assert response.content == b"data: secure\n\n"
+        other = ssl.create_default_context()  # does not trust the test CA
+        async with httpx.AsyncClient(
+            transport=LeanTransport(max_connections=1, keepalive_s=30, ssl_context=other)
+        ) as http:
+            with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                await http.post(f"https://localhost:{port}/v1", content=b"{}")
+        nursery.cancel_scope.cancel()
+    assert connections == 2  # one kept alive for both requests, one refused by the client
