@@ -372,9 +372,10 @@ class LeanBody(httpx.AsyncByteStream):
         if conn is not None:
             self._transport._discard(conn)
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        while (data := await self.next()) is not None:
-            yield data
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        # an iterator object, not an async generator: one dropped half-read (an error body
+        # read up to its bound) leaves nothing for the garbage collector to finalize
+        return _Chunks(self)
 
     async def aclose(self) -> None:
         if self._first or not self._decoder.done:
@@ -383,6 +384,22 @@ class LeanBody(httpx.AsyncByteStream):
 
     def __repr__(self) -> str:
         return f"<LeanBody done={self._decoder.done}>"
+
+
+class _Chunks:
+    __slots__ = ("_body",)
+
+    def __init__(self, body: LeanBody) -> None:
+        self._body = body
+
+    def __aiter__(self) -> _Chunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        while (data := await self._body.next()) is not None:
+            if data:
+                return data
+        raise StopAsyncIteration
 
 
 def lean_body(response: httpx.Response) -> LeanBody | None:
