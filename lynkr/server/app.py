@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import trio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -16,9 +17,12 @@ from starlette.routing import Route
 from lynkr.bench.record import SessionRecorder
 from lynkr.cache import MemoryCache, MemorySessionStore
 from lynkr.config.errors import SettingsError
+from lynkr.config.memory import memory_settings
 from lynkr.config.output_limits import OutputLimits
-from lynkr.config.settings import Settings
+from lynkr.config.settings import Env, Settings
 from lynkr.embeddings import build_embedder
+from lynkr.memory.build import build_memory_store
+from lynkr.memory.service import MemoryService
 from lynkr.model.errors import LynkrError, MethodNotAllowed, NotFound
 from lynkr.observability.cost import PriceTable, load_prices
 from lynkr.observability.metrics import Metrics
@@ -50,15 +54,18 @@ from lynkr.server.shedding import LoadShedder
 from lynkr.server.state import AppState
 from lynkr.storage.responses import ResponseStore, StoreQuota
 
+MEMORY_DRAIN_S = 5.0  # at shutdown, at most this long for the queued memory extractions
+
 
 def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
                 ) -> AppState:
     """Everything a server (or a worker process) runs, from ``settings`` alone."""
     pipeline = effective_pipeline(settings)
     upstreams = upstreams if upstreams is not None else build_upstreams(settings)
+    memory = build_memory(settings)
     ports = Ports(providers=provider_infos(upstreams), default_provider=settings.model_provider,
                   cache=response_cache(pipeline), sessions=MemorySessionStore(),
-                  output_limit=OutputLimits(), tool_support=ToolSupport())
+                  output_limit=OutputLimits(), tool_support=ToolSupport(), memory=memory)
     resilience = settings.resilience
     breakers = {name: CircuitBreaker(name, resilience.breaker_failure_threshold,
                                      resilience.breaker_success_threshold,
@@ -71,7 +78,15 @@ def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
                                             StoreQuota(
                                                 owner_bytes=limits.responses_owner_bytes,
                                                 total_bytes=limits.responses_total_bytes)),
-                    breakers=breakers, recorder=_recorder(settings))
+                    breakers=breakers, recorder=_recorder(settings), memory=memory)
+
+
+def build_memory(settings: Settings) -> MemoryService | None:
+    """Long-term memory, unless ``MEMORY_ENABLED=false`` (its database opens on first use)."""
+    config = memory_settings(Env(settings.environ))
+    if not config.enabled:
+        return None
+    return MemoryService(build_memory_store(settings, config), config)
 
 
 def _recorder(settings: Settings) -> SessionRecorder | None:
@@ -176,6 +191,22 @@ class FastPaths:
         await self.app(scope, receive, send)
 
 
+async def _stop_background(state: AppState) -> None:
+    """Let the memory worker finish what is queued (bounded), then close everything."""
+    if state.memory is not None:
+        state.memory.close()
+        await state.memory.drain(min(MEMORY_DRAIN_S, state.settings.graceful_timeout_s))
+        state.memory.store.close()
+    for upstream in state.upstreams.values():
+        await upstream.aclose()
+    if state.embeddings is not None:
+        await state.embeddings.aclose()
+    if state.responses is not None:
+        state.responses.close()
+    if state.access is not None:
+        state.access.store.close()
+
+
 def build_app(state: AppState) -> LoadShedder:
     """The app behind the load shedder (health probes and metrics pass it untouched)."""
     @asynccontextmanager
@@ -186,17 +217,15 @@ def build_app(state: AppState) -> LoadShedder:
         tools = state.ports.tool_support
         if isinstance(tools, ToolSupport):
             tools.learn(await fetch_tool_support(state.upstreams))
-        try:
-            yield
-        finally:
-            for upstream in state.upstreams.values():
-                await upstream.aclose()
-            if state.embeddings is not None:
-                await state.embeddings.aclose()
-            if state.responses is not None:
-                state.responses.close()
-            if state.access is not None:
-                state.access.store.close()
+        async with trio.open_nursery() as background:  # the server's own background work
+            if state.memory is not None:
+                await background.start(state.memory.run)
+            try:
+                yield
+            finally:
+                with trio.CancelScope(shield=True):
+                    await _stop_background(state)
+                background.cancel_scope.cancel()
 
     app = Starlette(routes=_routes(state), exception_handlers={404: _http_error,
                                                                405: _http_error},

@@ -10,6 +10,7 @@ import attrs
 from lynkr.bench.record import SessionRecorder
 from lynkr.config.settings import Settings
 from lynkr.embeddings import Embedder
+from lynkr.memory.service import MemoryService
 from lynkr.observability.metrics import Metrics
 from lynkr.pipeline.compile import Pipeline
 from lynkr.ports import Ports, Upstream
@@ -35,3 +36,4 @@ class AppState:
     shedding: Callable[[], str | None] = lambda: None
     recorder: SessionRecorder | None = None  # LYNKR_RECORD_DIR: requests kept for lynkr bench
     access: Access | None = None  # inbound keys and their limits (None: keys are off)
+    memory: MemoryService | None = None  # long-term memory (None: MEMORY_ENABLED=false)
