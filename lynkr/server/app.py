@@ -27,7 +27,7 @@ from lynkr.model.errors import LynkrError, MethodNotAllowed, NotFound
 from lynkr.observability.cost import PriceTable, load_prices
 from lynkr.observability.metrics import Metrics
 from lynkr.pipeline.compile import Pipeline
-from lynkr.pipeline.effective import effective_pipeline
+from lynkr.pipeline.effective import load_pipeline
 from lynkr.ports import Ports, Upstream
 from lynkr.providers import build_upstreams, provider_infos
 from lynkr.providers.model_capabilities import ToolSupport, fetch_tool_support
@@ -50,6 +50,7 @@ from lynkr.server.metrics_routes import (
     PrometheusEndpoint,
 )
 from lynkr.server.openai_routes import ChatDialect, DialectEndpoint, ResponsesDialect
+from lynkr.server.reload import PipelineReloader, version_name
 from lynkr.server.shedding import LoadShedder
 from lynkr.server.state import AppState
 from lynkr.storage.responses import ResponseStore, StoreQuota
@@ -60,7 +61,8 @@ MEMORY_DRAIN_S = 5.0  # at shutdown, at most this long for the queued memory ext
 def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
                 ) -> AppState:
     """Everything a server (or a worker process) runs, from ``settings`` alone."""
-    pipeline = effective_pipeline(settings)
+    loaded = load_pipeline(settings)
+    pipeline = loaded.pipeline
     upstreams = upstreams if upstreams is not None else build_upstreams(settings)
     memory = build_memory(settings)
     ports = Ports(providers=provider_infos(upstreams), default_provider=settings.model_provider,
@@ -73,12 +75,13 @@ def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
     metrics = Metrics(prices=price_table(settings))
     limits = settings.limits
     return AppState(settings, pipeline, ports, upstreams, embeddings=build_embedder(settings),
-                    metrics=metrics, access=build_access(settings, metrics),
+                    metrics=metrics, access=build_access(settings, metrics, metrics.prices),
                     responses=ResponseStore(settings.db_path, settings.responses_retention_s,
                                             StoreQuota(
                                                 owner_bytes=limits.responses_owner_bytes,
                                                 total_bytes=limits.responses_total_bytes)),
-                    breakers=breakers, recorder=_recorder(settings), memory=memory)
+                    breakers=breakers, recorder=_recorder(settings), loaded=loaded,
+                    pipeline_version=version_name(loaded, 1), memory=memory)
 
 
 def build_memory(settings: Settings) -> MemoryService | None:
@@ -209,6 +212,8 @@ async def _stop_background(state: AppState) -> None:
 
 def build_app(state: AppState) -> LoadShedder:
     """The app behind the load shedder (health probes and metrics pass it untouched)."""
+    reloader = PipelineReloader(state, response_cache)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         limits = state.ports.output_limit
@@ -217,15 +222,16 @@ def build_app(state: AppState) -> LoadShedder:
         tools = state.ports.tool_support
         if isinstance(tools, ToolSupport):
             tools.learn(await fetch_tool_support(state.upstreams))
-        async with trio.open_nursery() as background:  # the server's own background work
+        async with trio.open_nursery() as nursery:  # the app's background tasks
+            reloader.start(nursery)
             if state.memory is not None:
-                await background.start(state.memory.run)
+                await nursery.start(state.memory.run)
             try:
                 yield
             finally:
                 with trio.CancelScope(shield=True):
                     await _stop_background(state)
-                background.cancel_scope.cancel()
+                nursery.cancel_scope.cancel()
 
     app = Starlette(routes=_routes(state), exception_handlers={404: _http_error,
                                                                405: _http_error},

@@ -13,6 +13,7 @@ from lynkr.embeddings import Embedder
 from lynkr.memory.service import MemoryService
 from lynkr.observability.metrics import Metrics
 from lynkr.pipeline.compile import Pipeline
+from lynkr.pipeline.effective import Loaded
 from lynkr.ports import Ports, Upstream
 from lynkr.resilience.breaker import CircuitBreaker
 from lynkr.storage.responses import ResponseStore
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 @attrs.define
 class AppState:
     settings: Settings
-    pipeline: Pipeline
+    pipeline: Pipeline  # swapped whole by a reload (server/reload.py); read once per request
     ports: Ports
     upstreams: dict[str, Upstream]  # each configured provider, by name
     ready: bool = True
@@ -37,3 +38,6 @@ class AppState:
     recorder: SessionRecorder | None = None  # LYNKR_RECORD_DIR: requests kept for lynkr bench
     access: Access | None = None  # inbound keys and their limits (None: keys are off)
     memory: MemoryService | None = None  # long-term memory (None: MEMORY_ENABLED=false)
+    # which pipeline serves new requests: name@hash#generation (x-lynkr-pipeline)
+    pipeline_version: str = ""
+    loaded: Loaded | None = None  # the file it came from (None: a test's Pipeline value)
