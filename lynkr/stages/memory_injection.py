@@ -40,6 +40,7 @@ from lynkr.stages.session import recall, remember, session_key
 OPEN, CLOSE = "<lynkr-memory>", "</lynkr-memory>"
 STORE_KEY = "memory_inject"  # the session's decisions: {"last": turn key, "given": {key: ...}}
 MAX_STATE_CHARS = 48_000  # past this a session's new turns get no more memories
+MAX_EMPTY = 64  # turns decided with nothing, remembered per session
 PREAMBLE = ("What you remember about this user from earlier conversations (it may be out of "
             "date: what the user says now wins):")
 
@@ -157,61 +158,77 @@ async def memory_inject(exchange: Exchange, config: MemoryInjectConfig, ports: P
     if memory is None:
         return exchange.noted("memory_inject", "off (MEMORY_ENABLED=false)")
     request = exchange.request
-    given, last = _decisions(recall(ports, exchange, STORE_KEY))
+    state = SessionDecisions.read(recall(ports, exchange, STORE_KEY))
     index = newest_turn(request.messages)
     newest: InjectionDecision | None = None
     how = "no typed user turn"
     if index is not None:
         turn = request.messages[index]
         key = turn_key(turn)
-        if key in given or key == last:
-            newest, how = given.get(key, InjectionDecision(key)), "as decided earlier"
-        else:
-            session = session_key(exchange)
+        newest = state.of(key)
+        how = "as decided earlier"
+        if newest is None:
             recalled: tuple[Recalled, ...] = ()
-            if _state_size(given) < MAX_STATE_CHARS:
-                scope = exchange_scope(exchange, memory.default_user)
+            if state.size() < MAX_STATE_CHARS:
                 recalled = await memory.recall(
-                    scope, turn_text(turn),
-                    exclude_session=None if config.same_session else session)
-            newest, how = decide(turn, [r.memory for r in recalled], ports.count_tokens), \
-                "decided now"
-            if newest.block:
-                given = {**given, key: newest}
-            remember(ports, exchange, STORE_KEY, _state(given, key))
-    messages = apply_decisions(request.messages, given)
-    summary = f"{header_value(newest)} ({how})"
-    if len(given) > (1 if newest is not None and newest.block else 0):
-        summary += f"; {len(given) - (1 if newest is not None and newest.block else 0)} " \
-                   "earlier turn(s) kept"
+                    exchange_scope(exchange, memory.default_user), turn_text(turn),
+                    exclude_session=None if config.same_session else session_key(exchange))
+            newest = decide(turn, [r.memory for r in recalled], ports.count_tokens)
+            how = "decided now"
+            state = state.with_decision(newest)
+            remember(ports, exchange, STORE_KEY, state.value())
+    messages = apply_decisions(request.messages, state.given)
+    earlier = len(state.given) - (1 if newest is not None and newest.block else 0)
+    summary = f"{header_value(newest)} ({how})" + (
+        f"; {earlier} earlier turn(s) kept" if earlier else "")
     annotations = {**exchange.annotations, MEMORY_ANNOTATION: header_value(newest)}
     return exchange.noted("memory_inject", summary,
                           request=attrs.evolve(request, messages=messages),
                           annotations=annotations)
 
 
-def _state(given: Mapping[str, InjectionDecision], last: str) -> dict[str, object]:
-    return {"last": last, "given": {k: [d.block, d.count, d.tokens, list(d.memory_ids)]
-                                    for k, d in given.items()}}
+@attrs.frozen
+class SessionDecisions:
+    """What a session's turns were given (``given``, by turn key), and which turns were
+    decided with nothing (``empty``, the newest ``MAX_EMPTY``): as JSON in the session store.
+    Side requests (titles, summaries) share the session, so more than the newest turn must be
+    remembered as decided."""
 
+    given: Mapping[str, InjectionDecision] = attrs.field(factory=dict)
+    empty: tuple[str, ...] = ()
 
-def _state_size(given: Mapping[str, InjectionDecision]) -> int:
-    return sum(len(d.block) + 80 for d in given.values())
+    def of(self, key: str) -> InjectionDecision | None:
+        """The turn's decision, or None when it was never decided."""
+        if key in self.given:
+            return self.given[key]
+        return InjectionDecision(key) if key in self.empty else None
 
+    def with_decision(self, decision: InjectionDecision) -> SessionDecisions:
+        if decision.block:
+            return attrs.evolve(self, given={**self.given, decision.turn_key: decision})
+        return attrs.evolve(self, empty=(*self.empty, decision.turn_key)[-MAX_EMPTY:])
 
-def _decisions(stored: object) -> tuple[dict[str, InjectionDecision], str | None]:
-    """The session's recorded decisions (the ones that gave memories) and the newest turn
-    decided; anything malformed reads as nothing recorded."""
-    if not isinstance(stored, dict):
-        return {}, None
-    last = stored.get("last")
-    given: dict[str, InjectionDecision] = {}
-    raw = stored.get("given")
-    if isinstance(raw, dict):
-        for key, value in raw.items():
-            if (isinstance(value, list) and len(value) == 4 and isinstance(value[0], str)
-                    and value[0]):
+    def size(self) -> int:
+        return sum(len(d.block) + 80 for d in self.given.values())
+
+    def value(self) -> dict[str, object]:
+        return {"given": {k: [d.block, d.count, d.tokens, list(d.memory_ids)]
+                          for k, d in self.given.items()}, "empty": list(self.empty)}
+
+    @classmethod
+    def read(cls, stored: object) -> SessionDecisions:
+        """From the store's JSON; anything malformed reads as nothing recorded."""
+        if not isinstance(stored, dict):
+            return cls()
+        given: dict[str, InjectionDecision] = {}
+        raw = stored.get("given")
+        for key, value in (raw.items() if isinstance(raw, dict) else ()):
+            if isinstance(value, list) and len(value) == 4 and isinstance(value[0], str) \
+                    and value[0] and isinstance(value[1], int) and isinstance(value[2], int) \
+                    and isinstance(value[3], list):
                 block, count, tokens, ids = value
-                given[key] = InjectionDecision(key, block, int(count), int(tokens),
-                                               tuple(int(i) for i in ids))
-    return given, last if isinstance(last, str) else None
+                given[key] = InjectionDecision(key, block, count, tokens,
+                                               tuple(i for i in ids if isinstance(i, int)))
+        empty = stored.get("empty")
+        keys = tuple(k for k in empty if isinstance(k, str)) if isinstance(empty, list) else ()
+        return cls(given, keys)

@@ -147,6 +147,23 @@ async def test_a_turn_given_nothing_stays_without_memories() -> None:
     assert again.request.messages[0] == turn and len(fake.recalls) == 1
 
 
+async def test_a_side_request_between_does_not_reopen_the_turn() -> None:
+    """Claude Code's side requests (a title, a summary) share the session: the main turn,
+    decided with nothing, stays without memories after one."""
+    fake, store = FakeMemory(), MemorySessionStore()
+    turn = user("hello there")
+    await memory_inject(exchange(turn), CONFIG, ports(fake, store))
+    fake.answers = [PREF]
+    await memory_inject(exchange(user("Write a title for: hello there")), CONFIG,
+                        ports(fake, store))
+    loop = exchange(turn, Message("assistant", (ToolUseBlock("t1", "Bash", {}),)),
+                    user(ToolResultBlock("t1", (TextBlock("ok"),))))
+    again = await memory_inject(loop, CONFIG, ports(fake, store))
+    assert again.request.messages[0] == turn
+    assert again.annotations[MEMORY_ANNOTATION] == "0 injected, 0 tokens"
+    assert len(fake.recalls) == 2
+
+
 async def test_whose_memories_the_key_then_the_client_then_the_default() -> None:
     fake = FakeMemory()
     await memory_inject(exchange(user("hi all"), key_user="alice"), CONFIG, ports(fake))
