@@ -7,16 +7,18 @@ job is dropped, logged and counted (an answer is never held back for memory). ``
 worker, started once in the server's root nursery: one job at a time, the surprise heuristic
 (``surprise.candidates_for``) runs in a worker thread, given the scope's memories related to the
 turn as what is known already, and what it finds is stored (``store.remember``: secrets
-refused, pruned by age and count). It also prunes every ``prune_every_s`` on its own, so a
-server that learns nothing new still forgets what has aged out. ``close`` stops taking jobs;
-``drain`` lets the worker finish what is queued within a bound, and logs what it dropped.
+refused, pruned by age and count); with ``MEMORY_MODEL_EXTRACTION`` a model is asked too
+(``model_call``) and what it adds is stored beside. It also prunes every ``prune_every_s`` on
+its own, so a server that learns nothing new still forgets what has aged out. ``close`` stops
+taking jobs; ``drain`` lets the worker finish what is queued within a bound, and logs what it
+dropped.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import attrs
 import trio
@@ -24,13 +26,15 @@ import trio
 from lynkr.config.memory import MemorySettings
 from lynkr.memory.store import SqliteMemoryStore
 from lynkr.memory.surprise import candidates_for
-from lynkr.model.memory import ExtractionJob, Recalled, Scope
+from lynkr.model.memory import Candidate, ExtractionJob, Recalled, Scope
 from lynkr.stages.memory_injection import newest_turn, turn_text
 
 log = logging.getLogger("lynkr.memory")
 QUEUE_SIZE = 256  # finished exchanges waiting to be learnt from
 KNOWN = 20  # related memories the heuristic is told about (what is not news)
 PRUNE_EVERY_S = 6 * 3600.0
+# the optional model-written extraction: (the user's words, the answer's blocks) -> candidates
+Extractor = Callable[[str, Sequence[object]], Awaitable[tuple[Candidate, ...]]]
 
 
 @attrs.define
@@ -54,12 +58,14 @@ class MemoryService:
         clock: Callable[[], float] = time.time,
         queue_size: int = QUEUE_SIZE,
         prune_every_s: float = PRUNE_EVERY_S,
+        extractor: Extractor | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.default_user = settings.default_user
         self.clock = clock
         self.prune_every_s = prune_every_s
+        self.extractor = extractor  # MEMORY_MODEL_EXTRACTION: also ask a model
         self.counts = Counts()
         self._send, self._receive = trio.open_memory_channel[ExtractionJob](queue_size)
         self._closed = False
@@ -137,6 +143,10 @@ class MemoryService:
                 job.request, job.answer, [r.memory.text for r in related], threshold
             )
         )
+        if self.extractor is not None:
+            known = {c.text for c in candidates} | {r.memory.text for r in related}
+            asked = await self.extractor(text, job.answer)
+            candidates += tuple(c for c in asked if c.text not in known)
         if not candidates:
             return 0
         stored = await self.store.remember(

@@ -22,6 +22,7 @@ from lynkr.config.output_limits import OutputLimits
 from lynkr.config.settings import Env, Settings
 from lynkr.embeddings import build_embedder
 from lynkr.memory.build import build_memory_store
+from lynkr.memory.model_call import ModelExtractor
 from lynkr.memory.service import MemoryService
 from lynkr.model.errors import LynkrError, MethodNotAllowed, NotFound
 from lynkr.observability.cost import PriceTable, load_prices
@@ -64,7 +65,7 @@ def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
     loaded = load_pipeline(settings)
     pipeline = loaded.pipeline
     upstreams = upstreams if upstreams is not None else build_upstreams(settings)
-    memory = build_memory(settings)
+    memory = build_memory(settings, upstreams)
     ports = Ports(providers=provider_infos(upstreams), default_provider=settings.model_provider,
                   cache=response_cache(pipeline), sessions=MemorySessionStore(),
                   output_limit=OutputLimits(), tool_support=ToolSupport(), memory=memory)
@@ -84,12 +85,15 @@ def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
                     pipeline_version=version_name(loaded, 1), memory=memory)
 
 
-def build_memory(settings: Settings) -> MemoryService | None:
-    """Long-term memory, unless ``MEMORY_ENABLED=false`` (its database opens on first use)."""
+def build_memory(settings: Settings, upstreams: dict[str, Upstream]) -> MemoryService | None:
+    """Long-term memory, unless ``MEMORY_ENABLED=false`` (its database opens on first use);
+    with ``MEMORY_MODEL_EXTRACTION`` the default provider's model is asked what to remember."""
     config = memory_settings(Env(settings.environ))
     if not config.enabled:
         return None
-    return MemoryService(build_memory_store(settings, config), config)
+    upstream = upstreams.get(settings.model_provider)
+    extractor = ModelExtractor(upstream) if config.model_extraction and upstream else None
+    return MemoryService(build_memory_store(settings, config), config, extractor=extractor)
 
 
 def _recorder(settings: Settings) -> SessionRecorder | None:

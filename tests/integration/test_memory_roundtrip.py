@@ -184,3 +184,31 @@ def test_memory_off_adds_nothing_and_learns_nothing(tmp_path: Path) -> None:
     assert "memory_inject=off (MEMORY_ENABLED=false)" in second.headers["x-lynkr-stages"]
     assert "<lynkr-memory>" not in sent_text(fake.calls[1].body)
     assert not (tmp_path / "memory.db").exists()
+
+
+def test_model_written_extraction_adds_what_the_heuristic_misses(tmp_path: Path) -> None:
+    """MEMORY_MODEL_EXTRACTION=true: after the answer, the configured model is asked (in the
+    background) what to remember; its JSON answer is stored beside the heuristic's finds."""
+    remembered = '[{"type": "preference", "text": "The user dislikes short variable names.", ' \
+        '"importance": 0.8, "subject": "variable names"}]'
+
+    def script(call_body: dict[str, Any]) -> Reply:
+        asked = "long-term memory about a user" in orjson.dumps(call_body).decode()
+        return Reply(text=remembered if asked else "Noted.")
+
+    fake = FakeModel(script)
+    with serve_asgi(fake) as upstream:
+        state = start(upstream, tmp_path, MEMORY_MODEL_EXTRACTION="true")
+        with serve_state(state) as url, httpx.Client(timeout=30) as c:
+            stream_events(c, url, body([said("Short variable names drive me crazy.")]))
+            learnt(state, 1)
+            second, _, _ = stream_events(c, url, body([said("How should I name variables?")],
+                                                      session="s2"))
+    extraction = [call for call in fake.calls if "long-term memory about a user"
+                  in orjson.dumps(call.body).decode()]
+    assert len(extraction) >= 1
+    assert "Short variable names drive me crazy." in orjson.dumps(extraction[0].body).decode()
+    assert second.headers["x-lynkr-memory"].startswith("1 injected")
+    asked = [call for call in fake.calls if "How should I name variables?"
+             in orjson.dumps(call.body).decode()]
+    assert "The user dislikes short variable names." in sent_text(asked[0].body)
