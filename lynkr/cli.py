@@ -122,7 +122,6 @@ def _check(settings: Settings) -> int:
 
 def _start(settings: Settings) -> int:
     from lynkr.server.app import build_state
-    from lynkr.server.factory import application_path
     from lynkr.server.serve import hypercorn_config, serve_app
 
     configure(settings.log_level, Scrubber(configured_secrets(settings)))
@@ -134,12 +133,10 @@ def _start(settings: Settings) -> int:
     print(f"lynkr {__version__}: http://{settings.host}:{settings.port} -> {provider.name} "
           f"{provider.endpoint} (model {provider.model}), pipeline {state.pipeline.name}",
           file=sys.stderr, flush=True)
-    if settings.workers > 1:
-        from hypercorn.run import run
+    if settings.workers > 1:  # the parent's state was built only to validate
+        from lynkr.server.workers import run_workers
 
-        config.application_path = application_path(settings)
-        config.worker_class = "trio"
-        return run(config)
+        return run_workers(settings, config)
     trio.run(partial(serve_app, state, config))
     return 0
 

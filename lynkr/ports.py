@@ -197,15 +197,30 @@ class SessionStore(Protocol):
 
 
 class RateLimiter(Protocol):
-    """Per-key request and token limits (``governance/limits.py`` in-process; Redis later).
+    """Per-key request and token limits (``governance/limits.py`` in-process,
+    ``shared/limits.py`` in Redis, shared by every process).
 
-    ``admit`` takes one request from the key's allowance or says how long to wait; ``charge``
-    books the tokens the upstream reported once the answer is done. ``now`` is in seconds.
+    ``admit`` takes one request from the key's allowance or says how long to wait (awaited: a
+    shared limiter asks Redis); ``charge`` books the tokens the upstream reported once the
+    answer is done, without waiting. ``now`` is in seconds (a shared limiter uses its own clock).
     """
 
-    def admit(self, key: str, rpm: int | None, tpm: int | None, now: float) -> Decision: ...
+    async def admit(self, key: str, rpm: int | None, tpm: int | None, now: float) -> Decision: ...
 
     def charge(self, key: str, tokens: int, now: float) -> None: ...
+
+
+class BreakerBoard(Protocol):
+    """Circuit-breaker trips shared between processes (``shared/breakers.py`` on Redis; no
+    board: each process's breakers are its own).
+
+    ``opened`` answers a trip some process published and still open: (its failure count,
+    seconds it stays open), or None; ``publish`` announces a trip (``open_for_s`` > 0) or a
+    breaker closed again (0), without waiting."""
+
+    async def opened(self, provider: str) -> tuple[int, float] | None: ...
+
+    def publish(self, provider: str, failures: int, open_for_s: float) -> None: ...
 
 
 @attrs.frozen

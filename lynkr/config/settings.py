@@ -13,6 +13,7 @@ from pathlib import Path
 import attrs
 
 from lynkr.config.access import AccessSettings, access_settings
+from lynkr.config.shared import SharedSettings, shared_settings
 from lynkr.config.bedrock import BedrockSettings, bedrock_settings
 from lynkr.config.dotenv import read_dotenv
 from lynkr.config.embeddings import EmbeddingsSettings, embeddings_settings
@@ -50,6 +51,7 @@ class Settings:
     prices_path: str | None = None  # LYNKR_PRICES, else config/prices.yaml when present
     bedrock: BedrockSettings = attrs.field(factory=BedrockSettings)  # region, limiter, API
     access: AccessSettings = attrs.field(factory=AccessSettings)  # inbound keys (LYNKR_AUTH)
+    shared: SharedSettings = attrs.field(factory=SharedSettings)  # REDIS_URL: state in Redis
     # the whole environment (.env overlaid by the process), for the variables that set pipeline
     # stage parameters (lynkr.pipeline.env_overlay); never printed
     environ: Mapping[str, str] = attrs.field(factory=dict, repr=False, eq=False)
@@ -188,5 +190,6 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         health_check_enabled=flag(env, "HEALTH_CHECK_ENABLED", True),
         bedrock=bedrock_settings(env, required=provider == "bedrock"),
         access=access_settings(env),
+        shared=shared_settings(env),
         environ=env.values,
     )

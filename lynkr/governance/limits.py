@@ -58,7 +58,11 @@ class LocalLimiter:
         bucket.refill(now)
         return bucket
 
-    def admit(self, key: str, rpm: int | None, tpm: int | None, now: float) -> Decision:
+    async def admit(self, key: str, rpm: int | None, tpm: int | None, now: float) -> Decision:
+        return self.take(key, rpm, tpm, now)
+
+    def take(self, key: str, rpm: int | None, tpm: int | None, now: float) -> Decision:
+        """``admit`` without the await (it never waits: one dict lookup per kind)."""
         requests = self._bucket(key, "requests", rpm, now)
         tokens = self._bucket(key, "tokens", tpm, now)
         if requests is not None and requests.level < 1:

@@ -46,6 +46,7 @@ from lynkr.server.metrics_routes import (
     PrometheusEndpoint,
 )
 from lynkr.server.openai_routes import ChatDialect, DialectEndpoint, ResponsesDialect
+from lynkr.server.shared_state import open_shared_state
 from lynkr.server.shedding import LoadShedder
 from lynkr.server.state import AppState
 from lynkr.storage.responses import ResponseStore, StoreQuota
@@ -65,8 +66,10 @@ def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
                                      resilience.breaker_timeout_s) for name in upstreams}
     metrics = Metrics(prices=price_table(settings))
     limits = settings.limits
+    shared = open_shared_state(settings.shared, metrics)
     return AppState(settings, pipeline, ports, upstreams, embeddings=build_embedder(settings),
-                    metrics=metrics, access=build_access(settings, metrics),
+                    metrics=metrics, access=build_access(settings, metrics, shared.limiter),
+                    shared=shared,
                     responses=ResponseStore(settings.db_path, settings.responses_retention_s,
                                             StoreQuota(
                                                 owner_bytes=limits.responses_owner_bytes,
@@ -197,6 +200,8 @@ def build_app(state: AppState) -> LoadShedder:
                 state.responses.close()
             if state.access is not None:
                 state.access.store.close()
+            if state.shared is not None:
+                await state.shared.aclose()
 
     app = Starlette(routes=_routes(state), exception_handlers={404: _http_error,
                                                                405: _http_error},

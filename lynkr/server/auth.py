@@ -101,7 +101,8 @@ class UsageTap:
         return None
 
 
-def build_access(settings: Settings, metrics: Metrics) -> Access | None:
+def build_access(settings: Settings, metrics: Metrics, limiter: RateLimiter | None = None
+                 ) -> Access | None:
     """The gate's state, or None when keys are off (see ``config/access.py``)."""
     config = settings.access
     if config.mode == "off" or (config.mode == "auto"
@@ -111,7 +112,7 @@ def build_access(settings: Settings, metrics: Metrics) -> Access | None:
     if config.mode == "auto" and not store.any_active():
         store.close()
         return None
-    return Access(store, LocalLimiter(), metrics)
+    return Access(store, limiter or LocalLimiter(), metrics)
 
 
 class KeyGate:
@@ -148,7 +149,7 @@ class KeyGate:
             await send_error(send, over_budget, request_id(scope), dialect)
             return
         if limited and (key.rpm or key.tpm):
-            decision = self.access.limiter.admit(key.name, key.rpm, key.tpm,
+            decision = await self.access.limiter.admit(key.name, key.rpm, key.tpm,
                                                  trio.current_time())
             headers = ratelimit_headers(decision, anthropic, time.time())
             if not decision.allowed:

@@ -1,0 +1,48 @@
+"""The shared-state backend the settings ask for: Redis (``REDIS_URL``) or this process.
+
+With Redis, the rate limiter, the circuit-breaker board (and whatever else is shared) talk
+through one ``Link``; its health is the ``lynkr_shared_state_up`` gauge and every operation
+served locally while Redis is away is counted in ``lynkr_shared_state_fallbacks_total``.
+Without it, limits are in-process and budgets in the SQLite key database, which every worker
+of one host shares (WAL).
+"""
+
+from __future__ import annotations
+
+import attrs
+from prometheus_client import Counter, Gauge
+
+from lynkr.config.shared import SharedSettings
+from lynkr.governance.limits import LocalLimiter
+from lynkr.observability.metrics import Metrics
+from lynkr.ports import BreakerBoard, RateLimiter
+from lynkr.shared.breakers import RedisBreakerBoard
+from lynkr.shared.limits import RedisLimiter
+from lynkr.shared.link import Link
+from lynkr.shared.resp import Address
+
+
+@attrs.frozen
+class SharedState:
+    backend: str  # "redis" or "local"
+    limiter: RateLimiter
+    board: BreakerBoard | None = None  # None: each process's breakers are its own
+    link: Link | None = None
+
+    async def aclose(self) -> None:
+        if self.link is not None:
+            await self.link.aclose()
+
+
+def open_shared_state(settings: SharedSettings, metrics: Metrics) -> SharedState:
+    if settings.redis_url is None:
+        return SharedState("local", LocalLimiter())
+    up = Gauge("lynkr_shared_state_up", "1 while Redis (REDIS_URL) answers, 0 while the "
+               "shared state is served locally", registry=metrics.registry,
+               multiprocess_mode="liveall")
+    fallbacks = Counter("lynkr_shared_state_fallbacks_total", "Operations served from local "
+                        "state because Redis was unreachable", ["op"], registry=metrics.registry)
+    link = Link(Address.parse(settings.redis_url), timeout_s=settings.timeout_s,
+                prefix=settings.prefix, on_state=lambda ok: up.set(1 if ok else 0),
+                on_fallback=lambda op: fallbacks.labels(op).inc())
+    return SharedState("redis", RedisLimiter(link), RedisBreakerBoard(link), link)
