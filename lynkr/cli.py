@@ -125,6 +125,10 @@ def _start(settings: Settings) -> int:
     from lynkr.server.serve import hypercorn_config, serve_app
 
     configure(settings.log_level, Scrubber(configured_secrets(settings)))
+    if settings.workers > 1:
+        from lynkr.server.workers import metrics_folder, run_workers
+
+        folder = metrics_folder()  # before any metric exists: the workers sum theirs there
     state = build_state(settings)  # compiles the pipeline: its errors stop us here
     config = hypercorn_config(settings)
     provider = settings.provider
@@ -134,9 +138,7 @@ def _start(settings: Settings) -> int:
           f"{provider.endpoint} (model {provider.model}), pipeline {state.pipeline.name}",
           file=sys.stderr, flush=True)
     if settings.workers > 1:  # the parent's state was built only to validate
-        from lynkr.server.workers import run_workers
-
-        return run_workers(settings, config)
+        return run_workers(settings, config, folder)
     trio.run(partial(serve_app, state, config))
     return 0
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 @attrs.frozen
 class SharedSettings:
     redis_url: str | None = None  # REDIS_URL
-    timeout_s: float = 0.25  # LYNKR_REDIS_TIMEOUT_MS
+    timeout_s: float = 1.0  # LYNKR_REDIS_TIMEOUT_MS
     prefix: str = "lynkr:"  # LYNKR_REDIS_PREFIX
 
     @property
@@ -32,5 +32,5 @@ def shared_settings(env: Env) -> SharedSettings:
         raise SettingsError("REDIS_URL must look like redis://[:password@]host:port/db "
                             "(rediss:// is not supported: keep Redis on a private network)")
     return SharedSettings(redis_url=url or None,
-                          timeout_s=env.int("LYNKR_REDIS_TIMEOUT_MS", 250, minimum=1) / 1000,
+                          timeout_s=env.int("LYNKR_REDIS_TIMEOUT_MS", 1000, minimum=1) / 1000,
                           prefix=env.str("LYNKR_REDIS_PREFIX") or "lynkr:")

@@ -66,7 +66,7 @@ def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
                                      resilience.breaker_timeout_s) for name in upstreams}
     metrics = Metrics(prices=price_table(settings))
     limits = settings.limits
-    shared = open_shared_state(settings.shared, metrics)
+    shared = open_shared_state(settings, metrics)
     return AppState(settings, pipeline, ports, upstreams, embeddings=build_embedder(settings),
                     metrics=metrics, access=build_access(settings, metrics, shared.limiter),
                     shared=shared,

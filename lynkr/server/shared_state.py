@@ -3,8 +3,9 @@
 With Redis, the rate limiter, the circuit-breaker board (and whatever else is shared) talk
 through one ``Link``; its health is the ``lynkr_shared_state_up`` gauge and every operation
 served locally while Redis is away is counted in ``lynkr_shared_state_fallbacks_total``.
-Without it, limits are in-process and budgets in the SQLite key database, which every worker
-of one host shares (WAL).
+Without it, budgets live in the SQLite key database, which every worker of one host shares
+(WAL), and so do the rate-limit buckets under ``--workers N`` (``limits.db`` beside it); one
+process keeps its buckets in memory.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import attrs
 from prometheus_client import Counter, Gauge
 
-from lynkr.config.shared import SharedSettings
+from lynkr.auth.buckets import SqliteLimiter, limits_path
+from lynkr.config.settings import Settings
 from lynkr.governance.limits import LocalLimiter
 from lynkr.observability.metrics import Metrics
 from lynkr.ports import BreakerBoard, RateLimiter
@@ -24,7 +26,7 @@ from lynkr.shared.resp import Address
 
 @attrs.frozen
 class SharedState:
-    backend: str  # "redis" or "local"
+    backend: str  # "redis", "sqlite" (workers of one host) or "local" (this process)
     limiter: RateLimiter
     board: BreakerBoard | None = None  # None: each process's breakers are its own
     link: Link | None = None
@@ -34,8 +36,14 @@ class SharedState:
             await self.link.aclose()
 
 
-def open_shared_state(settings: SharedSettings, metrics: Metrics) -> SharedState:
+def open_shared_state(all_settings: Settings, metrics: Metrics) -> SharedState:
+    """Redis when ``REDIS_URL`` is set; else SQLite buckets for several workers, or this
+    process's own."""
+    settings = all_settings.shared
     if settings.redis_url is None:
+        if all_settings.workers > 1:
+            path = limits_path(all_settings.access.keys_db_path)
+            return SharedState("sqlite", SqliteLimiter(path))
         return SharedState("local", LocalLimiter())
     up = Gauge("lynkr_shared_state_up", "1 while Redis (REDIS_URL) answers, 0 while the "
                "shared state is served locally", registry=metrics.registry,

@@ -30,6 +30,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+import attrs
 import trio
 from hypercorn.config import Config, Sockets
 
@@ -40,16 +41,25 @@ from lynkr.observability.logs import configure
 log = logging.getLogger("lynkr.server")
 
 
-def _metrics_folder() -> tuple[Path, bool]:
-    """The multiprocess metrics folder, emptied, and whether Lynkr made it (and removes it)."""
+@attrs.frozen
+class MetricsFolder:
+    path: Path
+    ours: bool  # made by Lynkr (a temporary folder), removed at exit
+
+
+def metrics_folder() -> MetricsFolder:
+    """The multiprocess metrics folder, made or emptied, and named in the environment the
+    workers inherit; called before anything in this process builds a metric."""
     given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if given:
         folder = Path(given)
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob("*.db"):  # a previous run's counters must not be summed in
             stale.unlink()
-        return folder, False
-    return Path(tempfile.mkdtemp(prefix="lynkr-metrics-")), True
+        return MetricsFolder(folder, False)
+    folder = Path(tempfile.mkdtemp(prefix="lynkr-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return MetricsFolder(folder, True)
 
 
 def worker(settings: Settings, config: Config, sockets: Sockets, stop: Any, hurry: Any) -> None:
@@ -76,9 +86,8 @@ def worker(settings: Settings, config: Config, sockets: Sockets, stop: Any, hurr
     trio.run(main)
 
 
-def run_workers(settings: Settings, config: Config) -> int:
-    folder, ours = _metrics_folder()
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+def run_workers(settings: Settings, config: Config, metrics: MetricsFolder) -> int:
+    folder = metrics.path
     context = multiprocessing.get_context("spawn")
     stop, hurry = context.Event(), context.Event()
     sockets = config.create_sockets()
@@ -124,7 +133,7 @@ def run_workers(settings: Settings, config: Config) -> int:
             signal.signal(signum, handler)
         for sock in sockets.insecure_sockets:
             sock.close()
-        if ours:
+        if metrics.ours:
             shutil.rmtree(folder, ignore_errors=True)
     return 0
 

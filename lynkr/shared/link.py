@@ -33,7 +33,7 @@ class Unavailable(Exception):
 
 
 class Link:
-    def __init__(self, address: Address, *, timeout_s: float = 0.25, pool_size: int = 16,
+    def __init__(self, address: Address, *, timeout_s: float = 1.0, pool_size: int = 16,
                  prefix: str = "lynkr:",
                  on_state: Callable[[bool], None] = lambda up: None,
                  on_fallback: Callable[[str], None] = lambda op: None) -> None:

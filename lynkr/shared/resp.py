@@ -170,8 +170,10 @@ class Pool:
             except RedisReplyError:
                 healthy = True  # the connection is fine: the reply was whole
                 raise
-            except (OSError, trio.BrokenResourceError, trio.ClosedResourceError,
-                    trio.TooSlowError) as exc:
+            except trio.TooSlowError:
+                raise RedisDown(f"{self.address.shown()}: no answer within "
+                                f"{self.timeout_s * 1000:.0f} ms") from None
+            except (OSError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
                 raise RedisDown(f"{self.address.shown()}: {exc or type(exc).__name__}") \
                     from None
             finally:
