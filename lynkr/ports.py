@@ -176,9 +176,10 @@ class StreamTap(Protocol):
 
 
 class ResponseCache(Protocol):
-    """Whole answers by request key; ``now`` is in seconds (from ``Ports.now``)."""
+    """Whole answers by request key; ``now`` is in seconds (from ``Ports.now``). ``get`` is
+    awaited (a shared cache asks Redis: ``shared/answers.py``); ``put`` never waits."""
 
-    def get(self, key: str, now: float) -> Response | None: ...
+    async def get(self, key: str, now: float) -> Response | None: ...
 
     def put(self, key: str, response: Response, now: float) -> None: ...
 
@@ -188,7 +189,12 @@ class SessionStore(Protocol):
     session keeps, where its history was compacted), as text under ``(session, key)``.
 
     Bounded and lossy by contract: ``get`` may answer None for anything, at any time (evicted,
-    restarted, another replica); a stage then decides afresh and the request is still valid."""
+    restarted, another replica); a stage then decides afresh and the request is still valid.
+    ``load`` is awaited once before a request's stages run, with the request's session: a
+    shared store (``shared/sessions.py``) brings that session's decisions close, so the
+    stages' ``get`` never waits."""
+
+    async def load(self, session: str) -> None: ...
 
     def get(self, session: str, key: str) -> str | None: ...
 

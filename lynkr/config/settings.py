@@ -13,7 +13,6 @@ from pathlib import Path
 import attrs
 
 from lynkr.config.access import AccessSettings, access_settings
-from lynkr.config.shared import SharedSettings, shared_settings
 from lynkr.config.bedrock import BedrockSettings, bedrock_settings
 from lynkr.config.dotenv import read_dotenv
 from lynkr.config.embeddings import EmbeddingsSettings, embeddings_settings
@@ -22,6 +21,7 @@ from lynkr.config.limits import Limits, limits_settings
 from lynkr.config.providers import PROVIDERS, ProviderSettings, provider_settings
 from lynkr.config.resilience import ResilienceSettings, resilience_settings
 from lynkr.config.routing import RoutingSettings, flag, routing_settings
+from lynkr.config.shared import SharedSettings, shared_settings
 
 
 @attrs.frozen

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from lynkr.bench.record import SessionRecorder
-from lynkr.cache import MemoryCache, MemorySessionStore
+from lynkr.cache import MemoryCache
 from lynkr.config.errors import SettingsError
 from lynkr.config.output_limits import OutputLimits
 from lynkr.config.settings import Settings
@@ -57,16 +57,16 @@ def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
     """Everything a server (or a worker process) runs, from ``settings`` alone."""
     pipeline = effective_pipeline(settings)
     upstreams = upstreams if upstreams is not None else build_upstreams(settings)
+    metrics = Metrics(prices=price_table(settings))
+    shared = open_shared_state(settings, metrics)  # REDIS_URL: limits, breakers, cache, sessions
     ports = Ports(providers=provider_infos(upstreams), default_provider=settings.model_provider,
-                  cache=response_cache(pipeline), sessions=MemorySessionStore(),
+                  cache=shared.cache(response_cache(pipeline)), sessions=shared.sessions(),
                   output_limit=OutputLimits(), tool_support=ToolSupport())
     resilience = settings.resilience
     breakers = {name: CircuitBreaker(name, resilience.breaker_failure_threshold,
                                      resilience.breaker_success_threshold,
                                      resilience.breaker_timeout_s) for name in upstreams}
-    metrics = Metrics(prices=price_table(settings))
     limits = settings.limits
-    shared = open_shared_state(settings, metrics)
     return AppState(settings, pipeline, ports, upstreams, embeddings=build_embedder(settings),
                     metrics=metrics, access=build_access(settings, metrics, shared.limiter),
                     shared=shared,

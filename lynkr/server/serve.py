@@ -99,7 +99,8 @@ async def serve_app(state: AppState, config: Config, *, handle_signals: bool = T
             nursery.start_soon(on_signals)
         if shutdown is not None:
             nursery.start_soon(on_event, shutdown)
-        await worker_serve(wrap_app(app, config.wsgi_max_body_size, "asgi"), config,
+        await worker_serve(wrap_app(app, config.wsgi_max_body_size, "asgi"),  # type: ignore[arg-type]
+                           config,
                            sockets=sockets, shutdown_trigger=close.wait,
                            task_status=task_status)
         nursery.cancel_scope.cancel()

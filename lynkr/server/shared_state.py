@@ -1,7 +1,7 @@
 """The shared-state backend the settings ask for: Redis (``REDIS_URL``) or this process.
 
-With Redis, the rate limiter, the circuit-breaker board (and whatever else is shared) talk
-through one ``Link``; its health is the ``lynkr_shared_state_up`` gauge and every operation
+With Redis, the rate limiter, the circuit-breaker board, the answer cache and the session store
+talk through one ``Link``; its health is the ``lynkr_shared_state_up`` gauge and every operation
 served locally while Redis is away is counted in ``lynkr_shared_state_fallbacks_total``.
 Without it, budgets live in the SQLite key database, which every worker of one host shares
 (WAL), and so do the rate-limit buckets under ``--workers N`` (``limits.db`` beside it); one
@@ -14,14 +14,17 @@ import attrs
 from prometheus_client import Counter, Gauge
 
 from lynkr.auth.buckets import SqliteLimiter, limits_path
+from lynkr.cache import MemoryCache, MemorySessionStore
 from lynkr.config.settings import Settings
 from lynkr.governance.limits import LocalLimiter
 from lynkr.observability.metrics import Metrics
-from lynkr.ports import BreakerBoard, RateLimiter
+from lynkr.ports import BreakerBoard, RateLimiter, ResponseCache, SessionStore
+from lynkr.shared.answers import RedisCache
 from lynkr.shared.breakers import RedisBreakerBoard
 from lynkr.shared.limits import RedisLimiter
 from lynkr.shared.link import Link
 from lynkr.shared.resp import Address
+from lynkr.shared.sessions import RedisSessionStore
 
 
 @attrs.frozen
@@ -30,6 +33,16 @@ class SharedState:
     limiter: RateLimiter
     board: BreakerBoard | None = None  # None: each process's breakers are its own
     link: Link | None = None
+
+    def cache(self, local: MemoryCache | None) -> ResponseCache | None:
+        """The answer cache a stage asked for (``local``), shared when Redis is on."""
+        if local is None or self.link is None:
+            return local
+        return RedisCache(self.link, local)
+
+    def sessions(self) -> SessionStore:
+        local = MemorySessionStore()
+        return local if self.link is None else RedisSessionStore(self.link, local)
 
     async def aclose(self) -> None:
         if self.link is not None:

@@ -6,9 +6,10 @@ raises anything else for a Redis that is down, slow or unreachable, so every por
 back to its local state and no request fails because of Redis. The first failure logs one
 WARNING, sets ``lynkr_shared_state_up`` to 0 and counts ``lynkr_shared_state_fallbacks_total``
 for each operation served locally; after a backoff (0.2 s doubling to ``BACKOFF_MAX_S``) the
-next call probes Redis again (one caller at a time, the others stay local), and a success logs
-the recovery (INFO) and sets the gauge back to 1. ``post`` sends a write in the background (a bounded
-queue drained by one task), for callers that may not wait (a stream tap, a cache store).
+next call probes Redis again (one caller at a time, the others stay local), and a success
+logs the recovery (INFO) and sets the gauge back to 1. ``post`` sends a write in the
+background (a bounded queue drained by one task), for callers that may not wait (a stream
+tap, a cache store).
 Never: retries a command (a limit must not be taken twice) or logs the password.
 """
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 import trio
-from harness.fake_model import Fault, FakeModel
+from harness.fake_model import FakeModel, Fault
 from harness.redis_server import RedisServer, redis_server
 from harness.servers import serve_asgi
 from harness.wire import Reply
