@@ -66,9 +66,11 @@ async def measure(call: Call, ops: int, concurrency: int) -> dict[str, float]:
             nursery.start_soon(worker, ops // concurrency)
     elapsed = time.perf_counter() - started
     latencies.sort()
-    return {"ops_per_s": round(len(latencies) / elapsed),
-            "p50_us": round(latencies[len(latencies) // 2] * 1e6, 1),
-            "p99_us": round(latencies[int(len(latencies) * 0.99)] * 1e6, 1)}
+    return {
+        "ops_per_s": round(len(latencies) / elapsed),
+        "p50_us": round(latencies[len(latencies) // 2] * 1e6, 1),
+        "p99_us": round(latencies[int(len(latencies) * 0.99)] * 1e6, 1),
+    }
 
 
 async def ours(url: str) -> tuple[Call, Callable[[], Awaitable[None]]]:
@@ -112,16 +114,20 @@ async def coredis_anyio(url: str) -> tuple[Call, Callable[[], Awaitable[None]]] 
 
 async def run(url: str, ops: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name, make in (("lynkr.shared.resp (trio streams)", ours),
-                       ("redis-py sync in trio.to_thread", redis_py_threads),
-                       ("coredis (anyio on trio)", coredis_anyio)):
+    for name, make in (
+        ("lynkr.shared.resp (trio streams)", ours),
+        ("redis-py sync in trio.to_thread", redis_py_threads),
+        ("coredis (anyio on trio)", coredis_anyio),
+    ):
         made = await make(url)
         if made is None:
             out[name] = "skipped: not installed"
             continue
         call, close = made
-        out[name] = {"sequential": await measure(call, ops, 1),
-                     "concurrent_32": await measure(call, ops, 32)}
+        out[name] = {
+            "sequential": await measure(call, ops, 1),
+            "concurrent_32": await measure(call, ops, 32),
+        }
         await close()
     return out
 
@@ -137,17 +143,34 @@ def main() -> int:
         return 2
     port = free_port()
     with tempfile.TemporaryDirectory() as folder:
-        process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1",
-                                    "--save", "", "--appendonly", "no", "--dir", folder],
-                                   stdout=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [
+                server,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                folder,
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         try:
             time.sleep(0.3)
             results = trio.run(run, f"redis://127.0.0.1:{port}/0", args.ops)
         finally:
             process.terminate()
             process.wait()
-    report = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared)",
-              "python": platform.python_version(), "ops": args.ops, "results": results}
+    report = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared)",
+        "python": platform.python_version(),
+        "ops": args.ops,
+        "results": results,
+    }
     print(json.dumps(report, indent=2))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")

@@ -115,9 +115,33 @@ def _check(settings: Settings) -> int:
     print(orjson.dumps(effective(settings), option=orjson.OPT_INDENT_2).decode())
     pipeline = effective_pipeline(settings)
     print(f"pipeline: {pipeline.source} ({', '.join(s.name for s in pipeline.stages)})")
+    print(f"shared state: {_shared_line(settings)}")
     ok, message = probe(settings.provider)
     print(("ok: " if ok else "FAIL: ") + message)
     return 0 if ok else 1
+
+
+def _shared_line(settings: Settings) -> str:
+    """Where limits, breakers, cache and sessions are shared, and whether Redis answers (a
+    Redis that does not is not fatal: the server then serves from local state)."""
+    shared = settings.shared
+    if shared.redis_url is None:
+        return ("sqlite (workers share limits and budgets through the key database's folder)"
+                if settings.workers > 1 else "local (this process; budgets in the key database)")
+    from lynkr.shared.resp import Address, Pool, RedisDown
+
+    address = Address.parse(shared.redis_url)
+
+    async def ping() -> str:
+        pool = Pool(address, 1, shared.timeout_s)
+        try:
+            return f"answers PING ({(await pool.call('PING'))!r})"
+        except RedisDown as exc:
+            return f"UNREACHABLE ({exc}): requests would use local state"
+        finally:
+            await pool.aclose()
+
+    return f"redis {address.shown()}: {trio.run(ping)}"
 
 
 def _start(settings: Settings) -> int:

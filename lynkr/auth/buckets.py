@@ -60,18 +60,24 @@ class SqliteLimiter:
         if limit is None:
             self.db.execute("DELETE FROM buckets WHERE name = ? AND kind = ?", (key, kind))
             return None
-        row = self.db.execute("SELECT lim, level, at FROM buckets WHERE name = ? AND kind = ?",
-                              (key, kind)).fetchone()
-        bucket = Bucket(limit, float(limit), now) if row is None or row[0] != limit \
+        row = self.db.execute(
+            "SELECT lim, level, at FROM buckets WHERE name = ? AND kind = ?", (key, kind)
+        ).fetchone()
+        bucket = (
+            Bucket(limit, float(limit), now)
+            if row is None or row[0] != limit
             else Bucket(int(row[0]), float(row[1]), float(row[2]))
+        )
         bucket.refill(now)
         return bucket
 
     def _save(self, key: str, kind: str, bucket: Bucket | None) -> None:
         if bucket is not None:
-            self.db.execute("INSERT OR REPLACE INTO buckets (name, kind, lim, level, at) "
-                            "VALUES (?, ?, ?, ?, ?)", (key, kind, bucket.limit, bucket.level,
-                                                       bucket.at))
+            self.db.execute(
+                "INSERT OR REPLACE INTO buckets (name, kind, lim, level, at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (key, kind, bucket.limit, bucket.level, bucket.at),
+            )
 
     def take(self, key: str, rpm: int | None, tpm: int | None, now: float) -> Decision:
         self.db.execute("BEGIN IMMEDIATE")
@@ -79,11 +85,13 @@ class SqliteLimiter:
             requests = self._bucket(key, "requests", rpm, now)
             tokens = self._bucket(key, "tokens", tpm, now)
             if requests is not None and requests.level < 1:
-                decision = Decision(False, requests.wait(1), "requests", window(requests),
-                                    window(tokens))
+                decision = Decision(
+                    False, requests.wait(1), "requests", window(requests), window(tokens)
+                )
             elif tokens is not None and tokens.level <= 0:
-                decision = Decision(False, max(tokens.wait(0), 0.001), "tokens",
-                                    window(requests), window(tokens))
+                decision = Decision(
+                    False, max(tokens.wait(0), 0.001), "tokens", window(requests), window(tokens)
+                )
             else:
                 if requests is not None:
                     requests.level -= 1
@@ -104,8 +112,9 @@ class SqliteLimiter:
             return
         wall = time.time()
         with self.db:
-            row = self.db.execute("SELECT lim, level, at FROM buckets WHERE name = ? AND "
-                                  "kind = 'tokens'", (key,)).fetchone()
+            row = self.db.execute(
+                "SELECT lim, level, at FROM buckets WHERE name = ? AND kind = 'tokens'", (key,)
+            ).fetchone()
             if row is None:
                 return
             bucket = Bucket(int(row[0]), float(row[1]), float(row[2]))

@@ -29,8 +29,12 @@ class SharedSettings:
 def shared_settings(env: Env) -> SharedSettings:
     url = env.str("REDIS_URL")
     if url and not url.startswith("redis://"):
-        raise SettingsError("REDIS_URL must look like redis://[:password@]host:port/db "
-                            "(rediss:// is not supported: keep Redis on a private network)")
-    return SharedSettings(redis_url=url or None,
-                          timeout_s=env.int("LYNKR_REDIS_TIMEOUT_MS", 1000, minimum=1) / 1000,
-                          prefix=env.str("LYNKR_REDIS_PREFIX") or "lynkr:")
+        raise SettingsError(
+            "REDIS_URL must look like redis://[:password@]host:port/db "
+            "(rediss:// is not supported: keep Redis on a private network)"
+        )
+    return SharedSettings(
+        redis_url=url or None,
+        timeout_s=env.int("LYNKR_REDIS_TIMEOUT_MS", 1000, minimum=1) / 1000,
+        prefix=env.str("LYNKR_REDIS_PREFIX") or "lynkr:",
+    )

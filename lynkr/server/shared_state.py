@@ -58,12 +58,23 @@ def open_shared_state(all_settings: Settings, metrics: Metrics) -> SharedState:
             path = limits_path(all_settings.access.keys_db_path)
             return SharedState("sqlite", SqliteLimiter(path))
         return SharedState("local", LocalLimiter())
-    up = Gauge("lynkr_shared_state_up", "1 while Redis (REDIS_URL) answers, 0 while the "
-               "shared state is served locally", registry=metrics.registry,
-               multiprocess_mode="liveall")
-    fallbacks = Counter("lynkr_shared_state_fallbacks_total", "Operations served from local "
-                        "state because Redis was unreachable", ["op"], registry=metrics.registry)
-    link = Link(Address.parse(settings.redis_url), timeout_s=settings.timeout_s,
-                prefix=settings.prefix, on_state=lambda ok: up.set(1 if ok else 0),
-                on_fallback=lambda op: fallbacks.labels(op).inc())
+    up = Gauge(
+        "lynkr_shared_state_up",
+        "1 while Redis (REDIS_URL) answers, 0 while the shared state is served locally",
+        registry=metrics.registry,
+        multiprocess_mode="liveall",
+    )
+    fallbacks = Counter(
+        "lynkr_shared_state_fallbacks_total",
+        "Operations served from local state because Redis was unreachable",
+        ["op"],
+        registry=metrics.registry,
+    )
+    link = Link(
+        Address.parse(settings.redis_url),
+        timeout_s=settings.timeout_s,
+        prefix=settings.prefix,
+        on_state=lambda ok: up.set(1 if ok else 0),
+        on_fallback=lambda op: fallbacks.labels(op).inc(),
+    )
     return SharedState("redis", RedisLimiter(link), RedisBreakerBoard(link), link)

@@ -80,8 +80,9 @@ def worker(settings: Settings, config: Config, sockets: Sockets, stop: Any, hurr
             await trio.sleep(0.05)
 
     async def main() -> None:
-        await serve_app(build_state(settings), config, handle_signals=False,
-                        sockets=sockets, drain=parent_says)
+        await serve_app(
+            build_state(settings), config, handle_signals=False, sockets=sockets, drain=parent_says
+        )
 
     trio.run(main)
 
@@ -117,8 +118,10 @@ def run_workers(settings: Settings, config: Config, metrics: MetricsFolder) -> i
             wait([p.sentinel for p in processes], timeout=0.5)
             for index, process in enumerate(processes):
                 if not process.is_alive() and not stop.is_set():
-                    log.warning("worker exited, starting another",
-                                extra={"pid": process.pid, "exitcode": process.exitcode})
+                    log.warning(
+                        "worker exited, starting another",
+                        extra={"pid": process.pid, "exitcode": process.exitcode},
+                    )
                     _forget(folder, process.pid)
                     processes[index] = start()
         deadline = time.monotonic() + settings.drain_s + settings.graceful_timeout_s + 5

@@ -32,19 +32,29 @@ def encode_answer(response: Response) -> bytes | None:
         if isinstance(block, TextBlock):
             blocks.append({"type": "text", "text": block.text, "extra": dict(block.extra)})
         elif isinstance(block, ThinkingBlock):
-            blocks.append({"type": "thinking", "thinking": block.thinking,
-                           "signature": block.signature})
+            blocks.append(
+                {"type": "thinking", "thinking": block.thinking, "signature": block.signature}
+            )
         elif isinstance(block, RedactedThinkingBlock):
             blocks.append({"type": "redacted_thinking", "data": block.data})
         else:
             return None
     usage = response.usage
-    return orjson.dumps({"id": response.id, "model": response.model, "content": blocks,
-                         "stop_reason": response.stop_reason,
-                         "stop_sequence": response.stop_sequence,
-                         "usage": [usage.input_tokens, usage.output_tokens,
-                                   usage.cache_creation_input_tokens,
-                                   usage.cache_read_input_tokens]})
+    return orjson.dumps(
+        {
+            "id": response.id,
+            "model": response.model,
+            "content": blocks,
+            "stop_reason": response.stop_reason,
+            "stop_sequence": response.stop_sequence,
+            "usage": [
+                usage.input_tokens,
+                usage.output_tokens,
+                usage.cache_creation_input_tokens,
+                usage.cache_read_input_tokens,
+            ],
+        }
+    )
 
 
 def decode_answer(data: bytes) -> Response | None:
@@ -61,8 +71,14 @@ def decode_answer(data: bytes) -> Response | None:
                 blocks.append(RedactedThinkingBlock(block["data"]))
             else:
                 return None
-        return Response(raw["id"], raw["model"], tuple(blocks), raw["stop_reason"],
-                        Usage(*(int(n) for n in raw["usage"])), raw.get("stop_sequence"))
+        return Response(
+            raw["id"],
+            raw["model"],
+            tuple(blocks),
+            raw["stop_reason"],
+            Usage(*(int(n) for n in raw["usage"])),
+            raw.get("stop_sequence"),
+        )
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         return None
 
@@ -82,5 +98,11 @@ class RedisCache:
         self.local.put(key, response, now)
         data = encode_answer(response)
         if data is not None:
-            self.link.post("cache", "SET", self.link.key("cache", key), data, "PX",
-                           max(1, int(self.local.ttl_s * 1000)))
+            self.link.post(
+                "cache",
+                "SET",
+                self.link.key("cache", key),
+                data,
+                "PX",
+                max(1, int(self.local.ttl_s * 1000)),
+            )

@@ -24,8 +24,9 @@ class RedisBreakerBoard:
 
     async def opened(self, provider: str) -> tuple[int, float] | None:
         try:
-            reply = await self.link.script("breakers", LOOK, (self.link.key("breaker", provider),),
-                                           ())
+            reply = await self.link.script(
+                "breakers", LOOK, (self.link.key("breaker", provider),), ()
+            )
         except Unavailable:
             return None
         assert isinstance(reply, list)

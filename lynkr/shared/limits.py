@@ -82,9 +82,13 @@ def decision(reply: object, rpm: int | None, tpm: int | None) -> Decision:
     """The ``Decision`` of the admission script's reply."""
     assert isinstance(reply, list) and len(reply) == 5
     allowed, wait, which, requests, tokens = reply
-    return Decision(allowed == 1, float(wait) if allowed != 1 else 0.0,
-                    which.decode() if which else None,
-                    _window(rpm, float(requests)), _window(tpm, float(tokens)))
+    return Decision(
+        allowed == 1,
+        float(wait) if allowed != 1 else 0.0,
+        which.decode() if which else None,
+        _window(rpm, float(requests)),
+        _window(tpm, float(tokens)),
+    )
 
 
 class RedisLimiter:
@@ -105,5 +109,6 @@ class RedisLimiter:
     def charge(self, key: str, tokens: int, now: float) -> None:
         self.local.charge(key, tokens, now)
         if tokens:
-            self.link.post("limits", "EVAL", CHARGE, 1, self.link.key("limit", key, "tokens"),
-                           tokens)
+            self.link.post(
+                "limits", "EVAL", CHARGE, 1, self.link.key("limit", key, "tokens"), tokens
+            )

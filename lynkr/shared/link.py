@@ -2,7 +2,8 @@
 
 Assumes: called from trio tasks of one run (the server's); ``Pool`` does the I/O.
 Guarantees: a call either returns Redis's reply or raises ``Unavailable`` at once; it never
-raises anything else for a Redis that is down, slow or unreachable, so every port can fall
+raises anything else for a Redis that is down, slow, unreachable or refusing (OOM, READONLY,
+a wrong password: each kind logged once), so every port can fall
 back to its local state and no request fails because of Redis. The first failure logs one
 WARNING, sets ``lynkr_shared_state_up`` to 0 and counts ``lynkr_shared_state_fallbacks_total``
 for each operation served locally; after a backoff (0.2 s doubling to ``BACKOFF_MAX_S``) the
@@ -15,6 +16,7 @@ Never: retries a command (a limit must not be taken twice) or logs the password.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -34,10 +36,16 @@ class Unavailable(Exception):
 
 
 class Link:
-    def __init__(self, address: Address, *, timeout_s: float = 1.0, pool_size: int = 16,
-                 prefix: str = "lynkr:",
-                 on_state: Callable[[bool], None] = lambda up: None,
-                 on_fallback: Callable[[str], None] = lambda op: None) -> None:
+    def __init__(
+        self,
+        address: Address,
+        *,
+        timeout_s: float = 1.0,
+        pool_size: int = 16,
+        prefix: str = "lynkr:",
+        on_state: Callable[[bool], None] = lambda up: None,
+        on_fallback: Callable[[str], None] = lambda op: None,
+    ) -> None:
         self.address = address
         self.prefix = prefix
         self.pool = Pool(address, pool_size, timeout_s)
@@ -47,6 +55,7 @@ class Link:
         self.probing = False
         self.on_state, self.on_fallback = on_state, on_fallback
         self.shas: dict[str, bytes] = {}
+        self.refusals: set[str] = set()  # kinds of error replies already logged
         self._queue: trio.MemorySendChannel[tuple[str, tuple[Arg, ...]]] | None = None
         self._queue_run: object = None
         on_state(True)
@@ -68,6 +77,18 @@ class Link:
             self._down(exc)
             self.on_fallback(op)
             raise Unavailable(op) from None
+        except RedisReplyError as exc:
+            kind = str(exc).split(" ", 1)[0]
+            if kind == "NOSCRIPT":
+                raise  # ``script`` loads it
+            if kind not in self.refusals:  # OOM, READONLY, ...: once each, not per request
+                self.refusals.add(kind)
+                log.warning(
+                    "shared state: Redis refused a command, using local state for it",
+                    extra={"op": op, "error": str(exc)},
+                )
+            self.on_fallback(op)
+            raise Unavailable(op) from None
         finally:
             if probe:
                 self.probing = False
@@ -75,8 +96,9 @@ class Link:
             self._recovered()
         return reply
 
-    async def script(self, op: str, source: str, keys: tuple[str, ...], args: tuple[Arg, ...]
-                     ) -> Reply:
+    async def script(
+        self, op: str, source: str, keys: tuple[str, ...], args: tuple[Arg, ...]
+    ) -> Reply:
         """Run a Lua script atomically (EVALSHA, loading it once per connection's server)."""
         sha = self.shas.get(source)
         if sha is not None:
@@ -105,22 +127,20 @@ class Link:
         except trio.WouldBlock:
             self.on_fallback(op)
 
-    async def _writer(self, receive: trio.MemoryReceiveChannel[tuple[str, tuple[Arg, ...]]]
-                      ) -> None:
+    async def _writer(
+        self, receive: trio.MemoryReceiveChannel[tuple[str, tuple[Arg, ...]]]
+    ) -> None:
         async for op, args in receive:
-            try:
+            with contextlib.suppress(Unavailable, RedisReplyError):  # counted by ``call``
                 await self.call(op, *args)
-            except Unavailable:
-                pass
-            except RedisReplyError as exc:
-                log.warning("shared state: Redis refused a write", extra={"op": op,
-                                                                          "error": str(exc)})
 
     def _down(self, exc: Exception) -> None:
         now = trio.current_time()
         if self.up:
-            log.warning("shared state: Redis unreachable, using local state until it is back",
-                        extra={"redis": self.address.shown(), "error": str(exc)})
+            log.warning(
+                "shared state: Redis unreachable, using local state until it is back",
+                extra={"redis": self.address.shown(), "error": str(exc)},
+            )
             self.up = False
             self.backoff = BACKOFF_MIN_S
             self.on_state(False)
@@ -129,8 +149,10 @@ class Link:
         self.retry_at = now + self.backoff
 
     def _recovered(self) -> None:
-        log.info("shared state: Redis is back, sharing state again",
-                    extra={"redis": self.address.shown()})
+        log.info(
+            "shared state: Redis is back, sharing state again",
+            extra={"redis": self.address.shown()},
+        )
         self.up = True
         self.backoff = BACKOFF_MIN_S
         self.on_state(True)

@@ -51,9 +51,13 @@ class Address:
         path = parts.path.strip("/")
         if path and not path.isdigit():
             raise ValueError(f"REDIS_URL: the database must be a number, got {path!r}")
-        return cls(parts.hostname or "127.0.0.1", parts.port or 6379, int(path or 0),
-                   urllib.parse.unquote(parts.password) if parts.password else None,
-                   urllib.parse.unquote(parts.username) if parts.username else None)
+        return cls(
+            parts.hostname or "127.0.0.1",
+            parts.port or 6379,
+            int(path or 0),
+            urllib.parse.unquote(parts.password) if parts.password else None,
+            urllib.parse.unquote(parts.username) if parts.username else None,
+        )
 
     def shown(self) -> str:
         """The address without its password (for logs and ``lynkr check``)."""
@@ -77,7 +81,7 @@ def parse(buffer: bytes | bytearray, at: int = 0) -> tuple[Reply | RedisReplyErr
     end = buffer.find(b"\r\n", at)
     if end < 0:
         raise Incomplete
-    kind, line = buffer[at:at + 1], bytes(buffer[at + 1:end])
+    kind, line = buffer[at : at + 1], bytes(buffer[at + 1 : end])
     start = end + 2
     if kind == b"+":
         return line, start
@@ -91,7 +95,7 @@ def parse(buffer: bytes | bytearray, at: int = 0) -> tuple[Reply | RedisReplyErr
             return None, start
         if len(buffer) < start + size + 2:
             raise Incomplete
-        return bytes(buffer[start:start + size]), start + size + 2
+        return bytes(buffer[start : start + size]), start + size + 2
     if kind == b"*":
         count = int(line)
         if count < 0:
@@ -103,7 +107,7 @@ def parse(buffer: bytes | bytearray, at: int = 0) -> tuple[Reply | RedisReplyErr
                 raise item
             items.append(item)
         return items, start
-    raise RedisDown(f"not a RESP reply: {bytes(buffer[at:at + 16])!r}")
+    raise RedisDown(f"not a RESP reply: {bytes(buffer[at : at + 16])!r}")
 
 
 class Connection:
@@ -139,17 +143,24 @@ class Pool:
         self.timeout_s = timeout_s
         self.idle: list[Connection] = []
         self.slots = trio.Semaphore(size)
+        self.closed = False
 
     async def _open(self) -> Connection:
         stream = await trio.open_tcp_stream(self.address.host, self.address.port)
         connection = Connection(stream)
         try:
             if self.address.password is not None:
-                auth: tuple[str, ...] = (self.address.password,) if self.address.username \
-                    is None else (self.address.username, self.address.password)
+                auth: tuple[str, ...] = (
+                    (self.address.password,)
+                    if self.address.username is None
+                    else (self.address.username, self.address.password)
+                )
                 await connection.call(("AUTH", *auth))
             if self.address.db:
                 await connection.call(("SELECT", self.address.db))
+        except RedisReplyError as exc:  # a wrong password or database: as good as down
+            await trio.aclose_forcefully(stream)
+            raise RedisDown(f"{self.address.shown()} refused the connection: {exc}") from None
         except BaseException:
             await trio.aclose_forcefully(stream)
             raise
@@ -157,6 +168,8 @@ class Pool:
 
     async def call(self, *args: bytes | str | int | float) -> Reply:
         """Run one command; ``RedisDown`` when Redis cannot answer within the timeout."""
+        if self.closed:
+            raise RedisDown(f"{self.address.shown()}: the pool is closed")
         async with self.slots:
             connection = self.idle.pop() if self.idle else None
             healthy = False
@@ -171,19 +184,20 @@ class Pool:
                 healthy = True  # the connection is fine: the reply was whole
                 raise
             except trio.TooSlowError:
-                raise RedisDown(f"{self.address.shown()}: no answer within "
-                                f"{self.timeout_s * 1000:.0f} ms") from None
+                raise RedisDown(
+                    f"{self.address.shown()}: no answer within {self.timeout_s * 1000:.0f} ms"
+                ) from None
             except (OSError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
-                raise RedisDown(f"{self.address.shown()}: {exc or type(exc).__name__}") \
-                    from None
+                raise RedisDown(f"{self.address.shown()}: {exc or type(exc).__name__}") from None
             finally:
                 if connection is not None:
-                    if healthy:
+                    if healthy and not self.closed:
                         self.idle.append(connection)
                     else:
                         await trio.aclose_forcefully(connection.stream)
 
     async def aclose(self) -> None:
+        self.closed = True
         idle, self.idle = self.idle, []
         for connection in idle:
             await trio.aclose_forcefully(connection.stream)

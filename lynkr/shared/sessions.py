@@ -21,8 +21,7 @@ SESSION_TTL_S = 7 * 86_400  # a week after the last decision: a long-lived agent
 
 
 class RedisSessionStore:
-    def __init__(self, link: Link, local: MemorySessionStore,
-                 ttl_s: float = SESSION_TTL_S) -> None:
+    def __init__(self, link: Link, local: MemorySessionStore, ttl_s: float = SESSION_TTL_S) -> None:
         self.link, self.local, self.ttl_s = link, local, ttl_s
 
     async def load(self, session: str) -> None:

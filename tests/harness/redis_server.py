@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
-MISSING = ("redis-server not found: the shared-state tests need a real Redis "
-           "(apt-get install redis-server, or set LYNKR_REDIS_SERVER to its path)")
+MISSING = (
+    "redis-server not found: the shared-state tests need a real Redis "
+    "(apt-get install redis-server, or set LYNKR_REDIS_SERVER to its path)"
+)
 
 
 def redis_binary() -> str | None:
@@ -55,9 +57,22 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -79,7 +94,8 @@ class RedisServer:
     def command(self, *args: str) -> bytes:
         """One command over a plain socket (for assertions on what is stored)."""
         encoded = b"*%d\r\n" % len(args) + b"".join(
-            b"$%d\r\n%s\r\n" % (len(a.encode()), a.encode()) for a in args)
+            b"$%d\r\n%s\r\n" % (len(a.encode()), a.encode()) for a in args
+        )
         with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
             s.sendall(encoded)
             return s.recv(65536)

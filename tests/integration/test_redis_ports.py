@@ -23,9 +23,17 @@ from lynkr.shared.link import Link
 from lynkr.shared.resp import Address
 from lynkr.shared.sessions import RedisSessionStore
 
-ANSWER = Response("msg_1", "m", (ThinkingBlock("hmm", "sig"), RedactedThinkingBlock("xx"),
-                                 TextBlock("hello", extra={"citations": [{"n": 1}]})),
-                  "end_turn", Usage(10, 2, 3, 4))
+ANSWER = Response(
+    "msg_1",
+    "m",
+    (
+        ThinkingBlock("hmm", "sig"),
+        RedactedThinkingBlock("xx"),
+        TextBlock("hello", extra={"citations": [{"n": 1}]}),
+    ),
+    "end_turn",
+    Usage(10, 2, 3, 4),
+)
 
 
 @pytest.fixture
@@ -37,7 +45,7 @@ def redis(tmp_path: Path) -> Iterator[RedisServer]:
 OPEN: list[Link] = []
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 async def close_links() -> AsyncIterator[None]:
     yield
     while OPEN:
@@ -50,13 +58,19 @@ class Seen:
         self.fallbacks: list[str] = []
 
     def link(self, redis: RedisServer) -> Link:
-        link = Link(Address.parse(redis.url), timeout_s=2.0, on_state=self.states.append,
-                    on_fallback=self.fallbacks.append)
+        link = Link(
+            Address.parse(redis.url),
+            timeout_s=2.0,
+            on_state=self.states.append,
+            on_fallback=self.fallbacks.append,
+        )
         OPEN.append(link)
         return link
 
 
-async def test_the_redis_limiter_decides_as_the_local_one(redis: RedisServer) -> None:
+async def test_the_redis_limiter_decides_as_the_local_one(
+    redis: RedisServer, close_links: None
+) -> None:
     shared, local = RedisLimiter(Seen().link(redis)), LocalLimiter()
     for _ in range(4):
         remote = await shared.admit("alice", 3, 1000, 0.0)
@@ -75,7 +89,8 @@ async def test_the_redis_limiter_decides_as_the_local_one(redis: RedisServer) ->
 
 
 async def test_concurrent_admissions_through_many_links_take_each_token_once(
-        redis: RedisServer) -> None:
+    redis: RedisServer, close_links: None
+) -> None:
     limiters = [RedisLimiter(Seen().link(redis)) for _ in range(4)]  # as four processes
     allowed: list[bool] = []
 
@@ -89,7 +104,9 @@ async def test_concurrent_admissions_through_many_links_take_each_token_once(
     assert 50 <= sum(allowed) <= 52  # 50, plus what refills (50/min) while 200 calls run
 
 
-async def test_redis_down_serves_locally_then_recovers_by_itself(redis: RedisServer) -> None:
+async def test_redis_down_serves_locally_then_recovers_by_itself(
+    redis: RedisServer, close_links: None
+) -> None:
     seen = Seen()
     link = seen.link(redis)
     limiter = RedisLimiter(link)
@@ -110,7 +127,8 @@ async def test_redis_down_serves_locally_then_recovers_by_itself(redis: RedisSer
 
 
 async def test_a_trip_published_by_one_board_opens_another_process_breaker(
-        redis: RedisServer) -> None:
+    redis: RedisServer, close_links: None
+) -> None:
     one, two = RedisBreakerBoard(Seen().link(redis)), RedisBreakerBoard(Seen().link(redis))
     assert await two.opened("openai") is None
     one.publish("openai", 5, 30.0)
@@ -126,7 +144,7 @@ async def test_a_trip_published_by_one_board_opens_another_process_breaker(
     assert await two.opened("openai") is None
 
 
-async def test_answers_are_shared_between_caches(redis: RedisServer) -> None:
+async def test_answers_are_shared_between_caches(redis: RedisServer, close_links: None) -> None:
     assert decode_answer(encode_answer(ANSWER) or b"") == ANSWER
     writer = RedisCache(Seen().link(redis), MemoryCache(4, 60))
     reader = RedisCache(Seen().link(redis), MemoryCache(4, 60))
@@ -138,7 +156,9 @@ async def test_answers_are_shared_between_caches(redis: RedisServer) -> None:
     assert 50_000 < int(ttl[1:].split(b"\r")[0]) <= 60_000
 
 
-async def test_session_decisions_are_reproduced_by_another_process(redis: RedisServer) -> None:
+async def test_session_decisions_are_reproduced_by_another_process(
+    redis: RedisServer, close_links: None
+) -> None:
     first = RedisSessionStore(Seen().link(redis), MemorySessionStore())
     second = RedisSessionStore(Seen().link(redis), MemorySessionStore())
     first.put("sid:1", "tool_selection", '{"keep":["Read"]}')

@@ -30,19 +30,29 @@ from integration.test_cli_process import base_env, free_port
 from lynkr.auth.store import KeyStore
 
 ANTHROPIC = {"anthropic-version": "2023-06-01"}
-BODY = {"model": "claude-x", "max_tokens": 10, "stream": False,
-        "messages": [{"role": "user", "content": "hi"}]}
+BODY = {
+    "model": "claude-x",
+    "max_tokens": 10,
+    "stream": False,
+    "messages": [{"role": "user", "content": "hi"}],
+}
 
 
 @contextmanager
-def lynkr(tmp_path: Path, name: str, env: dict[str, str], *args: str
-          ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def lynkr(
+    tmp_path: Path, name: str, env: dict[str, str], *args: str
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """``lynkr start`` as a process; its stderr goes to ``tmp_path/name.log``."""
     port = free_port()
     log = (tmp_path / f"{name}.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "lynkr", "start", *args], cwd=tmp_path,
-                               env={**env, "PORT": str(port)}, stdout=subprocess.DEVNULL,
-                               stderr=log, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lynkr", "start", *args],
+        cwd=tmp_path,
+        env={**env, "PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90  # several processes importing at once on a small box
@@ -76,10 +86,16 @@ def make_keys(path: Path, **keys: dict[str, int]) -> dict[str, str]:
 
 
 def environment(tmp_path: Path, upstream: str, **extra: str) -> dict[str, str]:
-    return base_env(tmp_path, MODEL_PROVIDER="ollama", OLLAMA_ENDPOINT=upstream,
-                    LYNKR_KEYS_DB_PATH=str(tmp_path / "keys.db"),
-                    LYNKR_DB_PATH=str(tmp_path / "lynkr.db"), API_RETRY_MAX_RETRIES="0",
-                    LOG_LEVEL="warning", **extra)
+    return base_env(
+        tmp_path,
+        MODEL_PROVIDER="ollama",
+        OLLAMA_ENDPOINT=upstream,
+        LYNKR_KEYS_DB_PATH=str(tmp_path / "keys.db"),
+        LYNKR_DB_PATH=str(tmp_path / "lynkr.db"),
+        API_RETRY_MAX_RETRIES="0",
+        LOG_LEVEL="warning",
+        **extra,
+    )
 
 
 async def fire(urls: list[str], key: str, count: int) -> tuple[Counter[int], float]:
@@ -90,8 +106,9 @@ async def fire(urls: list[str], key: str, count: int) -> tuple[Counter[int], flo
         started = trio.current_time()
 
         async def one(url: str) -> None:
-            response = await client.post(url + "/v1/messages", json=BODY,
-                                         headers={**ANTHROPIC, "x-api-key": key})
+            response = await client.post(
+                url + "/v1/messages", json=BODY, headers={**ANTHROPIC, "x-api-key": key}
+            )
             statuses[response.status_code] += 1
 
         async with trio.open_nursery() as nursery:
@@ -108,8 +125,9 @@ async def steady_with_chaos(urls: list[str], key: str, redis: RedisServer) -> Co
 
         async def steady(url: str, count: int) -> None:
             for _ in range(count):
-                response = await client.post(url + "/v1/messages", json=BODY,
-                                             headers={**ANTHROPIC, "x-api-key": key})
+                response = await client.post(
+                    url + "/v1/messages", json=BODY, headers={**ANTHROPIC, "x-api-key": key}
+                )
                 statuses[response.status_code] += 1
                 await trio.sleep(0.02)
 
@@ -130,16 +148,19 @@ async def steady_with_chaos(urls: list[str], key: str, redis: RedisServer) -> Co
 def own_count(url: str) -> float:
     """``lynkr_key_requests_total`` of the one worker that answers (``/metrics/observability``
     is per process)."""
-    body = httpx.get(url + "/metrics/observability", headers={"connection": "close"},
-                     timeout=10).json()
+    body = httpx.get(
+        url + "/metrics/observability", headers={"connection": "close"}, timeout=10
+    ).json()
     family = body["metrics"].get("lynkr_key_requests", {"samples": []})
     return sum(s["value"] for s in family["samples"] if s["name"] == "lynkr_key_requests_total")
 
 
 def metric(url: str, name: str) -> float:
     text = httpx.get(url + "/metrics/prometheus", timeout=10).text
-    found = [float(v) for v in re.findall(rf"^{re.escape(name)}(?:{{[^}}]*}})? (\S+)$", text,
-                                          re.MULTILINE)]
+    found = [
+        float(v)
+        for v in re.findall(rf"^{re.escape(name)}(?:{{[^}}]*}})? (\S+)$", text, re.MULTILINE)
+    ]
     return sum(found)
 
 
@@ -150,8 +171,9 @@ def test_four_processes_share_one_limit_one_budget_and_one_breaker(tmp_path: Pat
     with ExitStack() as stack:
         redis: RedisServer = stack.enter_context(redis_server(tmp_path))
         upstream = stack.enter_context(serve_asgi(model))
-        env = environment(tmp_path, upstream, REDIS_URL=redis.url,
-                          CIRCUIT_BREAKER_FAILURE_THRESHOLD="2")
+        env = environment(
+            tmp_path, upstream, REDIS_URL=redis.url, CIRCUIT_BREAKER_FAILURE_THRESHOLD="2"
+        )
         urls = [stack.enter_context(lynkr(tmp_path, f"p{i}", env))[0] for i in range(4)]
 
         # 1. one 100 requests/min limit: at most 100 of 400 concurrent requests get through
@@ -165,13 +187,19 @@ def test_four_processes_share_one_limit_one_budget_and_one_breaker(tmp_path: Pat
         calls = len(model.calls)
         spent = 0
         while spent < 500:  # each answer reports 120 + 12 tokens
-            response = httpx.post(urls[0] + "/v1/messages", json=BODY,
-                                  headers={**ANTHROPIC, "x-api-key": keys["budgeted"]})
+            response = httpx.post(
+                urls[0] + "/v1/messages",
+                json=BODY,
+                headers={**ANTHROPIC, "x-api-key": keys["budgeted"]},
+            )
             assert response.status_code == 200, response.text
             spent += 132
         for url in urls[1:]:
-            response = httpx.post(url + "/v1/messages", json=BODY,
-                                  headers={**ANTHROPIC, "x-api-key": keys["budgeted"]})
+            response = httpx.post(
+                url + "/v1/messages",
+                json=BODY,
+                headers={**ANTHROPIC, "x-api-key": keys["budgeted"]},
+            )
             assert response.status_code == 429
             assert "budget" in response.json()["error"]["message"]
         assert len(model.calls) == calls + 4
@@ -179,13 +207,17 @@ def test_four_processes_share_one_limit_one_budget_and_one_breaker(tmp_path: Pat
         # 3. one breaker: opened by two failures through process 0, seen by the others
         healthy[0] = False
         for _ in range(2):
-            response = httpx.post(urls[0] + "/v1/messages", json=BODY,
-                                  headers={**ANTHROPIC, "x-api-key": keys["limited"]})
+            response = httpx.post(
+                urls[0] + "/v1/messages",
+                json=BODY,
+                headers={**ANTHROPIC, "x-api-key": keys["limited"]},
+            )
             assert response.status_code in (500, 502), response.text
         calls = len(model.calls)
         for url in urls[1:]:
-            response = httpx.post(url + "/v1/messages", json=BODY,
-                                  headers={**ANTHROPIC, "x-api-key": keys["limited"]})
+            response = httpx.post(
+                url + "/v1/messages", json=BODY, headers={**ANTHROPIC, "x-api-key": keys["limited"]}
+            )
             assert response.status_code in (503, 429), response.text
             if response.status_code == 503:
                 assert "circuit breaker open" in response.json()["error"]["message"]
@@ -207,8 +239,11 @@ def test_redis_killed_and_restarted_mid_run_fails_no_request(tmp_path: Path) -> 
         for url in urls:  # back on Redis by itself: the backoff is at most 5 s
             deadline = time.monotonic() + 10
             while metric(url, "lynkr_shared_state_up") != 1 and time.monotonic() < deadline:
-                httpx.post(url + "/v1/messages", json=BODY,
-                           headers={**ANTHROPIC, "x-api-key": keys["alice"]})
+                httpx.post(
+                    url + "/v1/messages",
+                    json=BODY,
+                    headers={**ANTHROPIC, "x-api-key": keys["alice"]},
+                )
                 time.sleep(0.2)
             assert metric(url, "lynkr_shared_state_up") == 1
             assert metric(url, "lynkr_shared_state_fallbacks_total") > 0
@@ -230,9 +265,11 @@ def test_workers_share_limits_through_sqlite_sum_metrics_and_drain(tmp_path: Pat
             time.sleep(0.2)
         statuses: Counter[int] = Counter()
         for _ in range(30):  # a new connection each: spread over the workers
-            response = httpx.post(url + "/v1/messages", json=BODY,
-                                  headers={**ANTHROPIC, "x-api-key": keys["limited"],
-                                           "connection": "close"})
+            response = httpx.post(
+                url + "/v1/messages",
+                json=BODY,
+                headers={**ANTHROPIC, "x-api-key": keys["limited"], "connection": "close"},
+            )
             statuses[response.status_code] += 1
         assert statuses[200] <= 11 and statuses[200] + statuses[429] == 30, statuses
         assert metric(url, "lynkr_key_requests_total") == 30  # whichever worker answers
