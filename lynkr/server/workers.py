@@ -66,6 +66,7 @@ def worker(settings: Settings, config: Config, sockets: Sockets, stop: Any, hurr
     """One worker process: the app of ``settings`` on the shared ``sockets``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # passed on by the parent: a reload, if any
     from lynkr.server.app import build_state
     from lynkr.server.serve import serve_app
 
