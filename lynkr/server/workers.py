@@ -116,7 +116,7 @@ def run_workers(settings: Settings, config: Config, metrics: MetricsFolder) -> i
     try:
         processes += [start() for _ in range(settings.workers)]
         while not stop.is_set():
-            wait([p.sentinel for p in processes], timeout=0.5)
+            wait([p.sentinel for p in processes], timeout=0.1)
             for index, process in enumerate(processes):
                 if not process.is_alive() and not stop.is_set():
                     log.warning(
@@ -125,6 +125,7 @@ def run_workers(settings: Settings, config: Config, metrics: MetricsFolder) -> i
                     )
                     _forget(folder, process.pid)
                     processes[index] = start()
+        _close(sockets)  # the workers' copies alone now: closed after their drain, refused
         deadline = time.monotonic() + settings.drain_s + settings.graceful_timeout_s + 5
         for process in processes:
             process.join(max(deadline - time.monotonic(), 0.1))
@@ -135,11 +136,15 @@ def run_workers(settings: Settings, config: Config, metrics: MetricsFolder) -> i
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        for sock in sockets.insecure_sockets:
-            sock.close()
+        _close(sockets)
         if metrics.ours:
             shutil.rmtree(folder, ignore_errors=True)
     return 0
+
+
+def _close(sockets: Sockets) -> None:
+    for sock in (*sockets.insecure_sockets, *sockets.secure_sockets):
+        sock.close()
 
 
 def _forget(folder: Path, pid: int | None) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import anthropic
 import httpx
 import pytest
 import trio
@@ -182,6 +183,21 @@ def test_four_processes_share_one_limit_one_budget_and_one_breaker(tmp_path: Pat
         assert set(statuses) <= {200, 429}, statuses
         assert 100 <= statuses[200] <= 100 + math.ceil(took * 100 / 60), (statuses, took)
         assert len(model.calls) == statuses[200]
+        # a real client through another process: the shared bucket is empty there too, but
+        # for what refilled (100/60 a second) since the burst's last admission
+        client = anthropic.Anthropic(base_url=urls[3], api_key=keys["limited"], max_retries=0)
+        passed, started = 0, time.monotonic()
+        with pytest.raises(anthropic.RateLimitError) as refused:
+            while passed <= 100:
+                client.messages.create(
+                    model="claude-x", max_tokens=10, messages=[{"role": "user", "content": "hi"}]
+                )
+                passed += 1
+        assert passed <= math.ceil((time.monotonic() - started + took) * 100 / 60), passed
+        headers = refused.value.response.headers
+        assert headers["anthropic-ratelimit-requests-limit"] == "100"
+        assert headers["anthropic-ratelimit-requests-remaining"] == "0"
+        assert int(headers["retry-after"]) >= 1
 
         # 2. one budget: spent through one process, refused by every other
         calls = len(model.calls)
@@ -247,7 +263,11 @@ def test_redis_killed_and_restarted_mid_run_fails_no_request(tmp_path: Path) -> 
                 time.sleep(0.2)
             assert metric(url, "lynkr_shared_state_up") == 1
             assert metric(url, "lynkr_shared_state_fallbacks_total") > 0
-        assert redis.command("EXISTS", "lynkr:limit:alice:requests").startswith(b":1")
+            httpx.post(
+                url + "/v1/messages", json=BODY, headers={**ANTHROPIC, "x-api-key": keys["alice"]}
+            )
+            # admitted through Redis again (a nearly full bucket lives about a second)
+            assert redis.command("EXISTS", "lynkr:limit:alice:requests").startswith(b":1")
     logs = "".join((tmp_path / f"p{i}.log").read_text() for i in range(2))
     assert "Redis unreachable" in logs and "Traceback" not in logs
 
