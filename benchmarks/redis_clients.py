@@ -1,7 +1,7 @@
 """Which Redis client under trio: ops/s and latency per command of three ways, on one real
 ``redis-server`` started here on a free loopback port.
 
-    python -m benchmarks.redis_clients [--ops 4000] [--json PATH]
+    python -m benchmarks.redis_clients [--ops 2000] [--json PATH]
 
 1. ``lynkr.shared.resp``: our RESP2 client on trio streams (what Lynkr uses);
 2. redis-py's synchronous client in ``trio.to_thread.run_sync`` behind a ``CapacityLimiter``
@@ -10,8 +10,10 @@
 
 Each runs the same command, ``EVALSHA`` of Lynkr's rate-limit script (the call every limited
 request makes), sequentially (latency: one caller) and from 32 concurrent tasks (throughput),
-after a warm-up. redis-py and coredis are optional: a client that is not installed is listed
-as skipped (``pip install redis coredis`` to compare).
+after a warm-up; three interleaved rounds, medians reported. redis-py and coredis are
+optional: a client that is not installed is listed as skipped (``pip install redis coredis``
+to compare). First, what one admission of the ``RateLimiter`` port costs with each backend
+(in-process, SQLite, Redis).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import platform
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,7 +38,10 @@ import trio
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lynkr.shared.limits import ADMIT
+from lynkr.auth.buckets import SqliteLimiter
+from lynkr.governance.limits import LocalLimiter
+from lynkr.shared.limits import ADMIT, RedisLimiter
+from lynkr.shared.link import Link
 from lynkr.shared.resp import Address, Pool
 
 Call = Callable[[], Awaitable[Any]]
@@ -112,21 +118,56 @@ async def coredis_anyio(url: str) -> tuple[Call, Callable[[], Awaitable[None]]] 
     return (lambda: client.evalsha(sha, KEYS, ARGS)), close
 
 
-async def run(url: str, ops: int) -> dict[str, Any]:
+async def limiters(url: str, folder: str, ops: int) -> dict[str, Any]:
+    """What one admission costs a request, per backend of the ``RateLimiter`` port."""
+    link = Link(Address.parse(url))
+    backends: dict[str, Any] = {
+        "local (one process)": LocalLimiter(),
+        "sqlite (--workers N)": SqliteLimiter(Path(folder) / "limits.db"),
+        "redis (REDIS_URL)": RedisLimiter(link),
+    }
     out: dict[str, Any] = {}
+    for name, limiter in backends.items():
+
+        async def admit(limiter: Any = limiter) -> Any:
+            return await limiter.admit("bench", 1_000_000_000, None, 0.0)
+
+        out[name] = await measure(admit, ops, 1)
+    await link.aclose()
+    return out
+
+
+ROUNDS = 3  # interleaved, medians reported: the machine is shared and noisy
+
+
+def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
+async def run(url: str, ops: int, folder: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"limiter admit, one caller": await limiters(url, folder, ops)}
+    made: dict[str, tuple[Call, Callable[[], Awaitable[None]]]] = {}
     for name, make in (
         ("lynkr.shared.resp (trio streams)", ours),
         ("redis-py sync in trio.to_thread", redis_py_threads),
         ("coredis (anyio on trio)", coredis_anyio),
     ):
-        made = await make(url)
-        if made is None:
+        client = await make(url)
+        if client is None:
             out[name] = "skipped: not installed"
-            continue
-        call, close = made
+        else:
+            made[name] = client
+    runs: dict[tuple[str, int], list[dict[str, float]]] = {}
+    for _ in range(ROUNDS):
+        for name, (call, _close) in made.items():
+            for concurrency in (1, 32):
+                runs.setdefault((name, concurrency), []).append(
+                    await measure(call, ops, concurrency)
+                )
+    for name, (_call, close) in made.items():
         out[name] = {
-            "sequential": await measure(call, ops, 1),
-            "concurrent_32": await measure(call, ops, 32),
+            "sequential": median_of(runs[(name, 1)]),
+            "concurrent_32": median_of(runs[(name, 32)]),
         }
         await close()
     return out
@@ -134,7 +175,7 @@ async def run(url: str, ops: int) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--ops", type=int, default=4000)
+    parser.add_argument("--ops", type=int, default=2000)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     server = shutil.which("redis-server")
@@ -161,7 +202,7 @@ def main() -> int:
         )
         try:
             time.sleep(0.3)
-            results = trio.run(run, f"redis://127.0.0.1:{port}/0", args.ops)
+            results = trio.run(run, f"redis://127.0.0.1:{port}/0", args.ops, folder)
         finally:
             process.terminate()
             process.wait()
