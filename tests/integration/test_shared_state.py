@@ -102,6 +102,7 @@ def environment(tmp_path: Path, upstream: str, **extra: str) -> dict[str, str]:
 async def fire(urls: list[str], key: str, count: int) -> tuple[Counter[int], float]:
     """``count`` requests at once, spread over ``urls``: statuses, and seconds it took."""
     statuses: Counter[int] = Counter()
+    odd: list[str] = []  # the answers that are neither (for the failure message)
     limits = httpx.Limits(max_connections=count, max_keepalive_connections=count)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
         started = trio.current_time()
@@ -111,10 +112,13 @@ async def fire(urls: list[str], key: str, count: int) -> tuple[Counter[int], flo
                 url + "/v1/messages", json=BODY, headers={**ANTHROPIC, "x-api-key": key}
             )
             statuses[response.status_code] += 1
+            if response.status_code not in (200, 429):
+                odd.append(response.text[:300])
 
         async with trio.open_nursery() as nursery:
             for i in range(count):
                 nursery.start_soon(one, urls[i % len(urls)])
+        assert not odd, (statuses, odd[:3])
         return statuses, trio.current_time() - started
 
 
