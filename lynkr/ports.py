@@ -283,7 +283,11 @@ class UsageLedger(Protocol):
 
     Called on the event loop (``spent`` before a request starts, ``record`` as an answer goes
     out), like ``RateLimiter``: an implementation must answer at once, so a networked one
-    keeps a local view and exchanges with its store in the background."""
+    keeps a local view and exchanges with its store in the background. ``load`` is awaited
+    before a request's budgets are checked, with its key and session: a shared ledger
+    (``shared/ledger.py``) brings their sums for the current month close then."""
+
+    async def load(self, key: str, session: str | None, now: float) -> None: ...
 
     def record(self, entry: UsageEntry) -> None: ...
 

@@ -72,7 +72,7 @@ def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
     limits = settings.limits
     return AppState(settings, pipeline, ports, upstreams, embeddings=build_embedder(settings),
                     metrics=metrics, access=build_access(settings, metrics, metrics.prices,
-                                                         shared.limiter),
+                                                         shared.limiter, shared.ledger),
                     shared=shared,
                     responses=ResponseStore(settings.db_path, settings.responses_retention_s,
                                             StoreQuota(

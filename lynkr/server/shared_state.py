@@ -1,8 +1,9 @@
 """The shared-state backend the settings ask for: Redis (``REDIS_URL``) or this process.
 
-With Redis, the rate limiter, the circuit-breaker board, the answer cache and the session store
-talk through one ``Link``; its health is the ``lynkr_shared_state_up`` gauge and every operation
-served locally while Redis is away is counted in ``lynkr_shared_state_fallbacks_total``.
+With Redis, the rate limiter, the usage ledger's sums (budgets), the circuit-breaker board,
+the answer cache and the session store talk through one ``Link``; its health is the
+``lynkr_shared_state_up`` gauge and every operation served locally while Redis is away is
+counted in ``lynkr_shared_state_fallbacks_total``.
 Without it, budgets live in the SQLite key database, which every worker of one host shares
 (WAL), and so do the rate-limit buckets under ``--workers N`` (``limits.db`` beside it); one
 process keeps its buckets in memory.
@@ -18,9 +19,10 @@ from lynkr.cache import MemoryCache, MemorySessionStore
 from lynkr.config.settings import Settings
 from lynkr.governance.limits import LocalLimiter
 from lynkr.observability.metrics import Metrics
-from lynkr.ports import BreakerBoard, RateLimiter, ResponseCache, SessionStore
+from lynkr.ports import BreakerBoard, RateLimiter, ResponseCache, SessionStore, UsageLedger
 from lynkr.shared.answers import RedisCache
 from lynkr.shared.breakers import RedisBreakerBoard
+from lynkr.shared.ledger import RedisLedger
 from lynkr.shared.limits import RedisLimiter
 from lynkr.shared.link import Link
 from lynkr.shared.resp import Address
@@ -39,6 +41,10 @@ class SharedState:
         if local is None or self.link is None:
             return local
         return RedisCache(self.link, local)
+
+    def ledger(self, local: UsageLedger) -> UsageLedger:
+        """The usage ledger budgets read: the key database's, and Redis's sums with it."""
+        return local if self.link is None else RedisLedger(self.link, local)
 
     def sessions(self) -> SessionStore:
         local = MemorySessionStore()

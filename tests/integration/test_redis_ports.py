@@ -11,13 +11,17 @@ import pytest
 import trio
 from harness.redis_server import RedisServer, redis_server
 
+from lynkr.auth.store import KeyStore
 from lynkr.cache import MemoryCache, MemorySessionStore
+from lynkr.governance.budget import window_start
 from lynkr.governance.limits import LocalLimiter
 from lynkr.model import Response, TextBlock, Usage
 from lynkr.model.content import RedactedThinkingBlock, ThinkingBlock
+from lynkr.ports import Spend, UsageEntry
 from lynkr.resilience.breaker import BreakerState, CircuitBreaker
 from lynkr.shared.answers import RedisCache, decode_answer, encode_answer
 from lynkr.shared.breakers import RedisBreakerBoard
+from lynkr.shared.ledger import RedisLedger
 from lynkr.shared.limits import RedisLimiter
 from lynkr.shared.link import Link
 from lynkr.shared.resp import Address
@@ -169,3 +173,31 @@ async def test_session_decisions_are_reproduced_by_another_process(
     redis.kill()
     await second.load("sid:1")  # Redis away: what is here stays, no error
     assert second.get("sid:1", "tool_selection") == '{"keep":["Read"]}'
+
+
+async def test_budgets_spent_on_one_host_are_seen_on_another(
+    redis: RedisServer, close_links: None, tmp_path: Path
+) -> None:
+    stores = [KeyStore(tmp_path / f"host{i}.db") for i in range(2)]  # a key database each
+    one, two = (RedisLedger(Seen().link(redis), store.ledger) for store in stores)
+    now = 1_796_200_000.0  # 2026-12-02, UTC
+    entry = UsageEntry("alice", "s1", "openai/gpt-4o", Usage(100, 20, 0, 30), 0.25, now)
+    await one.load("alice", "s1", now)
+    one.record(entry)
+    assert one.spent("alice", window_start(now, "day")) == Spend(150, 0.25)  # before Redis has it
+    await trio.sleep(0.2)
+    assert two.spent("alice", window_start(now, "month")) == Spend(0, 0.0)  # not loaded yet
+    await two.load("alice", "s1", now + 3600)
+    assert two.spent("alice", window_start(now, "month")) == Spend(150, 0.25)
+    assert two.spent("alice", window_start(now, "day"), "s1") == Spend(150, 0.25)
+    assert two.spent("alice", window_start(now, "day"), "s2") == Spend(0, 0.0)
+    next_month = window_start(now, "month") + 31 * 86_400
+    await two.load("alice", None, next_month)
+    assert two.spent("alice", window_start(next_month, "month")) == Spend(0, 0.0)
+    redis.kill()  # the local ledger answers: this host's usage only
+    await two.load("alice", None, now)
+    assert two.spent("alice", window_start(now, "day")) == Spend(0, 0.0)
+    await one.load("alice", None, now)
+    assert one.spent("alice", window_start(now, "day")) == Spend(150, 0.25)
+    for store in stores:
+        store.close()

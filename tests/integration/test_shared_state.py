@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -179,7 +180,17 @@ def test_four_processes_share_one_limit_one_budget_and_one_breaker(tmp_path: Pat
         env = environment(
             tmp_path, upstream, REDIS_URL=redis.url, CIRCUIT_BREAKER_FAILURE_THRESHOLD="2"
         )
-        urls = [stack.enter_context(lynkr(tmp_path, f"p{i}", env))[0] for i in range(4)]
+        # a copy of the key database each, as four hosts: what they share goes through Redis
+        for i in range(4):
+            shutil.copy(tmp_path / "keys.db", tmp_path / f"keys{i}.db")
+        urls = [
+            stack.enter_context(
+                lynkr(
+                    tmp_path, f"p{i}", {**env, "LYNKR_KEYS_DB_PATH": str(tmp_path / f"keys{i}.db")}
+                )
+            )[0]
+            for i in range(4)
+        ]
 
         # 1. one 100 requests/min limit: at most 100 of 400 concurrent requests get through
         # (plus what the bucket refills while they arrive: 100/60 a second)
@@ -203,7 +214,8 @@ def test_four_processes_share_one_limit_one_budget_and_one_breaker(tmp_path: Pat
         assert headers["anthropic-ratelimit-requests-remaining"] == "0"
         assert int(headers["retry-after"]) >= 1
 
-        # 2. one budget: spent through one process, refused by every other
+        # 2. one budget: spent through one process, refused by every other (each has its own
+        # ledger file: the sums come from Redis)
         calls = len(model.calls)
         spent = 0
         while spent < 500:  # each answer reports 120 + 12 tokens
