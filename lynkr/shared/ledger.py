@@ -50,8 +50,9 @@ class RedisLedger:
 
     def _name(self, key: str, session: str | None, day: float) -> str:
         parts = ("usage", key or "-", f"{day:.0f}")
-        return self.link.key(*parts) if session is None else \
-            self.link.key(*parts, "session", session)
+        return (
+            self.link.key(*parts) if session is None else self.link.key(*parts, "session", session)
+        )
 
     async def load(self, key: str, session: str | None, now: float) -> None:
         today, first = window_start(now, "day"), window_start(now, "month")
@@ -81,8 +82,9 @@ class RedisLedger:
                 totals[0] += entry.tokens
                 totals[1] += entry.cost_usd
         names = [self._name(entry.key, session, day) for session in summed]
-        self.link.post("ledger", "EVAL", ADD, len(names), *names, entry.tokens,
-                       repr(entry.cost_usd), KEEP_S)
+        self.link.post(
+            "ledger", "EVAL", ADD, len(names), *names, entry.tokens, repr(entry.cost_usd), KEEP_S
+        )
 
     def spent(self, key: str, since: float, session: str | None = None) -> Spend:
         view = self.views.get((key, session))
