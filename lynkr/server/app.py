@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import trio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -17,7 +18,8 @@ from lynkr.bench.record import SessionRecorder
 from lynkr.cache import MemoryCache, MemorySessionStore
 from lynkr.config.errors import SettingsError
 from lynkr.config.output_limits import OutputLimits
-from lynkr.config.settings import Settings
+from lynkr.config.settings import Env, Settings
+from lynkr.config.tools import tool_loop_settings
 from lynkr.embeddings import build_embedder
 from lynkr.model.errors import LynkrError, MethodNotAllowed, NotFound
 from lynkr.observability.cost import PriceTable, load_prices
@@ -49,6 +51,7 @@ from lynkr.server.openai_routes import ChatDialect, DialectEndpoint, ResponsesDi
 from lynkr.server.shedding import LoadShedder
 from lynkr.server.state import AppState
 from lynkr.storage.responses import ResponseStore, StoreQuota
+from lynkr.tools.assemble import open_toolboxes
 
 
 def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
@@ -66,6 +69,7 @@ def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
     metrics = Metrics(prices=price_table(settings))
     limits = settings.limits
     return AppState(settings, pipeline, ports, upstreams, embeddings=build_embedder(settings),
+                    tool_loop=tool_loop_settings(Env(settings.environ)),
                     metrics=metrics, access=build_access(settings, metrics),
                     responses=ResponseStore(settings.db_path, settings.responses_retention_s,
                                             StoreQuota(
@@ -187,7 +191,13 @@ def build_app(state: AppState) -> LoadShedder:
         if isinstance(tools, ToolSupport):
             tools.learn(await fetch_tool_support(state.upstreams))
         try:
-            yield
+            # the tool boxes' nursery lives as long as the server: their tasks stop with it
+            async with trio.open_nursery() as boxes:
+                state.toolboxes += await open_toolboxes(state.settings, boxes)
+                try:
+                    yield
+                finally:
+                    boxes.cancel_scope.cancel()
         finally:
             for upstream in state.upstreams.values():
                 await upstream.aclose()

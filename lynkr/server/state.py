@@ -9,12 +9,14 @@ import attrs
 
 from lynkr.bench.record import SessionRecorder
 from lynkr.config.settings import Settings
+from lynkr.config.tools import ToolLoopSettings
 from lynkr.embeddings import Embedder
 from lynkr.observability.metrics import Metrics
 from lynkr.pipeline.compile import Pipeline
 from lynkr.ports import Ports, Upstream
 from lynkr.resilience.breaker import CircuitBreaker
 from lynkr.storage.responses import ResponseStore
+from lynkr.tools.port import ToolBox
 
 if TYPE_CHECKING:
     from lynkr.server.auth import Access
@@ -35,3 +37,6 @@ class AppState:
     shedding: Callable[[], str | None] = lambda: None
     recorder: SessionRecorder | None = None  # LYNKR_RECORD_DIR: requests kept for lynkr bench
     access: Access | None = None  # inbound keys and their limits (None: keys are off)
+    tool_loop: ToolLoopSettings = attrs.field(factory=ToolLoopSettings)
+    # Lynkr's own tool boxes: those a test put here, then lynkr.tools.assemble's at start-up
+    toolboxes: tuple[ToolBox, ...] = ()
