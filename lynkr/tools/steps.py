@@ -19,7 +19,7 @@ from collections.abc import Mapping
 import attrs
 import orjson
 
-from lynkr.formats.fold import Folder, merge_usage
+from lynkr.formats.fold import Folder, merge_usage, unfold_block
 from lynkr.model.content import Block, ToolResultBlock, ToolUseBlock
 from lynkr.model.events import (
     BlockStart,
@@ -151,7 +151,7 @@ class AnswerEditor:
         self._step.add(BlockStart(event.index, call))
         self._step.add(BlockStop(event.index))
         index = self._claim()
-        out += [BlockStart(index, present_use(call)), BlockStop(index)]
+        out += unfold_block(index, present_use(call))  # the input as a delta, as Anthropic
 
     def _claim(self) -> int:
         index = self._next

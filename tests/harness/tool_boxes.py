@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import trio
 
+from harness.fake_anthropic import AnthropicGuard
+from harness.fake_model import FakeModel, Script
+from harness.proxy import UPSTREAM_KEY, provider_env
+from harness.servers import lynkr_state, serve_asgi, serve_state
 from lynkr.model.request import Tool
+from lynkr.server.state import AppState
 from lynkr.tools.port import ToolContext, ToolOutcome
 
 _SCHEMA = {"type": "object", "properties": {"text": {"type": "string"}}}
@@ -39,3 +45,25 @@ class EchoBox:
         if name == "lynkr_stall":
             await trio.sleep_forever()
         return ToolOutcome(f"unknown tool {name}", is_error=True)
+
+
+@contextmanager
+def serve_with_box(
+    script: Script, dialect: str = "openai", box: EchoBox | None = None, **env: str
+) -> Iterator[tuple[str, FakeModel, EchoBox, AppState]]:
+    """Lynkr with ``box`` (an ``EchoBox`` by default) in front of a scripted fake model, both
+    real servers on loopback."""
+    fake = FakeModel(script, AnthropicGuard(UPSTREAM_KEY) if dialect == "anthropic" else None)
+    box = box or EchoBox()
+    with serve_asgi(fake) as upstream:
+        state = lynkr_state(
+            {
+                **provider_env(dialect, upstream),
+                "LOG_LEVEL": "warning",
+                "API_RETRY_MAX_RETRIES": "0",
+                **env,
+            }
+        )
+        state.toolboxes = (box,)
+        with serve_state(state) as url:
+            yield url, fake, box, state

@@ -4,23 +4,19 @@ left to the client, and the next turn's upstream request repeating the earlier o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-from harness.fake_model import FakeModel
-from harness.proxy import provider_env
-from harness.servers import lynkr_state, serve_asgi, serve_state
-from harness.tool_boxes import EchoBox
+from harness.tool_boxes import EchoBox, serve_with_box
 from harness.wire import Reply, ToolCall
 from sse_client import stream_events
 
-from lynkr.model.content import OpaqueBlock, ToolUseBlock
+from lynkr.formats.anthropic.blocks import render_block
+from lynkr.formats.fold import fold
+from lynkr.model.content import OpaqueBlock
 from lynkr.model.events import BlockStart, MessageDelta, MessageStart, MessageStop
-from lynkr.server.state import AppState
 
 BASH = {
     "name": "Bash",
@@ -31,26 +27,6 @@ BASH = {
         "required": ["command"],
     },
 }
-
-
-@contextmanager
-def looped(
-    script: Any, dialect: str = "openai", box: EchoBox | None = None, **env: str
-) -> Iterator[tuple[str, FakeModel, EchoBox, AppState]]:
-    fake = FakeModel(script)
-    box = box or EchoBox()
-    with serve_asgi(fake) as upstream:
-        state = lynkr_state(
-            {
-                **provider_env(dialect, upstream),
-                "LOG_LEVEL": "warning",
-                "API_RETRY_MAX_RETRIES": "0",
-                **env,
-            }
-        )
-        state.toolboxes = (box,)
-        with serve_state(state) as url:
-            yield url, fake, box, state
 
 
 def body(messages: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
@@ -85,7 +61,7 @@ def test_a_lynkr_call_then_a_client_call_is_one_answer_and_the_prefix_holds() ->
         Reply(text="All done."),
     )
     first = [{"role": "user", "content": "list the files"}]
-    with looped(script) as (url, fake, box, _state), httpx.Client(timeout=30) as client:
+    with serve_with_box(script) as (url, fake, box, _state), httpx.Client(timeout=30) as client:
         headers = {"x-claude-code-session-id": "s-1"}
         response, raw, events = stream_events(client, url, body(first), **headers)
         assert response.status_code == 200, raw
@@ -111,9 +87,8 @@ def test_a_lynkr_call_then_a_client_call_is_one_answer_and_the_prefix_holds() ->
             "content": "echo: hi",
         }
         # next turn: the client sends back what it saw, and the result of its own tool
-        seen = [_block_json(b) for b in blocks]
-        seen[0]["text"] = "Looking."
-        seen[3]["input"] = {"command": "ls"}
+        seen = [render_block(b) for b in fold(events).content]  # what the client kept
+        assert seen[1]["input"] == {"text": "hi"}
         second = [
             *first,
             {"role": "assistant", "content": seen},
@@ -133,14 +108,6 @@ def test_a_lynkr_call_then_a_client_call_is_one_answer_and_the_prefix_holds() ->
     assert step3["messages"][len(step2["messages"])]["tool_calls"][0]["id"] == "call_b1"
 
 
-def _block_json(block: Any) -> dict[str, Any]:
-    if isinstance(block, OpaqueBlock):
-        return dict(block.raw)
-    if isinstance(block, ToolUseBlock):
-        return {"type": "tool_use", "id": block.id, "name": block.name, "input": {}}
-    return {"type": "text", "text": ""}
-
-
 @pytest.mark.parametrize(
     ("tool", "expected"),
     [
@@ -152,7 +119,7 @@ def _block_json(block: Any) -> dict[str, Any]:
 def test_a_failing_tool_is_an_error_result_never_a_failed_request(tool: str, expected: str) -> None:
     script = by_step(Reply(tool_calls=(ToolCall(tool, {}, id="call_x"),)), Reply(text="Sorry."))
     with (
-        looped(script, TOOL_TIMEOUT_MS="200") as (url, fake, _, state),
+        serve_with_box(script, TOOL_TIMEOUT_MS="200") as (url, fake, _, state),
         httpx.Client(timeout=30) as client,
     ):
         response, _raw, events = stream_events(
@@ -172,7 +139,7 @@ def test_a_failing_tool_is_an_error_result_never_a_failed_request(tool: str, exp
 def test_client_mode_offers_nothing_and_runs_nothing() -> None:
     script = by_step(Reply(text="plain"))
     with (
-        looped(script, TOOL_EXECUTION_MODE="client") as (url, fake, _box, _),
+        serve_with_box(script, TOOL_EXECUTION_MODE="client") as (url, fake, _box, _),
         httpx.Client(timeout=30) as client,
     ):
         response, _raw, _ = stream_events(client, url, body([{"role": "user", "content": "hi"}]))
@@ -184,7 +151,7 @@ def test_client_mode_offers_nothing_and_runs_nothing() -> None:
 def test_a_lynkr_tool_the_client_has_is_not_offered() -> None:
     script = by_step(Reply(text="plain"))
     client_echo = {**BASH, "name": "LynkrEcho"}
-    with looped(script) as (url, fake, _, _state), httpx.Client(timeout=30) as client:
+    with serve_with_box(script) as (url, fake, _, _state), httpx.Client(timeout=30) as client:
         response, _, _ = stream_events(
             client, url, {**body([{"role": "user", "content": "hi"}]), "tools": [BASH, client_echo]}
         )
@@ -196,7 +163,10 @@ def test_a_lynkr_tool_the_client_has_is_not_offered() -> None:
 def test_the_offered_set_stays_the_sessions_when_a_box_changes() -> None:
     box = EchoBox()
     script = by_step(Reply(text="plain"))
-    with looped(script, box=box) as (url, fake, _, _state), httpx.Client(timeout=30) as client:
+    with (
+        serve_with_box(script, box=box) as (url, fake, _, _state),
+        httpx.Client(timeout=30) as client,
+    ):
         stream_events(
             client, url, body([{"role": "user", "content": "hi"}]), **{"x-session-id": "s-2"}
         )
@@ -216,7 +186,7 @@ def test_non_streamed_answers_list_the_calls_in_a_header() -> None:
     script = by_step(
         Reply(tool_calls=(ToolCall("lynkr_echo", {"text": "x"}, id="c1"),)), Reply(text="done")
     )
-    with looped(script) as (url, _fake, _, _state), httpx.Client(timeout=30) as client:
+    with serve_with_box(script) as (url, _fake, _, _state), httpx.Client(timeout=30) as client:
         response = client.post(
             url + "/v1/messages",
             json=body([{"role": "user", "content": "hi"}], stream=False),
@@ -227,3 +197,92 @@ def test_non_streamed_answers_list_the_calls_in_a_header() -> None:
     content = response.json()["content"]
     assert [b["type"] for b in content] == ["server_tool_use", "lynkr_tool_result", "text"]
     assert response.json()["stop_reason"] == "end_turn"
+
+
+def test_a_lynkr_call_beside_a_client_call_ends_the_answer_and_its_result_waits() -> None:
+    both = Reply(
+        tool_calls=(
+            ToolCall("lynkr_echo", {"text": "a"}, id="call_e"),
+            ToolCall("Bash", {"command": "ls"}, id="call_b"),
+        )
+    )
+    script = by_step(both, Reply(text="done"))
+    first = [{"role": "user", "content": "both"}]
+    with serve_with_box(script) as (url, fake, box, _), httpx.Client(timeout=30) as client:
+        response, raw, events = stream_events(client, url, body(first), **{"x-session-id": "mixed"})
+        assert response.status_code == 200, raw
+        [delta] = [e for e in events if isinstance(e, MessageDelta)]
+        assert delta.stop_reason == "tool_use"
+        blocks = _content(events)
+        assert [getattr(b, "type", type(b).__name__) for b in blocks] == [
+            "server_tool_use",
+            "ToolUseBlock",
+            "lynkr_tool_result",
+        ]
+        assert len(fake.calls) == 1  # the client's call ends the answer
+        assert [c[0] for c in box.calls] == ["lynkr_echo"]
+        seen = [render_block(b) for b in fold(events).content]
+        second = [
+            *first,
+            {"role": "assistant", "content": seen},
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "call_b", "content": "a.txt"}],
+            },
+        ]
+        response, raw, _ = stream_events(client, url, body(second), **{"x-session-id": "mixed"})
+        assert response.status_code == 200, raw
+    messages = fake.calls[1].body["messages"]
+    assert [c["id"] for c in messages[-3]["tool_calls"]] == ["call_e", "call_b"]
+    assert messages[-2:] == [
+        {"role": "tool", "tool_call_id": "call_e", "content": "echo: a"},
+        {"role": "tool", "tool_call_id": "call_b", "content": "a.txt"},
+    ]
+
+
+def chat(client: httpx.Client, url: str, messages: list[dict[str, Any]]) -> httpx.Response:
+    return client.post(
+        url + "/v1/chat/completions",
+        headers={"x-session-id": "chat-1"},
+        json={
+            "model": "gpt-x",
+            "messages": messages,
+            "tools": [
+                {
+                    "type": "function",
+                    "function": {"name": "Bash", "parameters": BASH["input_schema"]},
+                }
+            ],
+        },
+    )
+
+
+def test_a_chat_client_drops_the_legs_and_lynkr_restores_them_from_the_session() -> None:
+    script = by_step(
+        Reply(text="Looking. ", tool_calls=(ToolCall("lynkr_echo", {"text": "hi"}, id="call_e1"),)),
+        Reply(text="Now ls.", tool_calls=(ToolCall("Bash", {"command": "ls"}, id="call_b1"),)),
+        Reply(text="Two files."),
+    )
+    first = [{"role": "user", "content": "list"}]
+    with serve_with_box(script) as (url, fake, _, _state), httpx.Client(timeout=30) as client:
+        answer = chat(client, url, first)
+        assert answer.status_code == 200, answer.text
+        message = answer.json()["choices"][0]["message"]
+        assert message["content"] == "Looking. Now ls."  # the client sees no Lynkr call
+        assert [c["function"]["name"] for c in message["tool_calls"]] == ["Bash"]
+        second = [
+            *first,
+            {
+                "role": "assistant",
+                "content": message["content"],
+                "tool_calls": message["tool_calls"],
+            },
+            {"role": "tool", "tool_call_id": "call_b1", "content": "a b"},
+        ]
+        again = chat(client, url, second)
+        assert again.status_code == 200, again.text
+        assert "restored=1" in again.headers["x-lynkr-tools"]
+    loop_call, next_call = fake.calls[1].body, fake.calls[2].body
+    n = len(loop_call["messages"])
+    assert orjson.dumps(next_call["messages"][:n]) == orjson.dumps(loop_call["messages"])
+    assert next_call["messages"][n]["tool_calls"][0]["id"] == "call_b1"

@@ -47,10 +47,11 @@ def test_two_steps_are_one_answer() -> None:
                     "type": "server_tool_use",
                     "id": "c1",
                     "name": "lynkr_echo",
-                    "input": {"text": "hi"},
+                    "input": {},
                 },
             ),
         ),
+        InputJsonDelta(1, '{"text":"hi"}'),
         BlockStop(1),
     ]
     first = editor.end_step()
