@@ -12,6 +12,7 @@ from lynkr.config.memory import memory_settings
 from lynkr.config.providers import ProviderSettings
 from lynkr.config.secrets import mask_url
 from lynkr.config.settings import Env, Settings
+from lynkr.config.tools import tool_loop_settings
 from lynkr.config.vendors import vendor
 from lynkr.providers.profiles import auth_headers
 
@@ -48,6 +49,7 @@ def effective(settings: Settings) -> dict[str, Any]:
     out["routing"] = attrs.asdict(settings.routing)
     out["access"] = attrs.asdict(settings.access)  # LYNKR_AUTH and the key file; no keys
     out["memory"] = attrs.asdict(memory_settings(Env(settings.environ)))  # no secrets
+    out["tool_loop"] = attrs.asdict(tool_loop_settings(Env(settings.environ)))
     return out
 
 

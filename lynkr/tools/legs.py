@@ -65,8 +65,10 @@ def present_result(result: ToolResultBlock) -> OpaqueBlock:
 
 
 def shown(block: Block) -> bool:
-    """Whether ``block`` is one of the presentation blocks."""
-    return isinstance(block, OpaqueBlock) and block.type in (SERVER_USE, RESULT)
+    """Whether ``block`` is a result Lynkr showed (Anthropic's own ``server_tool_use`` blocks,
+    a native web search's, are not Lynkr's: a call is Lynkr's when a result of Lynkr's
+    answers it)."""
+    return isinstance(block, OpaqueBlock) and block.type == RESULT
 
 
 def anchor(place: int, message: Message) -> str:
@@ -83,7 +85,9 @@ def anchor(place: int, message: Message) -> str:
 
 def rebuild(message: Message) -> Legs | None:
     """The legs an answer's presentation blocks stand for; None when it has none."""
-    if not any(shown(b) for b in message.content):
+    ours = {b.raw.get("tool_use_id") for b in message.content
+            if isinstance(b, OpaqueBlock) and b.type == RESULT}
+    if not ours:
         return None
     turns: list[Message] = []
     said: list[Block] = []
@@ -97,7 +101,9 @@ def rebuild(message: Message) -> Legs | None:
             said, results = [], []
         said.append(
             _use(block.raw)
-            if isinstance(block, OpaqueBlock) and block.type == SERVER_USE
+            if isinstance(block, OpaqueBlock)
+            and block.type == SERVER_USE
+            and block.raw.get("id") in ours
             else block
         )
     if said:

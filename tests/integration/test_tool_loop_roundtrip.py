@@ -286,3 +286,33 @@ def test_a_chat_client_drops_the_legs_and_lynkr_restores_them_from_the_session()
     n = len(loop_call["messages"])
     assert orjson.dumps(next_call["messages"][:n]) == orjson.dumps(loop_call["messages"])
     assert next_call["messages"][n]["tool_calls"][0]["id"] == "call_b1"
+
+
+def test_a_responses_client_continues_with_previous_response_id_and_the_prefix_holds() -> None:
+    script = by_step(
+        Reply(text="Looking. ", tool_calls=(ToolCall("lynkr_echo", {"text": "r"}, id="call_e1"),)),
+        Reply(tool_calls=(ToolCall("Bash", {"command": "ls"}, id="call_b1"),)),
+        Reply(text="Two files."),
+    )
+    tools = [{"type": "function", "name": "Bash", "parameters": BASH["input_schema"]}]
+    with serve_with_box(script) as (url, fake, _, _state), httpx.Client(timeout=30) as client:
+        first = client.post(
+            url + "/v1/responses", json={"model": "gpt-x", "input": "list", "tools": tools}
+        )
+        assert first.status_code == 200, first.text
+        output = first.json()["output"]
+        assert [item["type"] for item in output] == ["message", "function_call"]
+        again = client.post(
+            url + "/v1/responses",
+            json={
+                "model": "gpt-x",
+                "tools": tools,
+                "previous_response_id": first.json()["id"],
+                "input": [{"type": "function_call_output", "call_id": "call_b1", "output": "a b"}],
+            },
+        )
+        assert again.status_code == 200, again.text
+        assert again.json()["output"][0]["content"][0]["text"] == "Two files."
+    loop_call, next_call = fake.calls[1].body, fake.calls[2].body
+    n = len(loop_call["messages"])
+    assert orjson.dumps(next_call["messages"][:n]) == orjson.dumps(loop_call["messages"])

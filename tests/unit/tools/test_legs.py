@@ -8,7 +8,7 @@ from harness.events import end, text_block, tool
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lynkr.model.content import Block, TextBlock, ToolResultBlock, ToolUseBlock
+from lynkr.model.content import Block, OpaqueBlock, TextBlock, ToolResultBlock, ToolUseBlock
 from lynkr.model.events import BlockStop, MessageStart, Usage
 from lynkr.model.request import Message
 from lynkr.tools.legs import (
@@ -134,3 +134,29 @@ def test_places_and_bad_values_decode_safely() -> None:
     assert decode_places(None) == frozenset()
     assert decode_legs("{not json", 0, USER) is None
     assert decode_legs('{"anchor": 1}', 0, USER) is None
+
+
+def test_anthropics_own_server_tools_are_left_as_they_are() -> None:
+    web = OpaqueBlock(
+        "server_tool_use",
+        {
+            "type": "server_tool_use",
+            "id": "srvtoolu_w",
+            "name": "web_search",
+            "input": {"query": "x"},
+        },
+    )
+    found = OpaqueBlock(
+        "web_search_tool_result",
+        {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_w", "content": []},
+    )
+    native = Message("assistant", (TextBlock("Searching."), web, found, TextBlock("Found.")))
+    assert rebuild(native) is None
+    assert restore((USER, native), lambda place, message: None) == ((USER, native), 0)
+    # beside a Lynkr call in one answer, only Lynkr's is turned back into the model's own
+    legs, shown = run_answer([("Looking.", 1, False), ("Done.", 0, False)])
+    mixed = Message("assistant", (web, found, *shown.content))
+    rebuilt = rebuild(mixed)
+    assert rebuilt is not None
+    assert rebuilt.messages[0] == Message("assistant", (web, found, *legs.messages[0].content))
+    assert rebuilt.messages[1:] == legs.messages[1:]
