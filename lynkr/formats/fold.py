@@ -80,7 +80,7 @@ class Folder:
         elif isinstance(block, ThinkingBlock):
             block = ThinkingBlock(block.thinking + text,
                                   block.signature + "".join(self._signatures[index]))
-        elif isinstance(block, OpaqueBlock) and text.strip():  # server_tool_use's input
+        elif isinstance(block, OpaqueBlock) and "input" in block.raw and text.strip():
             block = OpaqueBlock(block.type, {**block.raw, "input": orjson.loads(text)})
         self._blocks[index] = block
 
