@@ -150,10 +150,16 @@ def restore(
 
 
 def needs_restoring(messages: Iterable[Message], places: frozenset[int]) -> bool:
-    """Whether any assistant message holds presentation blocks or sits at a kept place."""
+    """Whether any assistant message holds a result Lynkr showed or sits at a kept place
+    (every request asks: a plain loop, no call per block)."""
     for place, message in enumerate(messages):
-        if message.role == "assistant" and (place in places or any(map(shown, message.content))):
+        if message.role != "assistant":
+            continue
+        if place in places:
             return True
+        for block in message.content:
+            if block.__class__ is OpaqueBlock and block.type == RESULT:  # type: ignore[union-attr]
+                return True
     return False
 
 
