@@ -81,6 +81,9 @@ class Metrics:
         self.tool_steps = Histogram("lynkr_tool_loop_steps", "Model calls per answer of the "
                                     "tool loop", buckets=(1, 2, 3, 4, 5, 6, 8, 12, 16, 24, 32),
                                     registry=registry)
+        self.pipeline_reloads = Counter("lynkr_pipeline_reloads_total", "Pipeline file "
+                                        "reloads by outcome (reloaded, unchanged, failed)",
+                                        ["outcome"], registry=registry)
         self.original = OriginalMetrics()  # the original Lynkr's names, alongside
         registry.register(self.original)
 

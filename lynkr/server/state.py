@@ -13,6 +13,7 @@ from lynkr.config.tools import ToolLoopSettings
 from lynkr.embeddings import Embedder
 from lynkr.observability.metrics import Metrics
 from lynkr.pipeline.compile import Pipeline
+from lynkr.pipeline.effective import Loaded
 from lynkr.ports import Ports, Upstream
 from lynkr.resilience.breaker import CircuitBreaker
 from lynkr.storage.responses import ResponseStore
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 @attrs.define
 class AppState:
     settings: Settings
-    pipeline: Pipeline
+    pipeline: Pipeline  # swapped whole by a reload (server/reload.py); read once per request
     ports: Ports
     upstreams: dict[str, Upstream]  # each configured provider, by name
     ready: bool = True
@@ -40,3 +41,6 @@ class AppState:
     tool_loop: ToolLoopSettings = attrs.field(factory=ToolLoopSettings)
     # Lynkr's own tool boxes: those a test put here, then lynkr.tools.assemble's at start-up
     toolboxes: tuple[ToolBox, ...] = ()
+    # which pipeline serves new requests: name@hash#generation (x-lynkr-pipeline)
+    pipeline_version: str = ""
+    loaded: Loaded | None = None  # the file it came from (None: a test's Pipeline value)
