@@ -67,7 +67,7 @@ def _without_cache_marks(value: Any) -> Any:
     return value
 
 
-def assert_prefix_kept(loop_call: Call, next_call: Call) -> None:
+def assert_prefix_kept(loop_call: Call, next_call: Call, leg: str = "lynkr_echo") -> None:
     """``next_call`` (the client's next turn) repeats ``loop_call`` (the loop's own second model
     call: the first turn plus Lynkr's call and result) byte for byte."""
     before, after = loop_call.body, next_call.body
@@ -76,7 +76,7 @@ def assert_prefix_kept(loop_call: Call, next_call: Call) -> None:
     assert orjson.dumps(_without_cache_marks(after["messages"][:n])) == orjson.dumps(
         _without_cache_marks(before["messages"])
     )
-    assert _calls(before["messages"][-2]) == ["lynkr_echo"]  # the leg is in it
+    assert _calls(before["messages"][-2]) == [leg]  # the leg is in it
 
 
 @pytest.mark.parametrize("dialect", ["openai", "anthropic"])
@@ -174,3 +174,48 @@ def test_the_anthropic_sdk_sees_one_answer_and_keeps_the_prefix() -> None:
     assert [c[0] for c in box.calls] == ["lynkr_echo"]
     assert len(fake.calls) == 3
     assert_prefix_kept(fake.calls[1], fake.calls[2])
+
+
+def test_claude_code_with_a_lynkr_tool_a_workspace_tool_then_its_own(
+    tmp_path: Path, claude_bin: str
+) -> None:
+    """Three legs in one answer: the test box's tool, the real workspace box's (built by
+    open_toolboxes from WORKSPACE_ROOT at start-up), then the client's Bash."""
+    workspace, home, project = tmp_path / "ws", tmp_path / "home", tmp_path / "project"
+    for folder in (workspace, home, project):
+        folder.mkdir()
+    steps = [
+        lambda: Reply(tool_calls=(ToolCall("lynkr_echo", {"text": "first"}, id="c1"),)),
+        lambda: Reply(
+            tool_calls=(ToolCall("workspace_task_create", {"title": "ship the loop"}, id="c2"),)
+        ),
+        lambda: Reply(
+            tool_calls=(
+                ToolCall(
+                    "Bash", {"command": "echo own > own.txt", "description": "write"}, id="c3"
+                ),
+            )
+        ),
+        lambda: Reply(text="Three tools ran."),
+    ]
+    env = {"WORKSPACE_ROOT": str(project), "LYNKR_DB_PATH": str(tmp_path / "lynkr.db")}
+    with serve_with_box(scripted(steps), **env) as (url, fake, box, state):
+        assert [b.name for b in state.toolboxes] == ["test", "workspace"]
+        result = run_claude(claude_bin, url, "three tools", workspace, home)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.result["result"] == "Three tools ran."
+    assert (workspace / "own.txt").read_text() == "own\n"
+    assert [c[0] for c in box.calls] == ["lynkr_echo"]
+    shown = [
+        b for e in result.events if e.get("type") == "assistant" for b in e["message"]["content"]
+    ]
+    results = [b for b in shown if b["type"] == "lynkr_tool_result"]
+    assert [r["is_error"] for r in results] == [False, False]
+    assert "ship the loop" in results[1]["content"][0]["text"]
+    main = [c for c in fake.calls if c.body.get("tools")]
+    assert len(main) == 4  # three model calls in the loop, then the client's next turn
+    assert [_calls(m) for m in main[2].body["messages"] if _calls(m)] == [
+        ["lynkr_echo"],
+        ["workspace_task_create"],
+    ]
+    assert_prefix_kept(main[2], main[3], leg="workspace_task_create")
