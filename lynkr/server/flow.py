@@ -19,7 +19,6 @@ import trio
 
 from lynkr.config.limits import Limits
 from lynkr.formats.fold import stream_error
-from lynkr.memory.scope import WORKSPACE_HEADER
 from lynkr.model.errors import LynkrError, UpstreamError, UpstreamTimeout
 from lynkr.model.events import Event
 from lynkr.model.request import Request
@@ -49,6 +48,9 @@ from lynkr.server.tool_loop import Tooling, ToolLoop, prepare_tools
 from lynkr.server.upstream_call import Opened, open_answer
 from lynkr.stages.exchange import CACHE_VERDICT, Context, Exchange, Note
 from lynkr.stages.exchange import Dialect as DialectName
+from lynkr.stages.memory_scope import WORKSPACE_HEADER
+
+WORKSPACE = WORKSPACE_HEADER.encode()
 
 log = logging.getLogger("lynkr.request")
 
@@ -66,12 +68,13 @@ async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Recei
             await state.recorder.record(scope["path"], scope["headers"], body)
         turn = await dialect.parse(body, scope)
         session = header(scope, b"x-claude-code-session-id") or header(scope, b"x-session-id")
-        context = Context(record.request_id, dialect.name, session, turn.request.model)
+        context = Context(record.request_id, dialect.name, session, turn.request.model,
+                          user=record.user, workspace=header(scope, WORKSPACE) or "")
         # what the ingress could not carry, said in the headers and the log like a stage's note
         notes = (Note("ingress", "dropped " + ", ".join(turn.dropped)),) if turn.dropped else ()
         request, tooling = prepare_tools(state.tool_loop, state.toolboxes, state.ports.sessions,
-                                         Exchange(turn.request, context), record.user,
-                                         _workspace_header(scope))
+                                         Exchange(turn.request, context),
+                                         state.memory.default_user if state.memory else "default")
         exchange, timings = await run_stages(pipeline,
                                              Exchange(request, context, notes=notes),
                                              state.ports)
@@ -155,11 +158,6 @@ class Tools:
 
     request: Request
     tooling: Tooling | None
-
-
-def _workspace_header(scope: Scope) -> dict[str, str]:
-    value = header(scope, WORKSPACE_HEADER.encode())
-    return {WORKSPACE_HEADER: value} if value is not None else {}
 
 
 async def _respond(state: AppState, pipeline: Pipeline, dialect: Dialect, turn: ClientTurn,

@@ -11,6 +11,7 @@ from lynkr.bench.record import SessionRecorder
 from lynkr.config.settings import Settings
 from lynkr.config.tools import ToolLoopSettings
 from lynkr.embeddings import Embedder
+from lynkr.memory.service import MemoryService
 from lynkr.observability.metrics import Metrics
 from lynkr.pipeline.compile import Pipeline
 from lynkr.pipeline.effective import Loaded
@@ -41,6 +42,7 @@ class AppState:
     tool_loop: ToolLoopSettings = attrs.field(factory=ToolLoopSettings)
     # Lynkr's own tool boxes: those a test put here, then lynkr.tools.assemble's at start-up
     toolboxes: tuple[ToolBox, ...] = ()
+    memory: MemoryService | None = None  # long-term memory (None: MEMORY_ENABLED=false)
     # which pipeline serves new requests: name@hash#generation (x-lynkr-pipeline)
     pipeline_version: str = ""
     loaded: Loaded | None = None  # the file it came from (None: a test's Pipeline value)

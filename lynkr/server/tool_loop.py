@@ -29,7 +29,6 @@ import attrs
 import trio
 
 from lynkr.config.tools import ToolLoopSettings
-from lynkr.memory.scope import user_of, workspace_of
 from lynkr.model.content import TextBlock, ToolResultBlock, ToolUseBlock
 from lynkr.model.events import Event, StreamError
 from lynkr.model.request import Message, Request
@@ -38,6 +37,7 @@ from lynkr.ports import Answering, EventBatches, SessionStore
 from lynkr.server.state import AppState
 from lynkr.server.upstream_call import Opened, open_step
 from lynkr.stages.exchange import Exchange
+from lynkr.stages.memory_scope import exchange_scope
 from lynkr.stages.session import session_key
 from lynkr.tools.calls import CallReport, run_calls
 from lynkr.tools.legs import (
@@ -90,8 +90,7 @@ def prepare_tools(
     boxes: tuple[ToolBox, ...],
     store: SessionStore | None,
     exchange: Exchange,
-    user: str | None,
-    headers: Mapping[str, str],
+    default_user: str = "default",
 ) -> tuple[Request, Tooling | None]:
     """The client's request with its earlier legs restored and Lynkr's tools added; None when
     this request takes no part in the loop (then it only has presentation blocks rebuilt)."""
@@ -119,11 +118,12 @@ def prepare_tools(
             return decode_legs(text, place, message) if text is not None else None
 
         messages, restored = restore(messages, kept_legs)
+    scope = exchange_scope(exchange, default_user)  # whose memories, as memory's stages say
     context = ToolContext(
         exchange.context.request_id,
         exchange.context.session_id,
-        user_of(request, user, "default"),
-        workspace_of(request, headers),
+        scope.user,
+        scope.workspace,
         time.time(),
     )
     tooling = Tooling(
