@@ -21,6 +21,7 @@ from lynkr.config.limits import Limits, limits_settings
 from lynkr.config.providers import PROVIDERS, ProviderSettings, provider_settings
 from lynkr.config.resilience import ResilienceSettings, resilience_settings
 from lynkr.config.routing import RoutingSettings, flag, routing_settings
+from lynkr.config.shared import SharedSettings, shared_settings
 
 
 @attrs.frozen
@@ -41,6 +42,7 @@ class Settings:
     connect_timeout_s: float = 10.0
     keepalive_expiry_s: float = 30.0
     max_connections: int = 1000  # UPSTREAM_MAX_CONNECTIONS, default: the shedding threshold
+    upstream_transport: str = "lean"  # UPSTREAM_TRANSPORT: "lean" (h1 on trio) or "httpx"
     graceful_timeout_s: float = 30.0
     drain_s: float = 1.0  # after SIGTERM: readiness 503, still accepting, before closing
     db_path: str = "data/lynkr.db"
@@ -54,6 +56,7 @@ class Settings:
     prices_path: str | None = None  # LYNKR_PRICES, else config/prices.yaml when present
     bedrock: BedrockSettings = attrs.field(factory=BedrockSettings)  # region, limiter, API
     access: AccessSettings = attrs.field(factory=AccessSettings)  # inbound keys (LYNKR_AUTH)
+    shared: SharedSettings = attrs.field(factory=SharedSettings)  # REDIS_URL: state in Redis
     # the whole environment (.env overlaid by the process), for the variables that set pipeline
     # stage parameters (lynkr.pipeline.env_overlay); never printed
     environ: Mapping[str, str] = attrs.field(factory=dict, repr=False, eq=False)
@@ -182,6 +185,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         # the pool follows the concurrency limit: an admitted request never waits for a slot
         max_connections=env.int("UPSTREAM_MAX_CONNECTIONS", resilience.shed_active_requests,
                                 minimum=1),
+        upstream_transport=env.choice("UPSTREAM_TRANSPORT", "lean", ("lean", "httpx")),
         graceful_timeout_s=env.int("GRACEFUL_SHUTDOWN_TIMEOUT", 30_000, minimum=0) / 1000,
         drain_s=env.int("SHUTDOWN_DRAIN_DELAY_MS", 1000, minimum=0) / 1000,
         db_path=env.str("LYNKR_DB_PATH") or env.str("SESSION_DB_PATH") or "data/lynkr.db",
@@ -195,5 +199,6 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         health_check_enabled=flag(env, "HEALTH_CHECK_ENABLED", True),
         bedrock=bedrock_settings(env, required=provider == "bedrock"),
         access=access_settings(env),
+        shared=shared_settings(env),
         environ=env.values,
     )

@@ -22,6 +22,7 @@ from lynkr.tools.port import ToolBox
 
 if TYPE_CHECKING:
     from lynkr.server.auth import Access
+    from lynkr.server.shared_state import SharedState
 
 
 @attrs.define
@@ -42,6 +43,7 @@ class AppState:
     tool_loop: ToolLoopSettings = attrs.field(factory=ToolLoopSettings)
     # Lynkr's own tool boxes: those a test put here, then lynkr.tools.assemble's at start-up
     toolboxes: tuple[ToolBox, ...] = ()
+    shared: SharedState | None = None  # where limits and breaker trips are shared (REDIS_URL)
     memory: MemoryService | None = None  # long-term memory (None: MEMORY_ENABLED=false)
     # which pipeline serves new requests: name@hash#generation (x-lynkr-pipeline)
     pipeline_version: str = ""
