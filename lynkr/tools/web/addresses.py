@@ -108,8 +108,12 @@ def address_problem(ip: IPAddress) -> str | None:
     if ip.ipv4_mapped is not None:
         return f"an IPv4-mapped IPv6 address (of {ip.ipv4_mapped})"
     inner = embedded_ipv4(ip)
-    if inner is not None and _ipv4_problem(inner):
-        return f"an IPv6 address embedding {inner}, which is {_ipv4_problem(inner)}"
+    if inner is not None:
+        problem = _ipv4_problem(inner)
+        if problem is not None:
+            return f"an IPv6 address embedding {inner}, which is {problem}"
+        if any(ip in net for net in NAT64):  # DNS64 on an IPv6-only network: a public host
+            return None
     checks = (
         (ip.is_unspecified, "unspecified"),
         (ip.is_loopback, "loopback"),

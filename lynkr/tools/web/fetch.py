@@ -126,5 +126,13 @@ async def _read(response: httpx.Response, target: Target, limits: Limits,
                    collector.truncated, redirects)
 
 
-def _describe(exc: httpx.HTTPError) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+def _describe(exc: BaseException) -> str:
+    """The error's type and its message, with the causes' (a TLS failure arrives as a
+    ConnectError wrapping the certificate error)."""
+    messages: list[str] = []
+    cause: BaseException | None = exc
+    while cause is not None and len(messages) < 3:
+        if str(cause) and str(cause) not in messages:
+            messages.append(str(cause))
+        cause = cause.__cause__ or cause.__context__
+    return f"{type(exc).__name__}: {'; '.join(messages)}" if messages else type(exc).__name__
