@@ -30,7 +30,11 @@ _WORKSPACE = "server-side workspace tools are not built: the client's own tools 
     "directory (docs/tools.md)"
 _POLICY = "no server-side agent loop or git tools: the client runs its tools and asks before " \
     "pushing (docs/tools.md)"
-_WEB = "no web tools yet: use the client's own web search (Claude Code's WebSearch/WebFetch)"
+_WEB_ENDPOINT = "no default: web_search and web_fetch are offered only when it is set (the " \
+    "original assumed a SearxNG at http://localhost:8888/search); see docs/tools.md"
+_WEB_HOSTS = "limits web_fetch to these names (`*.example.com` for subdomains); unset, any " \
+    "public host; loopback, private and metadata addresses are refused either way " \
+    "(WEB_FETCH_ALLOWED_NETWORKS)"
 _MCP = "configure MCP servers in the client (`claude mcp add ...`); Lynkr passes their tools " \
     "through"
 _TESTS = "no workspace test tool: the client runs tests through its shell tool"
@@ -89,8 +93,8 @@ ORIGINAL: tuple[Original, ...] = (
     Original("POLICY_GIT_ALLOW_PUSH", "unsupported", _POLICY),
     Original("POLICY_GIT_REQUIRE_TESTS", "unsupported", _POLICY),
     Original("POLICY_GIT_TEST_COMMAND", "unsupported", _POLICY),
-    Original("WEB_SEARCH_ENDPOINT", "unsupported", _WEB),
-    Original("WEB_SEARCH_ALLOWED_HOSTS", "unsupported", _WEB),
+    Original("WEB_SEARCH_ENDPOINT", "differs", _WEB_ENDPOINT),
+    Original("WEB_SEARCH_ALLOWED_HOSTS", "differs", _WEB_HOSTS),
     Original("MCP_SERVER_MANIFEST", "unsupported", _MCP),
     Original("MCP_MANIFEST_DIRS", "unsupported", _MCP),
     Original("MCP_SANDBOX_ENABLED", "unsupported", _MCP),
@@ -172,6 +176,9 @@ LYNKR: frozenset[str] = frozenset({
     "RESPONSES_MAX_BYTES", "RESPONSES_MAX_BYTES_PER_CALLER", "UPSTREAM_ANSWER_MS_PER_TOKEN",
     "UPSTREAM_ANSWER_TIMEOUT_MS", "UPSTREAM_ERROR_BODY_BYTES", "UPSTREAM_MAX_ANSWER_BYTES",
     "UPSTREAM_MAX_LINE_BYTES", "UPSTREAM_POOL_TIMEOUT_MS",
+    "WEB_FETCH_ALLOWED_NETWORKS", "WEB_FETCH_BODY_PREVIEW_MAX", "WEB_FETCH_MAX_BYTES",
+    "WEB_FETCH_MAX_REDIRECTS", "WEB_SEARCH_ALLOWED_HOSTS", "WEB_SEARCH_ENDPOINT",
+    "WEB_SEARCH_TIMEOUT_MS",
 })
 
 # variables of the clients and of Ollama itself, often set in the same shell: never "misspelt"

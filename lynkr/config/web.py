@@ -54,8 +54,10 @@ def _host(item: str) -> str:
         except ValueError:
             pass
     if not host or any(c in host for c in "/@:? "):
-        raise SettingsError(f"WEB_SEARCH_ALLOWED_HOSTS lists host names (no scheme, port or "
-                            f"path), got {item.strip()!r}")
+        raise SettingsError(
+            f"WEB_SEARCH_ALLOWED_HOSTS lists host names (no scheme, port or "
+            f"path), got {item.strip()!r}"
+        )
     return host
 
 
@@ -73,8 +75,10 @@ def _networks(env: Env) -> tuple[Network, ...]:
         try:
             networks.append(ipaddress.ip_network(item, strict=False))
         except ValueError:
-            raise SettingsError(f"WEB_FETCH_ALLOWED_NETWORKS must list addresses or CIDR "
-                                f"ranges (127.0.0.1/32, 10.1.0.0/16), got {item!r}") from None
+            raise SettingsError(
+                f"WEB_FETCH_ALLOWED_NETWORKS must list addresses or CIDR "
+                f"ranges (127.0.0.1/32, 10.1.0.0/16), got {item!r}"
+            ) from None
     return tuple(networks)
 
 

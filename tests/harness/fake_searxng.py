@@ -18,31 +18,58 @@ import trio
 from harness.asgi import handled_lifespan, read_request
 
 
-def result(url: str, title: str, content: str, engine: str = "duckduckgo",
-           position: int = 1, published: str | None = None) -> dict[str, Any]:
+def result(
+    url: str,
+    title: str,
+    content: str,
+    engine: str = "duckduckgo",
+    position: int = 1,
+    published: str | None = None,
+) -> dict[str, Any]:
     """One entry of ``results`` as SearxNG fills it (``parsed_url`` is urlparse's 6-tuple)."""
     parts = urlsplit(url)
-    return {"url": url, "title": title, "content": content, "engine": engine,
-            "parsed_url": [parts.scheme, parts.netloc, parts.path, "", parts.query,
-                           parts.fragment],
-            "template": "default.html", "engines": [engine, "brave"],
-            "positions": [position, position + 1], "publishedDate": published,
-            "thumbnail": "", "img_src": "", "priority": "", "score": 4.0 / position,
-            "category": "general"}
+    return {
+        "url": url,
+        "title": title,
+        "content": content,
+        "engine": engine,
+        "parsed_url": [parts.scheme, parts.netloc, parts.path, "", parts.query, parts.fragment],
+        "template": "default.html",
+        "engines": [engine, "brave"],
+        "positions": [position, position + 1],
+        "publishedDate": published,
+        "thumbnail": "",
+        "img_src": "",
+        "priority": "",
+        "score": 4.0 / position,
+        "category": "general",
+    }
 
 
 RESULTS = [
-    result("https://docs.python.org/3/library/ipaddress.html",
-           "ipaddress — IPv4/IPv6 manipulation library — Python 3 documentation",
-           "The ipaddress module provides the capabilities to create, manipulate and operate "
-           "on IPv4 and IPv6 addresses and networks.", position=1),
-    result("https://en.wikipedia.org/wiki/Server-side_request_forgery",
-           "Server-side request forgery - Wikipedia",
-           "In computer security, server-side request forgery (SSRF) is a type of exploit "
-           "where an attacker abuses the functionality of a server...", "wikipedia", 2,
-           "2026-03-01T00:00:00"),
-    result("https://owasp.org/www-community/attacks/Server_Side_Request_Forgery",
-           "Server Side Request Forgery | OWASP Foundation", "", "brave", 3),
+    result(
+        "https://docs.python.org/3/library/ipaddress.html",
+        "ipaddress — IPv4/IPv6 manipulation library — Python 3 documentation",
+        "The ipaddress module provides the capabilities to create, manipulate and operate "
+        "on IPv4 and IPv6 addresses and networks.",
+        position=1,
+    ),
+    result(
+        "https://en.wikipedia.org/wiki/Server-side_request_forgery",
+        "Server-side request forgery - Wikipedia",
+        "In computer security, server-side request forgery (SSRF) is a type of exploit "
+        "where an attacker abuses the functionality of a server...",
+        "wikipedia",
+        2,
+        "2026-03-01T00:00:00",
+    ),
+    result(
+        "https://owasp.org/www-community/attacks/Server_Side_Request_Forgery",
+        "Server Side Request Forgery | OWASP Foundation",
+        "",
+        "brave",
+        3,
+    ),
 ]
 
 
@@ -72,8 +99,9 @@ class FakeSearxng:
         elif output == "html":
             await _reply(send, 200, b"<html><body>results</body></html>", "text/html")
         else:
-            await _reply(send, 200, orjson.dumps(self.answer(query.get("q", [""])[0])),
-                         "application/json")
+            await _reply(
+                send, 200, orjson.dumps(self.answer(query.get("q", [""])[0])), "application/json"
+            )
 
     def answer(self, q: str) -> dict[str, Any]:
         return {
@@ -89,6 +117,11 @@ class FakeSearxng:
 
 
 async def _reply(send: Any, status: int, body: bytes, content_type: str) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type.encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type.encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

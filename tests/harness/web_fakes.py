@@ -47,8 +47,11 @@ class Recorder:
 
 def body(data: bytes, status: int = 200, **headers: str) -> httpx.Response:
     """A response whose body is still to be read, as a real transport's is."""
-    return httpx.Response(status, headers={k.replace("_", "-"): v for k, v in headers.items()},
-                          stream=httpx.ByteStream(data))
+    return httpx.Response(
+        status,
+        headers={k.replace("_", "-"): v for k, v in headers.items()},
+        stream=httpx.ByteStream(data),
+    )
 
 
 def html(text: str, status: int = 200, charset: str = "utf-8") -> httpx.Response:

@@ -50,18 +50,23 @@ class Pages:
         _, headers = await read_request(scope, receive)
         self.hosts.append(headers.get("host", ""))
         path = scope["path"]
-        moves = {"/redirect": "/page", "/loop": "/loop",
-                 "/to-metadata": "http://169.254.169.254/latest/meta-data/",
-                 "/to-localhost": f"http://localhost:{self.port}/page",
-                 "/to-other-loopback": f"http://127.0.0.2:{self.port}/page",
-                 "/to-decimal-loopback": f"http://2130706433:{self.port}/page"}
+        moves = {
+            "/redirect": "/page",
+            "/loop": "/loop",
+            "/to-metadata": "http://169.254.169.254/latest/meta-data/",
+            "/to-localhost": f"http://localhost:{self.port}/page",
+            "/to-other-loopback": f"http://127.0.0.2:{self.port}/page",
+            "/to-decimal-loopback": f"http://2130706433:{self.port}/page",
+        }
         if path in moves:
             await _start(send, 302, "text/plain", [(b"location", moves[path].encode())])
             await send({"type": "http.response.body", "body": b""})
         elif path == "/page":
-            page = (f"<html><head><title>Caf\xe9 page</title></head><body><nav>menu</nav>"
-                    f"<h1>Welcome</h1><p>Host was {headers.get('host')}; caf\xe9.</p>"
-                    f"<a href='/redirect'>again</a></body></html>")
+            page = (
+                f"<html><head><title>Caf\xe9 page</title></head><body><nav>menu</nav>"
+                f"<h1>Welcome</h1><p>Host was {headers.get('host')}; caf\xe9.</p>"
+                f"<a href='/redirect'>again</a></body></html>"
+            )
             await _start(send, 200, "text/html; charset=iso-8859-1")
             await send({"type": "http.response.body", "body": page.encode("iso-8859-1")})
         elif path == "/slow":
@@ -75,10 +80,16 @@ class Pages:
             await send({"type": "http.response.body", "body": b"<h1>Not here</h1>"})
 
 
-async def _start(send: Any, status: int, content_type: str,
-                 extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type.encode()), *(extra or [])]})
+async def _start(
+    send: Any, status: int, content_type: str, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type.encode()), *(extra or [])],
+        }
+    )
 
 
 @pytest.fixture
@@ -90,16 +101,21 @@ def pages() -> Iterator[tuple[str, Pages]]:
 
 
 def box(resolver: TableResolver | None = None, **fields: Any) -> WebBox:
-    settings = WebSettings(**{"allowed_networks": LOOPBACK_ONLY, "allowed_hosts": ("*",),
-                              "timeout_s": 5.0, **fields})
-    return WebBox(settings, web_client(settings.timeout_s),
-                  resolver or TableResolver({"pages.test": ["127.0.0.1"]}))
+    settings = WebSettings(
+        **{"allowed_networks": LOOPBACK_ONLY, "allowed_hosts": ("*",), "timeout_s": 5.0, **fields}
+    )
+    return WebBox(
+        settings,
+        web_client(settings.timeout_s),
+        resolver or TableResolver({"pages.test": ["127.0.0.1"]}),
+    )
 
 
 async def test_a_page_by_name_goes_to_the_checked_address(pages: tuple[str, Pages]) -> None:
     _, site = pages
     outcome = await box(allowed_hosts=("pages.test",)).run(
-        "web_fetch", {"url": f"http://pages.test:{site.port}/redirect"}, CONTEXT)
+        "web_fetch", {"url": f"http://pages.test:{site.port}/redirect"}, CONTEXT
+    )
     assert not outcome.is_error, outcome.text
     assert outcome.text == (
         f"URL: http://pages.test:{site.port}/page\n"
@@ -108,18 +124,23 @@ async def test_a_page_by_name_goes_to_the_checked_address(pages: tuple[str, Page
         "Title: Café page\n\n"
         "# Welcome\n\n"
         f"Host was pages.test:{site.port}; café.\n\n"
-        f"[again](http://pages.test:{site.port}/redirect)")
+        f"[again](http://pages.test:{site.port}/redirect)"
+    )
     assert site.hosts == [f"pages.test:{site.port}"] * 2
 
 
-@pytest.mark.parametrize(("path", "refusal"), [
-    ("/to-metadata", "169.254.169.254 is a cloud metadata service"),
-    ("/to-localhost", "localhost names a local or cloud-internal service"),
-    ("/to-other-loopback", "127.0.0.2 is loopback"),  # the allowance is 127.0.0.1/32 only
-    ("/to-decimal-loopback", "2130706433 (127.0.0.1) is"),  # allowed: same address...
-])
-async def test_redirects_are_checked_on_every_hop(pages: tuple[str, Pages], path: str,
-                                                  refusal: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "refusal"),
+    [
+        ("/to-metadata", "169.254.169.254 is a cloud metadata service"),
+        ("/to-localhost", "localhost names a local or cloud-internal service"),
+        ("/to-other-loopback", "127.0.0.2 is loopback"),  # the allowance is 127.0.0.1/32 only
+        ("/to-decimal-loopback", "2130706433 (127.0.0.1) is"),  # allowed: same address...
+    ],
+)
+async def test_redirects_are_checked_on_every_hop(
+    pages: tuple[str, Pages], path: str, refusal: str
+) -> None:
     url, site = pages
     outcome = await box().run("web_fetch", {"url": url + path}, CONTEXT)
     if path == "/to-decimal-loopback":  # ...so it is fetched: the allowance is by address
@@ -142,8 +163,7 @@ async def test_the_system_resolver_is_used_after_the_check(pages: tuple[str, Pag
     """With the real resolver: ``localhost`` is refused by name, its address by number."""
     url, site = pages
     web = WebBox(WebSettings(allowed_hosts=("*",)), web_client(5.0))
-    by_name = await web.run("web_fetch", {"url": f"http://localhost:{site.port}/page"},
-                            CONTEXT)
+    by_name = await web.run("web_fetch", {"url": f"http://localhost:{site.port}/page"}, CONTEXT)
     by_number = await web.run("web_fetch", {"url": url + "/page"}, CONTEXT)
     assert "names a local or cloud-internal service" in by_name.text
     assert "127.0.0.1 is loopback" in by_number.text
@@ -158,8 +178,7 @@ class EndlessBody:
     sent: int = 0
     done: threading.Event = attrs.field(factory=threading.Event)
 
-    async def serve(self, stop: trio.Event, task_status: Any = trio.TASK_STATUS_IGNORED
-                    ) -> None:
+    async def serve(self, stop: trio.Event, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
         port = listeners[0].socket.getsockname()[1]
         async with trio.open_nursery() as nursery:
@@ -173,8 +192,9 @@ class EndlessBody:
             request = b""
             while b"\r\n\r\n" not in request:
                 request += await stream.receive_some(65_536)
-            await stream.send_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n"
-                                  b"connection: close\r\n\r\n")
+            await stream.send_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n"
+            )
             while self.sent < 100 * 2**20:
                 await stream.send_all(CHUNK)
                 self.sent += len(CHUNK)
@@ -187,30 +207,37 @@ class EndlessBody:
 def test_a_body_past_the_limit_is_cut_and_not_downloaded() -> None:
     server = EndlessBody()
     with run_in_thread(server.serve, "endless") as url:  # stopped from outside trio
-        outcome = trio.run(box(max_bytes=200_000, max_chars=1000).run, "web_fetch",
-                           {"url": url + "/big"}, CONTEXT)
+        outcome = trio.run(
+            box(max_bytes=200_000, max_chars=1000).run, "web_fetch", {"url": url + "/big"}, CONTEXT
+        )
         assert server.done.wait(10)
     assert not outcome.is_error
-    assert outcome.text.endswith("[characters 0-1000 of 200000; call web_fetch with "
-                                 "offset=1000 for more]\n[only the first 200000 bytes were "
-                                 "read (WEB_FETCH_MAX_BYTES)]")
+    assert outcome.text.endswith(
+        "[characters 0-1000 of 200000; call web_fetch with "
+        "offset=1000 for more]\n[only the first 200000 bytes were "
+        "read (WEB_FETCH_MAX_BYTES)]"
+    )
     # what the kernel buffered on both sides of the loopback, not the 100 MiB body
     assert server.sent < 20 * 2**20, server.sent
 
 
-async def test_a_page_that_never_comes_is_stopped_at_the_time_limit(pages: tuple[str, Pages]
-                                                                    ) -> None:
+async def test_a_page_that_never_comes_is_stopped_at_the_time_limit(
+    pages: tuple[str, Pages],
+) -> None:
     url, _ = pages
     outcome = await box(timeout_s=0.5).run("web_fetch", {"url": url + "/slow"}, CONTEXT)
     assert outcome.is_error
     assert outcome.text == "web_fetch was stopped after 0.5 s (WEB_SEARCH_TIMEOUT_MS)"
 
 
-@pytest.mark.parametrize(("path", "text"), [
-    ("/image", "the content type is image/png, not text"),
-    ("/missing", "web_fetch got HTTP 404"),
-    ("/loop", "more than 5 redirects"),
-])
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("/image", "the content type is image/png, not text"),
+        ("/missing", "web_fetch got HTTP 404"),
+        ("/loop", "more than 5 redirects"),
+    ],
+)
 async def test_failures_are_tool_errors(pages: tuple[str, Pages], path: str, text: str) -> None:
     url, _ = pages
     outcome = await box().run("web_fetch", {"url": url + path}, CONTEXT)
@@ -219,11 +246,13 @@ async def test_failures_are_tool_errors(pages: tuple[str, Pages], path: str, tex
 
 # -- TLS: the certificate is checked against the name, the connection goes to the address --
 
+
 @pytest.fixture
 def tls_pages(tmp_path: Path) -> Iterator[tuple[int, ssl.SSLContext, Pages]]:
     ca = trustme.CA()
     ca.issue_cert("pages.test").private_key_and_cert_chain_pem.write_to_path(
-        str(tmp_path / "server.pem"))
+        str(tmp_path / "server.pem")
+    )
     trusting = ssl.create_default_context()
     ca.configure_trust(trusting)
     site = Pages()
@@ -233,7 +262,8 @@ def tls_pages(tmp_path: Path) -> Iterator[tuple[int, ssl.SSLContext, Pages]]:
 
 
 async def test_https_by_name_verifies_the_certificate_for_the_name(
-        tls_pages: tuple[int, ssl.SSLContext, Pages]) -> None:
+    tls_pages: tuple[int, ssl.SSLContext, Pages],
+) -> None:
     port, trusting, site = tls_pages
     resolver = TableResolver({"pages.test": ["127.0.0.1"], "other.test": ["127.0.0.1"]})
     settings = WebSettings(allowed_networks=LOOPBACK_ONLY, allowed_hosts=("*",))
@@ -247,6 +277,7 @@ async def test_https_by_name_verifies_the_certificate_for_the_name(
 
 # -- web_search against the fake SearxNG ---------------------------------------------------
 
+
 @pytest.fixture
 def searxng() -> Iterator[tuple[str, FakeSearxng]]:
     fake = FakeSearxng()
@@ -254,11 +285,13 @@ def searxng() -> Iterator[tuple[str, FakeSearxng]]:
         yield url + "/search", fake
 
 
-async def test_search_asks_for_json_and_writes_the_results(searxng: tuple[str, FakeSearxng]
-                                                            ) -> None:
+async def test_search_asks_for_json_and_writes_the_results(
+    searxng: tuple[str, FakeSearxng],
+) -> None:
     endpoint, fake = searxng
     outcome = await box(search_endpoint=endpoint).run(
-        "web_search", {"query": "  ssrf python ", "limit": 2}, CONTEXT)
+        "web_search", {"query": "  ssrf python ", "limit": 2}, CONTEXT
+    )
     assert fake.queries == [{"q": ["ssrf python"], "format": ["json"]}]
     assert not outcome.is_error
     assert outcome.text == (
@@ -273,24 +306,34 @@ async def test_search_asks_for_json_and_writes_the_results(searxng: tuple[str, F
         "   In computer security, server-side request forgery (SSRF) is a type of exploit "
         "where an attacker abuses the functionality of a server...\n"
         "Related searches: ssrf prevention python; dns rebinding\n"
-        "Engines that did not answer: google")
+        "Engines that did not answer: google"
+    )
 
 
-@pytest.mark.parametrize(("change", "error"), [
-    ({"formats": ("html",)}, "the search service refused the JSON format (403): a SearxNG instance needs `json` "
-                             "under `search: formats:` in its settings.yml"),
-    ({"status": 502}, "the search service answered HTTP 502"),
-    ({"results": []}, None),
-])
-async def test_search_failures_say_why(searxng: tuple[str, FakeSearxng], change: dict[str, Any],
-                                       error: str | None) -> None:
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (
+            {"formats": ("html",)},
+            "the search service refused the JSON format (403): a SearxNG "
+            "instance needs `json` under `search: formats:` in its "
+            "settings.yml",
+        ),
+        ({"status": 502}, "the search service answered HTTP 502"),
+        ({"results": []}, None),
+    ],
+)
+async def test_search_failures_say_why(
+    searxng: tuple[str, FakeSearxng], change: dict[str, Any], error: str | None
+) -> None:
     endpoint, fake = searxng
     for key, value in change.items():
         setattr(fake, key, value)
     outcome = await box(search_endpoint=endpoint).run("web_search", {"query": "x"}, CONTEXT)
     if error is None:
-        assert outcome == type(outcome)("No web results for 'x'.\n"
-                                        "Engines that did not answer: google")
+        assert outcome == type(outcome)(
+            "No web results for 'x'.\nEngines that did not answer: google"
+        )
         return
     assert outcome.is_error and outcome.text == f"web_search failed: {error}"
 
@@ -299,7 +342,8 @@ async def test_a_search_that_hangs_is_stopped(searxng: tuple[str, FakeSearxng]) 
     endpoint, fake = searxng
     fake.hang = True
     outcome = await box(search_endpoint=endpoint, timeout_s=0.5).run(
-        "web_search", {"query": "x"}, CONTEXT)
+        "web_search", {"query": "x"}, CONTEXT
+    )
     assert outcome.is_error and "stopped after 0.5 s" in outcome.text
 
 
@@ -313,13 +357,16 @@ async def test_a_search_endpoint_that_is_down_is_a_tool_error() -> None:
 
 # -- from the environment ------------------------------------------------------------------
 
-async def test_the_environment_builds_the_box(searxng: tuple[str, FakeSearxng],
-                                              pages: tuple[str, Pages]) -> None:
+
+async def test_the_environment_builds_the_box(
+    searxng: tuple[str, FakeSearxng], pages: tuple[str, Pages]
+) -> None:
     endpoint, _ = searxng
     url, _ = pages
-    settings = load_settings(environ={"WEB_SEARCH_ENDPOINT": endpoint,
-                                      "WEB_FETCH_ALLOWED_NETWORKS": "127.0.0.1/32"},
-                             env_file="/nonexistent/.env")
+    settings = load_settings(
+        environ={"WEB_SEARCH_ENDPOINT": endpoint, "WEB_FETCH_ALLOWED_NETWORKS": "127.0.0.1/32"},
+        env_file="/nonexistent/.env",
+    )
     web = web_box(settings)
     assert web is not None
     assert [t.name for t in web.tools()] == ["web_search", "web_fetch"]

@@ -13,8 +13,15 @@ from lynkr.tools.web.box import WEB_FETCH, WEB_SEARCH, WebBox
 from lynkr.tools.web.fetch import web_client
 from lynkr.tools.web.guard import Resolver, SystemResolver
 
-__all__ = ["WEB_FETCH", "WEB_SEARCH", "Resolver", "SystemResolver", "WebBox", "web_box",
-           "web_client"]
+__all__ = [
+    "WEB_FETCH",
+    "WEB_SEARCH",
+    "Resolver",
+    "SystemResolver",
+    "WebBox",
+    "web_box",
+    "web_client",
+]
 
 
 def web_box(settings: Settings) -> WebBox | None:

@@ -22,15 +22,26 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # names that point inside the machine or its cloud, refused before any lookup unless the
 # operator lists the exact name in WEB_SEARCH_ALLOWED_HOSTS
-RESERVED_NAMES = frozenset({"localhost", "metadata", "metadata.goog", "instance-data",
-                            "metadata.google.internal", "metadata.azure.internal"})
+RESERVED_NAMES = frozenset(
+    {
+        "localhost",
+        "metadata",
+        "metadata.goog",
+        "instance-data",
+        "metadata.google.internal",
+        "metadata.azure.internal",
+    }
+)
 RESERVED_SUFFIXES = (".localhost", ".internal", ".local", ".home.arpa")
-METADATA = frozenset(ipaddress.ip_address(a) for a in (
-    "169.254.169.254",  # AWS, GCP, Azure, OpenStack, DigitalOcean, ...
-    "169.254.170.2",  # AWS ECS task metadata
-    "100.100.100.200",  # Alibaba Cloud
-    "fd00:ec2::254",  # AWS over IPv6
-))
+METADATA = frozenset(
+    ipaddress.ip_address(a)
+    for a in (
+        "169.254.169.254",  # AWS, GCP, Azure, OpenStack, DigitalOcean, ...
+        "169.254.170.2",  # AWS ECS task metadata
+        "100.100.100.200",  # Alibaba Cloud
+        "fd00:ec2::254",  # AWS over IPv6
+    )
+)
 CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
 NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
 _NUMBER = re.compile(r"0[xX][0-9a-fA-F]*|[0-9]+")

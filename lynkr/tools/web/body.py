@@ -18,14 +18,28 @@ import zlib
 
 import attrs
 
-TEXT_TYPES = frozenset({
-    "application/json", "application/xml", "application/javascript", "application/ecmascript",
-    "application/x-javascript", "application/yaml", "application/x-yaml", "application/toml",
-    "application/x-ndjson", "application/csv", "application/sql", "application/graphql",
-})
+TEXT_TYPES = frozenset(
+    {
+        "application/json",
+        "application/xml",
+        "application/javascript",
+        "application/ecmascript",
+        "application/x-javascript",
+        "application/yaml",
+        "application/x-yaml",
+        "application/toml",
+        "application/x-ndjson",
+        "application/csv",
+        "application/sql",
+        "application/graphql",
+    }
+)
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"))
+BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.-]+)""", re.IGNORECASE)
 
 
@@ -42,11 +56,16 @@ def kind(content_type: str) -> str:
     media = media_type(content_type)
     if media in HTML_TYPES:
         return "html"
-    if not media or media.startswith("text/") or media in TEXT_TYPES \
-            or media.endswith(("+json", "+xml")):
+    if (
+        not media
+        or media.startswith("text/")
+        or media in TEXT_TYPES
+        or media.endswith(("+json", "+xml"))
+    ):
         return "text"
-    raise BodyError(f"the content type is {media}, not text: web_fetch reads HTML, text, "
-                    f"JSON and XML")
+    raise BodyError(
+        f"the content type is {media}, not text: web_fetch reads HTML, text, JSON and XML"
+    )
 
 
 def _decoder(content_encoding: str) -> zlib._Decompress | None:
@@ -56,8 +75,10 @@ def _decoder(content_encoding: str) -> zlib._Decompress | None:
         return None
     if codings in (["gzip"], ["x-gzip"], ["deflate"]):
         return zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib, told by the header
-    raise BodyError(f"the body is encoded with {content_encoding}, which web_fetch does not "
-                    f"decode (it asks for gzip or deflate)")
+    raise BodyError(
+        f"the body is encoded with {content_encoding}, which web_fetch does not "
+        f"decode (it asks for gzip or deflate)"
+    )
 
 
 @attrs.define

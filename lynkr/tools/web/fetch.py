@@ -12,6 +12,8 @@ Never: sends cookies, credentials or the client's headers; retries.
 
 from __future__ import annotations
 
+import ssl
+
 import attrs
 import httpx
 
@@ -20,8 +22,9 @@ from lynkr.tools.web.guard import Policy, Refused, Resolver, Target, check, pars
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "Lynkr-web_fetch/1 (a self-hosted LLM proxy fetching for its model)"
-ACCEPT = ("text/html,application/xhtml+xml,text/plain;q=0.9,application/json;q=0.9,"
-          "text/*;q=0.8,*/*;q=0.1")
+ACCEPT = (
+    "text/html,application/xhtml+xml,text/plain;q=0.9,application/json;q=0.9,text/*;q=0.8,*/*;q=0.1"
+)
 
 
 class FetchError(Exception):
@@ -47,17 +50,21 @@ class Fetched:
     redirects: tuple[str, ...] = ()
 
 
-def web_client(timeout_s: float, verify: object = True) -> httpx.AsyncClient:
+def web_client(timeout_s: float, verify: ssl.SSLContext | bool = True) -> httpx.AsyncClient:
     """The client web tools send with: no redirects followed, no proxy taken from the
     environment (a proxy would resolve names itself), no connection kept for another host."""
     return httpx.AsyncClient(
-        follow_redirects=False, trust_env=False, verify=verify,  # type: ignore[arg-type]
+        follow_redirects=False,
+        trust_env=False,
+        verify=verify,
         timeout=httpx.Timeout(timeout_s),
-        limits=httpx.Limits(max_connections=20, max_keepalive_connections=0))
+        limits=httpx.Limits(max_connections=20, max_keepalive_connections=0),
+    )
 
 
-async def fetch(client: httpx.AsyncClient, raw_url: str, policy: Policy, resolver: Resolver,
-                limits: Limits) -> Fetched:
+async def fetch(
+    client: httpx.AsyncClient, raw_url: str, policy: Policy, resolver: Resolver, limits: Limits
+) -> Fetched:
     """``raw_url``'s body as text, or ``Refused`` / ``FetchError`` saying why not."""
     url = parse_url(raw_url)
     redirects: list[str] = []
@@ -90,10 +97,16 @@ async def _send(client: httpx.AsyncClient, target: Target) -> httpx.Response:
     failure: httpx.HTTPError | None = None
     for address in target.addresses:
         request = client.build_request(
-            "GET", target.url_at(address),
-            headers={"Host": target.host_header, "User-Agent": USER_AGENT, "Accept": ACCEPT,
-                     "Accept-Encoding": "gzip, deflate"},
-            extensions={"sni_hostname": target.url.raw_host.decode("ascii")})
+            "GET",
+            target.url_at(address),
+            headers={
+                "Host": target.host_header,
+                "User-Agent": USER_AGENT,
+                "Accept": ACCEPT,
+                "Accept-Encoding": "gzip, deflate",
+            },
+            extensions={"sni_hostname": target.url.raw_host.decode("ascii")},
+        )
         try:
             return await client.send(request, stream=True)
         except httpx.ConnectError as exc:
@@ -104,13 +117,15 @@ async def _send(client: httpx.AsyncClient, target: Target) -> httpx.Response:
     raise FetchError(f"could not connect to {target.url.host}: {_describe(failure)}")
 
 
-async def _read(response: httpx.Response, target: Target, limits: Limits,
-                redirects: tuple[str, ...]) -> Fetched:
+async def _read(
+    response: httpx.Response, target: Target, limits: Limits, redirects: tuple[str, ...]
+) -> Fetched:
     content_type = response.headers.get("content-type", "")
     try:
         body_kind = kind(content_type)
-        collector = Collector.for_encoding(response.headers.get("content-encoding", ""),
-                                           limits.max_bytes)
+        collector = Collector.for_encoding(
+            response.headers.get("content-encoding", ""), limits.max_bytes
+        )
         async for chunk in response.aiter_raw():
             if not collector.feed(chunk):
                 break  # the rest of the body is never read: the connection is closed
@@ -122,8 +137,15 @@ async def _read(response: httpx.Response, target: Target, limits: Limits,
     if not content_type and looks_binary(body):
         raise FetchError(f"{target.url}: the body is binary, not text")
     text = decode(body, charset(content_type, body, html=body_kind == "html"))
-    return Fetched(str(target.url), response.status_code, content_type, body_kind, text,
-                   collector.truncated, redirects)
+    return Fetched(
+        str(target.url),
+        response.status_code,
+        content_type,
+        body_kind,
+        text,
+        collector.truncated,
+        redirects,
+    )
 
 
 def _describe(exc: BaseException) -> str:

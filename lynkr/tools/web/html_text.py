@@ -17,15 +17,75 @@ from urllib.parse import urljoin
 
 import attrs
 
-SKIP = frozenset({"script", "style", "noscript", "template", "nav", "svg", "math", "iframe",
-                  "object", "embed", "canvas", "select", "button", "audio", "video", "map",
-                  "dialog"})
-VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
-                  "param", "source", "track", "wbr"})
-BLOCK = frozenset({"p", "div", "section", "article", "main", "header", "footer", "aside",
-                   "blockquote", "figure", "figcaption", "address", "details", "summary",
-                   "table", "thead", "tbody", "tfoot", "dl", "dt", "dd", "form", "fieldset",
-                   "hr", "center", "body"})
+SKIP = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "nav",
+        "svg",
+        "math",
+        "iframe",
+        "object",
+        "embed",
+        "canvas",
+        "select",
+        "button",
+        "audio",
+        "video",
+        "map",
+        "dialog",
+    }
+)
+VOID = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    }
+)
+BLOCK = frozenset(
+    {
+        "p",
+        "div",
+        "section",
+        "article",
+        "main",
+        "header",
+        "footer",
+        "aside",
+        "blockquote",
+        "figure",
+        "figcaption",
+        "address",
+        "details",
+        "summary",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "dl",
+        "dt",
+        "dd",
+        "form",
+        "fieldset",
+        "hr",
+        "center",
+        "body",
+    }
+)
 HEADINGS = {f"h{n}": n for n in range(1, 7)}
 GAP = frozenset({"p", "blockquote", "table", "pre", "figure", *HEADINGS})  # a blank line around
 _SPACE = re.compile(r"\s+")

@@ -32,13 +32,18 @@ class SearchError(Exception):
 
 async def search(client: httpx.AsyncClient, endpoint: str, query: str) -> Mapping[str, Any]:
     """SearxNG's JSON answer to ``query`` (``SearchError`` when there is none)."""
-    request = client.build_request("GET", endpoint, params={"q": query, "format": "json"},
-                                   headers={"Accept": "application/json"})
+    request = client.build_request(
+        "GET",
+        endpoint,
+        params={"q": query, "format": "json"},
+        headers={"Accept": "application/json"},
+    )
     try:
         response = await client.send(request, stream=True)
     except httpx.HTTPError as exc:
-        raise SearchError(f"the search service at {endpoint} could not be reached: "
-                          f"{type(exc).__name__}: {exc}") from None
+        raise SearchError(
+            f"the search service at {endpoint} could not be reached: {type(exc).__name__}: {exc}"
+        ) from None
     try:
         collector = Collector(MAX_RESPONSE_BYTES)
         async for chunk in response.aiter_bytes():
@@ -49,15 +54,18 @@ async def search(client: httpx.AsyncClient, endpoint: str, query: str) -> Mappin
     finally:
         await response.aclose()
     if response.status_code == 403:
-        raise SearchError("the search service refused the JSON format (403): a SearxNG "
-                          "instance needs `json` under `search: formats:` in its settings.yml")
+        raise SearchError(
+            "the search service refused the JSON format (403): a SearxNG "
+            "instance needs `json` under `search: formats:` in its settings.yml"
+        )
     if response.status_code != 200:
         raise SearchError(f"the search service answered HTTP {response.status_code}")
     try:
         payload = json.loads(collector.body)
     except ValueError:
-        raise SearchError("the search service did not answer JSON: is WEB_SEARCH_ENDPOINT "
-                          "a SearxNG /search URL?") from None
+        raise SearchError(
+            "the search service did not answer JSON: is WEB_SEARCH_ENDPOINT a SearxNG /search URL?"
+        ) from None
     if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
         raise SearchError("the search service's JSON has no `results` list (not SearxNG?)")
     return payload
@@ -72,9 +80,12 @@ def _results(results: Sequence[Any], limit: int) -> list[str]:
     """One entry (several lines) per result that has a URL, numbered from 1."""
     entries = []
     for number, item in enumerate(
-            [r for r in results if isinstance(r, dict) and r.get("url")][:limit], start=1):
-        lines = [f"{number}. {_line(item.get('title')) or '(no title)'}",
-                 f"   {_line(item['url'], 2000)}"]
+        [r for r in results if isinstance(r, dict) and r.get("url")][:limit], start=1
+    ):
+        lines = [
+            f"{number}. {_line(item.get('title')) or '(no title)'}",
+            f"   {_line(item['url'], 2000)}",
+        ]
         if item.get("publishedDate"):
             lines.append(f"   published {_line(item['publishedDate'], 40)}")
         if item.get("content"):
@@ -85,8 +96,7 @@ def _results(results: Sequence[Any], limit: int) -> list[str]:
 
 def _extras(payload: Mapping[str, Any]) -> list[str]:
     lines = []
-    answers = [a.get("answer") if isinstance(a, dict) else a
-               for a in payload.get("answers") or ()]
+    answers = [a.get("answer") if isinstance(a, dict) else a for a in payload.get("answers") or ()]
     lines += [f"Answer: {_line(a)}" for a in answers if a]
     for box in payload.get("infoboxes") or ():
         if isinstance(box, dict) and box.get("content"):
@@ -97,8 +107,11 @@ def _extras(payload: Mapping[str, Any]) -> list[str]:
     suggestions = [_line(s, 100) for s in payload.get("suggestions") or () if s][:5]
     if suggestions:
         lines.append("Related searches: " + "; ".join(suggestions))
-    silent = [_line(pair[0], 40) for pair in payload.get("unresponsive_engines") or ()
-              if isinstance(pair, list | tuple) and pair]
+    silent = [
+        _line(pair[0], 40)
+        for pair in payload.get("unresponsive_engines") or ()
+        if isinstance(pair, list | tuple) and pair
+    ]
     if silent:
         lines.append("Engines that did not answer: " + ", ".join(silent))
     return lines

@@ -24,6 +24,8 @@ NOT_READ = {
     "STOP_WORDS": "a constant's name in memory/query.py's __all__",
     "AWS_BEARER_TOKEN_BEDROCK": "set for boto3 from AWS_BEDROCK_API_KEY, never read",
     "NAME_OR_PATH": "a command-line metavar of lynkr bench",
+    "WEB_SEARCH": "a constant's name in tools/web/__init__.py's __all__",
+    "WEB_FETCH": "a constant's name in tools/web/__init__.py's __all__",
 }
 CREDENTIALS = {  # the least each provider needs to load
     "openai": {"OPENAI_API_KEY": "k"}, "openrouter": {"OPENROUTER_API_KEY": "k"},
@@ -113,7 +115,7 @@ def test_the_original_variables_table_in_the_docs_matches_the_code() -> None:
 
 def test_unsupported_originals_and_misspellings_are_reported_others_are_not() -> None:
     lines = environment_warnings({
-        "WEB_SEARCH_ENDPOINT": "http://x", "OLLAMA_MODLE": "llama3", "PATH": "/bin",
+        "REQUEST_LOGGING_ENABLED": "false", "OLLAMA_MODLE": "llama3", "PATH": "/bin",
         "OLLAMA_MODEL": "llama3", "HOME": "/root", "AWS_CONFIG_FILE": "/x",
         "PROMPT_CACHE_ENABLD": "false", "MEMORY_ENABLED": "true"})
     assert lines == [
@@ -121,8 +123,8 @@ def test_unsupported_originals_and_misspellings_are_reported_others_are_not() ->
         "requests do not use memory yet (docs/memory.md)",
         "OLLAMA_MODLE is not a Lynkr variable; did you mean OLLAMA_MODEL?",
         "PROMPT_CACHE_ENABLD is not a Lynkr variable; did you mean PROMPT_CACHE_ENABLED?",
-        "WEB_SEARCH_ENDPOINT is not supported and has no effect: " + next(
-            o.note for o in ORIGINAL if o.name == "WEB_SEARCH_ENDPOINT")]
+        "REQUEST_LOGGING_ENABLED is not supported and has no effect: " + next(
+            o.note for o in ORIGINAL if o.name == "REQUEST_LOGGING_ENABLED")]
 
 
 def test_clients_and_ollamas_own_variables_are_not_misspellings() -> None:

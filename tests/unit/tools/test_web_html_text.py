@@ -67,27 +67,31 @@ top © 2026"""
 
 def test_a_whole_page() -> None:
     assert html_to_text(PAGE, "https://docs.test/v4/index.html") == HtmlText(
-        "Release notes & more", EXPECTED)
+        "Release notes & more", EXPECTED
+    )
 
 
-@pytest.mark.parametrize(("html", "text"), [
-    ("<a href='/x'>label</a>", "[label](https://site.test/x)"),
-    ("<a href='mailto:a@b.c'>mail</a>", "[mail](mailto:a@b.c)"),
-    ("<a href='javascript:void(0)'>js</a>", "js"),
-    ("<a href='#s'>anchor</a>", "anchor"),
-    ("<a href='/img'><img src='x.png'></a>", "[https://site.test/img]"),
-    ("<a>no href</a>", "no href"),
-    ("<h3>Three</h3><p>x</p>", "### Three\n\nx"),
-    ("<ul><li>a<li>b</ul>", "- a\n- b"),  # unclosed items
-    ("<p>a<p>b", "a\n\nb"),
-    ("<script>x</script>", ""),
-    ("<nav>unclosed nav <p>lost", ""),  # an unclosed dropped element drops the rest
-    ("plain text &lt;b&gt;", "plain text <b>"),
-    ("<p>  lots \n\n of \t space  </p>", "lots of space"),
-    ("<div><div><div>deep</div></div></div>", "deep"),
-    ("<p>unterminated <b>bold", "unterminated bold"),
-    ("</p></div>stray closers", "stray closers"),
-])
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<a href='/x'>label</a>", "[label](https://site.test/x)"),
+        ("<a href='mailto:a@b.c'>mail</a>", "[mail](mailto:a@b.c)"),
+        ("<a href='javascript:void(0)'>js</a>", "js"),
+        ("<a href='#s'>anchor</a>", "anchor"),
+        ("<a href='/img'><img src='x.png'></a>", "[https://site.test/img]"),
+        ("<a>no href</a>", "no href"),
+        ("<h3>Three</h3><p>x</p>", "### Three\n\nx"),
+        ("<ul><li>a<li>b</ul>", "- a\n- b"),  # unclosed items
+        ("<p>a<p>b", "a\n\nb"),
+        ("<script>x</script>", ""),
+        ("<nav>unclosed nav <p>lost", ""),  # an unclosed dropped element drops the rest
+        ("plain text &lt;b&gt;", "plain text <b>"),
+        ("<p>  lots \n\n of \t space  </p>", "lots of space"),
+        ("<div><div><div>deep</div></div></div>", "deep"),
+        ("<p>unterminated <b>bold", "unterminated bold"),
+        ("</p></div>stray closers", "stray closers"),
+    ],
+)
 def test_pieces(html: str, text: str) -> None:
     assert html_to_text(html, "https://site.test/page").text == text
 
