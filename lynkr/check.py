@@ -13,6 +13,7 @@ from lynkr.config.providers import ProviderSettings
 from lynkr.config.secrets import mask_url
 from lynkr.config.settings import Env, Settings
 from lynkr.config.vendors import vendor
+from lynkr.config.web import web_settings
 from lynkr.providers.profiles import auth_headers
 
 SECRET_FIELDS = ("api_key",)
@@ -48,7 +49,19 @@ def effective(settings: Settings) -> dict[str, Any]:
     out["routing"] = attrs.asdict(settings.routing)
     out["access"] = attrs.asdict(settings.access)  # LYNKR_AUTH and the key file; no keys
     out["memory"] = attrs.asdict(memory_settings(Env(settings.environ)))  # no secrets
+    out["web"] = _web(settings)
     return out
+
+
+def _web(settings: Settings) -> dict[str, Any]:
+    """The web tools' settings, and which tools they offer."""
+    web = web_settings(Env(settings.environ))
+    shown = attrs.asdict(web)
+    shown["search_endpoint"] = web.search_endpoint and mask_url(web.search_endpoint)
+    shown["allowed_networks"] = [str(n) for n in web.allowed_networks]
+    shown["tools"] = [name for name, on in (("web_search", web.search_enabled),
+                                            ("web_fetch", web.fetch_enabled)) if on]
+    return shown
 
 
 def probe_url(provider: ProviderSettings) -> str:

@@ -7,6 +7,8 @@ redirect) and ``body`` (bounded reading, charsets); ``html_text`` reduces HTML t
 
 from __future__ import annotations
 
+import logging
+
 from lynkr.config.settings import Env, Settings
 from lynkr.config.web import web_settings
 from lynkr.tools.web.box import WEB_FETCH, WEB_SEARCH, WebBox
@@ -29,4 +31,8 @@ def web_box(settings: Settings) -> WebBox | None:
     web = web_settings(Env(settings.environ))
     if not web.fetch_enabled:
         return None
-    return WebBox(web, web_client(web.timeout_s))
+    if web.allowed_networks:
+        logging.getLogger("lynkr.tools").warning(
+            "WEB_FETCH_ALLOWED_NETWORKS exempts %s from web_fetch's SSRF guard: the model can "
+            "read any HTTP service there", ", ".join(str(n) for n in web.allowed_networks))
+    return WebBox(web, web_client(web.timeout_s))  # keeps no connection: nothing to close
