@@ -34,5 +34,7 @@ def web_box(settings: Settings) -> WebBox | None:
     if web.allowed_networks:
         logging.getLogger("lynkr.tools").warning(
             "WEB_FETCH_ALLOWED_NETWORKS exempts %s from web_fetch's SSRF guard: the model can "
-            "read any HTTP service there", ", ".join(str(n) for n in web.allowed_networks))
+            "read any HTTP service there",
+            ", ".join(str(n) for n in web.allowed_networks),
+        )
     return WebBox(web, web_client(web.timeout_s))  # keeps no connection: nothing to close
