@@ -158,7 +158,7 @@ class WebBox:
             page = await fetch(self.client, url, self.policy, self.resolver, limits)
         except Refused as exc:
             log.warning(
-                "web_fetch refused %s: %s", url[:300], exc, extra={"request_id": context.request_id}
+                "web_fetch refused %r: %s", url[:300], exc, extra={"request_id": context.request_id}
             )
             return _error(f"web_fetch refused {url}: {exc}")
         except FetchError as exc:
@@ -175,7 +175,7 @@ class WebBox:
                 limiter=self.limiter,
                 abandon_on_cancel=True,
             )
-            title, text = reduced.title, reduced.text
+            title, text = reduced.title[:300], reduced.text
         head = [f"URL: {page.final_url}"]
         if page.redirects:
             head.append(f"Redirected {len(page.redirects)} time(s) on the way.")

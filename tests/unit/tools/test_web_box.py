@@ -189,7 +189,7 @@ async def test_refusals_are_logged(caplog: pytest.LogCaptureFixture) -> None:
         outcome = await box().run("web_fetch", {"url": "http://169.254.169.254/"}, CONTEXT)
     assert outcome.is_error
     assert [r.getMessage() for r in caplog.records] == [
-        "web_fetch refused http://169.254.169.254/: 169.254.169.254 is a cloud metadata "
+        "web_fetch refused 'http://169.254.169.254/': 169.254.169.254 is a cloud metadata "
         "service; web_fetch reaches public addresses only"
     ]
     assert caplog.records[0].request_id == "req-1"
