@@ -26,8 +26,6 @@ class Original:
     noted_when_set: bool = False  # differs: setting it does less than it did: say so
 
 
-_WORKSPACE = "server-side workspace tools are not built: the client's own tools run in its own " \
-    "directory (docs/tools.md)"
 _POLICY = "no server-side agent loop or git tools: the client runs its tools and asks before " \
     "pushing (docs/tools.md)"
 _WEB_ENDPOINT = "no default: web_search and web_fetch are offered only when it is set (the " \
@@ -37,13 +35,13 @@ _WEB_HOSTS = "limits web_fetch to these names (`*.example.com` for subdomains); 
     "(WEB_FETCH_ALLOWED_NETWORKS)"
 _MCP = "configure MCP servers in the client (`claude mcp add ...`); Lynkr passes their tools " \
     "through"
-_TESTS = "no workspace test tool: the client runs tests through its shell tool"
 _MEMORY = "read with the original's default; requests do not use memory yet (docs/memory.md)"
 
 ORIGINAL: tuple[Original, ...] = (
     Original("PORT", "differs", "default 8081 (the original's table said 8080, its guides "
              "8081); set PORT=8080 to keep the old port"),
-    Original("WORKSPACE_ROOT", "unsupported", _WORKSPACE),
+    Original("WORKSPACE_ROOT", "differs", "no default: the workspace tools (docs/tools.md) are "
+             "offered only when it is set (the original used the current directory)"),
     Original("MODEL_PROVIDER", "differs", "unset: the first provider whose credentials are set "
              "(Databricks first, the original's default), else a local Ollama; start-up says "
              "which"),
@@ -90,18 +88,21 @@ ORIGINAL: tuple[Original, ...] = (
     Original("TOOL_EXECUTION_MODE", "unsupported", "tools always run in the client, as the "
              "original's `client`/`passthrough`; `server` (its default) is not built"),
     Original("POLICY_MAX_STEPS", "unsupported", _POLICY),
-    Original("POLICY_GIT_ALLOW_PUSH", "unsupported", _POLICY),
-    Original("POLICY_GIT_REQUIRE_TESTS", "unsupported", _POLICY),
-    Original("POLICY_GIT_TEST_COMMAND", "unsupported", _POLICY),
+    Original("POLICY_GIT_ALLOW_PUSH", "same"),
+    Original("POLICY_GIT_REQUIRE_TESTS", "differs", "without POLICY_GIT_TEST_COMMAND, a commit "
+             "needs a passing workspace_test_run on the same files (the original let it "
+             "through)"),
+    Original("POLICY_GIT_TEST_COMMAND", "same"),
     Original("WEB_SEARCH_ENDPOINT", "differs", _WEB_ENDPOINT),
     Original("WEB_SEARCH_ALLOWED_HOSTS", "differs", _WEB_HOSTS),
     Original("MCP_SERVER_MANIFEST", "unsupported", _MCP),
     Original("MCP_MANIFEST_DIRS", "unsupported", _MCP),
     Original("MCP_SANDBOX_ENABLED", "unsupported", _MCP),
     Original("MCP_SANDBOX_IMAGE", "unsupported", _MCP),
-    Original("WORKSPACE_TEST_COMMAND", "unsupported", _TESTS),
-    Original("WORKSPACE_TEST_TIMEOUT_MS", "unsupported", _TESTS),
-    Original("WORKSPACE_TEST_COVERAGE_FILES", "unsupported", _TESTS),
+    Original("WORKSPACE_TEST_COMMAND", "differs", "unset: detected from the project's files "
+             "(npm test, go test ./..., cargo test, pytest, rspec)"),
+    Original("WORKSPACE_TEST_TIMEOUT_MS", "same"),
+    Original("WORKSPACE_TEST_COVERAGE_FILES", "same"),
     Original("API_RETRY_MAX_RETRIES", "same"),
     Original("API_RETRY_INITIAL_DELAY", "same"),
     Original("API_RETRY_MAX_DELAY", "same"),
@@ -176,6 +177,9 @@ LYNKR: frozenset[str] = frozenset({
     "RESPONSES_MAX_BYTES", "RESPONSES_MAX_BYTES_PER_CALLER", "UPSTREAM_ANSWER_MS_PER_TOKEN",
     "UPSTREAM_ANSWER_TIMEOUT_MS", "UPSTREAM_ERROR_BODY_BYTES", "UPSTREAM_MAX_ANSWER_BYTES",
     "UPSTREAM_MAX_LINE_BYTES", "UPSTREAM_POOL_TIMEOUT_MS",
+    "WORKSPACE_ROOT", "WORKSPACE_DB_PATH", "WORKSPACE_TEST_COMMAND", "WORKSPACE_TEST_TIMEOUT_MS",
+    "WORKSPACE_TEST_COVERAGE_FILES", "POLICY_GIT_ALLOW_PUSH", "POLICY_GIT_REQUIRE_TESTS",
+    "POLICY_GIT_TEST_COMMAND",
     "WEB_FETCH_ALLOWED_NETWORKS", "WEB_FETCH_BODY_PREVIEW_MAX", "WEB_FETCH_MAX_BYTES",
     "WEB_FETCH_MAX_REDIRECTS", "WEB_SEARCH_ALLOWED_HOSTS", "WEB_SEARCH_ENDPOINT",
     "WEB_SEARCH_TIMEOUT_MS",
