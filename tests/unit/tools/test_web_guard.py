@@ -9,7 +9,10 @@ import re
 import httpx
 import pytest
 from harness.web_fakes import Recorder, TableResolver, html, redirect
+from hypothesis import given
+from hypothesis import strategies as st
 
+from lynkr.tools.web.addresses import address_problem
 from lynkr.tools.web.fetch import FetchError, Limits, fetch
 from lynkr.tools.web.guard import Policy, Refused, check, parse_url
 
@@ -271,3 +274,20 @@ async def test_the_next_checked_address_is_tried_when_one_refuses_the_connection
         "2606:2800:21f:cb07:6820:80da:af6b:8b2c",
         PUBLIC,
     ]
+
+
+@given(st.integers(min_value=0, max_value=2**32 - 1), st.sampled_from(["dec", "hex", "short"]))
+async def test_any_numeric_host_is_judged_by_the_address_it_denotes(value: int, form: str) -> None:
+    address = ipaddress.IPv4Address(value)
+    host = {"dec": str(value), "hex": hex(value), "short": f"{value >> 24}.{value & 0xFFFFFF}"}[
+        form
+    ]
+    resolver = TableResolver({})
+    try:
+        target = await check(parse_url(f"http://{host}/"), Policy(), resolver)
+    except Refused as refused:
+        assert address_problem(address) is not None, str(refused)
+    else:
+        assert address_problem(address) is None
+        assert target.addresses == (address,)
+    assert resolver.calls == []
