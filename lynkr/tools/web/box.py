@@ -114,6 +114,10 @@ class WebBox:
     def tools(self) -> tuple[Tool, ...]:
         return self._tools
 
+    def timeout_s(self, tool: str) -> float:
+        """Each call's own bound (the loop waits this long, not ``TOOL_TIMEOUT_MS``)."""
+        return self.settings.timeout_s
+
     async def run(
         self, name: str, arguments: Mapping[str, Any], context: ToolContext
     ) -> ToolOutcome:

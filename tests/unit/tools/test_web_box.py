@@ -182,6 +182,7 @@ async def test_every_call_is_bounded_in_time(autojump_clock: trio.testing.MockCl
         "web_search was stopped after 10 s (WEB_SEARCH_TIMEOUT_MS)", is_error=True
     )
     assert trio.current_time() - start == pytest.approx(20.0)
+    assert web.timeout_s("web_fetch") == 10.0  # the loop's bound for the box's calls
 
 
 async def test_refusals_are_logged(caplog: pytest.LogCaptureFixture) -> None:
