@@ -35,7 +35,7 @@ _WEB_HOSTS = "limits web_fetch to these names (`*.example.com` for subdomains); 
     "(WEB_FETCH_ALLOWED_NETWORKS)"
 _MCP = "configure MCP servers in the client (`claude mcp add ...`); Lynkr passes their tools " \
     "through"
-_MEMORY = "read with the original's default; requests do not use memory yet (docs/memory.md)"
+_MEMORY = "the original's default; memories are per user and workspace (docs/memory.md)"
 
 ORIGINAL: tuple[Original, ...] = (
     Original("PORT", "differs", "default 8081 (the original's table said 8080, its guides "
@@ -119,11 +119,13 @@ ORIGINAL: tuple[Original, ...] = (
     Original("HEALTH_CHECK_ENABLED", "same"),
     Original("REQUEST_LOGGING_ENABLED", "unsupported", "LOG_LEVEL=warning leaves out the "
              "per-request log lines"),
-    Original("MEMORY_ENABLED", "differs", _MEMORY, noted_when_set=True),
-    Original("MEMORY_RETRIEVAL_LIMIT", "differs", _MEMORY, noted_when_set=True),
-    Original("MEMORY_SURPRISE_THRESHOLD", "differs", _MEMORY, noted_when_set=True),
-    Original("MEMORY_MAX_AGE_DAYS", "differs", _MEMORY, noted_when_set=True),
-    Original("MEMORY_MAX_COUNT", "differs", _MEMORY, noted_when_set=True),
+    Original("MEMORY_ENABLED", "differs", _MEMORY + "; the memory_inject and memory_extract "
+             "stages of the pipeline"),
+    Original("MEMORY_RETRIEVAL_LIMIT", "differs", _MEMORY + "; also within "
+             "MEMORY_MAX_INJECT_TOKENS"),
+    Original("MEMORY_SURPRISE_THRESHOLD", "same"),
+    Original("MEMORY_MAX_AGE_DAYS", "differs", "unused this long (the original never pruned)"),
+    Original("MEMORY_MAX_COUNT", "differs", "per user (the original never pruned)"),
     Original("SESSION_DB_PATH", "differs", "the SQLite file of stored Responses conversations "
              "(LYNKR_DB_PATH wins); there is no separate session store", noted_when_set=True),
 )
@@ -178,7 +180,7 @@ LYNKR: frozenset[str] = frozenset({
     "HEALTH_DEEP_MIN_INTERVAL_MS", "MAX_JSON_DEPTH", "REQUEST_BODY_TIMEOUT_MS",
     "RESPONSES_MAX_BYTES", "RESPONSES_MAX_BYTES_PER_CALLER", "UPSTREAM_ANSWER_MS_PER_TOKEN",
     "UPSTREAM_ANSWER_TIMEOUT_MS", "UPSTREAM_ERROR_BODY_BYTES", "UPSTREAM_MAX_ANSWER_BYTES",
-    "UPSTREAM_MAX_LINE_BYTES", "UPSTREAM_POOL_TIMEOUT_MS",
+    "UPSTREAM_MAX_LINE_BYTES", "UPSTREAM_POOL_TIMEOUT_MS", "UPSTREAM_TRANSPORT",
     "WORKSPACE_ROOT", "WORKSPACE_DB_PATH", "WORKSPACE_TEST_COMMAND", "WORKSPACE_TEST_TIMEOUT_MS",
     "WORKSPACE_TEST_COVERAGE_FILES", "POLICY_GIT_ALLOW_PUSH", "POLICY_GIT_REQUIRE_TESTS",
     "POLICY_GIT_TEST_COMMAND",
