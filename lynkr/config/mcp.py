@@ -39,7 +39,7 @@ class SandboxSettings:
     image: str | None = None  # MCP_SANDBOX_IMAGE: the container image (isolation "container")
     runtime: str = "docker"  # MCP_SANDBOX_RUNTIME: docker | podman (any docker-like CLI)
     allow_network: bool = False  # MCP_SANDBOX_ALLOW_NETWORKING
-    workspace: str | None = None  # WORKSPACE_ROOT (else the current directory), when mounted
+    workspace: str | None = None  # WORKSPACE_ROOT, when set and MCP_SANDBOX_MOUNT_WORKSPACE
     workspace_writable: bool = False  # MCP_SANDBOX_WORKSPACE_WRITABLE
     passthrough_env: tuple[str, ...] = DEFAULT_PASSTHROUGH  # MCP_SANDBOX_PASSTHROUGH_ENV
     extra_mounts: tuple[Mount, ...] = ()  # MCP_SANDBOX_EXTRA_MOUNTS: host:target:ro|rw,...
@@ -59,8 +59,11 @@ class McpSettings:
 
     @property
     def manifest_paths(self) -> tuple[str, ...]:
-        return (self.server_manifest, *self.manifest_dirs) if self.server_manifest \
+        return (
+            (self.server_manifest, *self.manifest_dirs)
+            if self.server_manifest
             else self.manifest_dirs
+        )
 
 
 def split_list(raw: str) -> tuple[str, ...]:
@@ -78,8 +81,9 @@ def parse_mounts(raw: str) -> tuple[Mount, ...]:
         if len(parts) == 2:
             parts.append("ro")
         if len(parts) != 3 or parts[2] not in ("ro", "rw") or not all(parts[:2]):
-            raise SettingsError(f"MCP_SANDBOX_EXTRA_MOUNTS entries are host:target[:ro|rw], "
-                                f"got {entry!r}")
+            raise SettingsError(
+                f"MCP_SANDBOX_EXTRA_MOUNTS entries are host:target[:ro|rw], got {entry!r}"
+            )
         mounts.append(Mount(os.path.expanduser(parts[0]), parts[1], parts[2] == "rw"))
     return tuple(mounts)
 
@@ -93,16 +97,18 @@ def sandbox_settings(env: Env) -> SandboxSettings:
     elif enabled:
         isolation = "bwrap"
     mounted = echo_flag(env, "MCP_SANDBOX_MOUNT_WORKSPACE", True)
+    root = env.str("WORKSPACE_ROOT")
     passthrough = env.str("MCP_SANDBOX_PASSTHROUGH_ENV")
     return SandboxSettings(
         isolation=isolation,
         image=image,
         runtime=env.str("MCP_SANDBOX_RUNTIME", "docker") or "docker",
         allow_network=bool(echo_flag(env, "MCP_SANDBOX_ALLOW_NETWORKING", False)),
-        workspace=os.path.abspath(env.str("WORKSPACE_ROOT") or os.getcwd()) if mounted else None,
+        workspace=os.path.abspath(root) if mounted and root else None,
         workspace_writable=bool(echo_flag(env, "MCP_SANDBOX_WORKSPACE_WRITABLE", False)),
         passthrough_env=tuple(p.strip() for p in passthrough.split(",") if p.strip())
-        if passthrough else DEFAULT_PASSTHROUGH,
+        if passthrough
+        else DEFAULT_PASSTHROUGH,
         extra_mounts=parse_mounts(env.str("MCP_SANDBOX_EXTRA_MOUNTS") or ""),
     )
 

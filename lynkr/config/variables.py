@@ -31,8 +31,6 @@ _WORKSPACE = "server-side workspace tools are not built: the client's own tools 
 _POLICY = "no server-side agent loop or git tools: the client runs its tools and asks before " \
     "pushing (docs/tools.md)"
 _WEB = "no web tools yet: use the client's own web search (Claude Code's WebSearch/WebFetch)"
-_MCP = "configure MCP servers in the client (`claude mcp add ...`); Lynkr passes their tools " \
-    "through"
 _TESTS = "no workspace test tool: the client runs tests through its shell tool"
 _MEMORY = "read with the original's default; requests do not use memory yet (docs/memory.md)"
 
@@ -91,10 +89,14 @@ ORIGINAL: tuple[Original, ...] = (
     Original("POLICY_GIT_TEST_COMMAND", "unsupported", _POLICY),
     Original("WEB_SEARCH_ENDPOINT", "unsupported", _WEB),
     Original("WEB_SEARCH_ALLOWED_HOSTS", "unsupported", _WEB),
-    Original("MCP_SERVER_MANIFEST", "unsupported", _MCP),
-    Original("MCP_MANIFEST_DIRS", "unsupported", _MCP),
-    Original("MCP_SANDBOX_ENABLED", "unsupported", _MCP),
-    Original("MCP_SANDBOX_IMAGE", "unsupported", _MCP),
+    Original("MCP_SERVER_MANIFEST", "differs", "also reads Claude Code's `.mcp.json` "
+             "(`mcpServers`) format (docs/mcp.md)"),
+    Original("MCP_MANIFEST_DIRS", "differs", "a file may be named too (a `.mcp.json`); `,` `;` "
+             "and `:` all separate entries"),
+    Original("MCP_SANDBOX_ENABLED", "differs", "`true` without MCP_SANDBOX_IMAGE runs stdio "
+             "servers in bubblewrap (the original then ran them unisolated); unset, as the "
+             "original: a container only when MCP_SANDBOX_IMAGE is set"),
+    Original("MCP_SANDBOX_IMAGE", "same"),
     Original("WORKSPACE_TEST_COMMAND", "unsupported", _TESTS),
     Original("WORKSPACE_TEST_TIMEOUT_MS", "unsupported", _TESTS),
     Original("WORKSPACE_TEST_COVERAGE_FILES", "unsupported", _TESTS),
@@ -172,6 +174,12 @@ LYNKR: frozenset[str] = frozenset({
     "RESPONSES_MAX_BYTES", "RESPONSES_MAX_BYTES_PER_CALLER", "UPSTREAM_ANSWER_MS_PER_TOKEN",
     "UPSTREAM_ANSWER_TIMEOUT_MS", "UPSTREAM_ERROR_BODY_BYTES", "UPSTREAM_MAX_ANSWER_BYTES",
     "UPSTREAM_MAX_LINE_BYTES", "UPSTREAM_POOL_TIMEOUT_MS",
+    # MCP servers (lynkr/config/mcp.py, docs/mcp.md)
+    "MCP_SERVER_MANIFEST", "MCP_MANIFEST_DIRS", "MCP_SANDBOX_ENABLED", "MCP_SANDBOX_IMAGE",
+    "MCP_SANDBOX_RUNTIME", "MCP_SANDBOX_ALLOW_NETWORKING", "MCP_SANDBOX_MOUNT_WORKSPACE",
+    "MCP_SANDBOX_WORKSPACE_WRITABLE", "MCP_SANDBOX_PASSTHROUGH_ENV", "MCP_SANDBOX_EXTRA_MOUNTS",
+    "MCP_CALL_TIMEOUT_MS", "MCP_START_TIMEOUT_MS", "MCP_RESTART_MAX_DELAY_MS",
+    "MCP_PING_INTERVAL_MS", "MCP_MAX_OUTPUT_CHARS", "WORKSPACE_ROOT",
 })
 
 # variables of the clients and of Ollama itself, often set in the same shell: never "misspelt"

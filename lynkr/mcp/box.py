@@ -32,8 +32,9 @@ CALL = "workspace_mcp_call"
 class Supervisor:
     """The handles of every configured server, started together."""
 
-    def __init__(self, manifests: Manifests, settings: McpSettings,
-                 environ: Mapping[str, str]) -> None:
+    def __init__(
+        self, manifests: Manifests, settings: McpSettings, environ: Mapping[str, str]
+    ) -> None:
         self.manifests = manifests
         self.settings = settings
         self.handles = {s.name: ServerHandle(s, settings, environ) for s in manifests.servers}
@@ -53,12 +54,17 @@ def _call_tool(servers: list[str]) -> Tool:
         CALL,
         "Call a tool of one of the MCP servers Lynkr runs, by the server's name and the "
         "tool's own name (as that server lists it). Servers: " + ", ".join(servers) + ". "
-        "Give tool \"tools/list\" to see a server's tools.",
-        {"type": "object", "properties": {
-            "server": {"type": "string", "enum": servers, "description": "the server's name"},
-            "tool": {"type": "string", "description": "the tool's name on that server"},
-            "arguments": {"type": "object", "description": "the tool's arguments"}},
-         "required": ["server", "tool"]})
+        'Give tool "tools/list" to see a server\'s tools.',
+        {
+            "type": "object",
+            "properties": {
+                "server": {"type": "string", "enum": servers, "description": "the server's name"},
+                "tool": {"type": "string", "description": "the tool's name on that server"},
+                "arguments": {"type": "object", "description": "the tool's arguments"},
+            },
+            "required": ["server", "tool"],
+        },
+    )
 
 
 def _schema(schema: Mapping[str, Any]) -> dict[str, Any]:
@@ -89,8 +95,13 @@ class McpBox:
         tools = []
         for pair, name in names.items():
             described = remote[pair].description
-            tools.append(Tool(name, f"[MCP server {pair[0]}] {described}".strip(),
-                              _schema(remote[pair].input_schema)))
+            tools.append(
+                Tool(
+                    name,
+                    f"[MCP server {pair[0]}] {described}".strip(),
+                    _schema(remote[pair].input_schema),
+                )
+            )
         tools.sort(key=lambda t: t.name)
         if handles:
             tools.append(_call_tool(sorted(handles)))
@@ -101,8 +112,14 @@ class McpBox:
         self._refresh()
         return self._tools
 
-    async def run(self, name: str, arguments: Mapping[str, Any],
-                  context: ToolContext) -> ToolOutcome:
+    def offered(self, server: str) -> list[str]:
+        """The names this box offers for one server's tools, sorted."""
+        self._refresh()
+        return sorted(name for name, pair in self._routes.items() if pair[0] == server)
+
+    async def run(
+        self, name: str, arguments: Mapping[str, Any], context: ToolContext
+    ) -> ToolOutcome:
         self._refresh()
         try:
             if name == CALL:
@@ -113,8 +130,9 @@ class McpBox:
             return await self.supervisor.handles[route[0]].call(route[1], arguments)
         except Exception as exc:  # the box's guard: a call never fails the request
             log.exception("MCP tool %s failed", name, extra={"request_id": context.request_id})
-            return ToolOutcome(f"MCP tool {name!r} failed inside Lynkr: "
-                               f"{type(exc).__name__}: {exc}", is_error=True)
+            return ToolOutcome(
+                f"MCP tool {name!r} failed inside Lynkr: {type(exc).__name__}: {exc}", is_error=True
+            )
 
     async def _generic(self, arguments: Mapping[str, Any]) -> ToolOutcome:
         """``workspace_mcp_call``: ``server``, ``tool``, ``arguments``; the original's
@@ -124,17 +142,20 @@ class McpBox:
         args = arguments.get("arguments", arguments.get("params", {}))
         handle = self.supervisor.handles.get(server) if isinstance(server, str) else None
         if handle is None:
-            return ToolOutcome(f"no MCP server {server!r}; servers: "
-                               f"{', '.join(sorted(self.supervisor.handles))}", is_error=True)
+            return ToolOutcome(
+                f"no MCP server {server!r}; servers: {', '.join(sorted(self.supervisor.handles))}",
+                is_error=True,
+            )
         if tool == "tools/call" and isinstance(args, Mapping):  # the original's raw JSON-RPC
             tool, args = args.get("name"), args.get("arguments", {})
         if tool == "tools/list":
             return await handle.list_tools_text()
         if not isinstance(tool, str) or not tool:
-            return ToolOutcome("workspace_mcp_call needs \"tool\": a tool's name on the server",
-                               is_error=True)
+            return ToolOutcome(
+                'workspace_mcp_call needs "tool": a tool\'s name on the server', is_error=True
+            )
         if not isinstance(args, Mapping):
-            return ToolOutcome("\"arguments\" must be an object", is_error=True)
+            return ToolOutcome('"arguments" must be an object', is_error=True)
         return await handle.call(tool, args)
 
 

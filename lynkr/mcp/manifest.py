@@ -27,8 +27,13 @@ import attrs
 
 Transport = Literal["stdio", "http", "sse"]
 TRANSPORTS: Mapping[str, Transport] = {
-    "stdio": "stdio", "http": "http", "streamable-http": "http", "streamable_http": "http",
-    "streamablehttp": "http", "sse": "sse"}
+    "stdio": "stdio",
+    "http": "http",
+    "streamable-http": "http",
+    "streamable_http": "http",
+    "streamablehttp": "http",
+    "sse": "sse",
+}
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -84,8 +89,11 @@ class _Reader:
                 return self.environ[name]
             if default is not None:
                 return default
-            self.problem(location, f"${{{name}}} is not set in the environment (write "
-                                   f"${{{name}:-default}} for a default)")
+            self.problem(
+                location,
+                f"${{{name}}} is not set in the environment (write "
+                f"${{{name}:-default}} for a default)",
+            )
             return ""
 
         return _VARIABLE.sub(one, value)
@@ -102,31 +110,31 @@ class _Reader:
     def strings(self, entry: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
         value = entry.get(key, [])
         if not isinstance(value, list):
-            self.problem(f"{where}.{key}", f"must be a list of strings, got "
-                                           f"{type(value).__name__}")
+            self.problem(f"{where}.{key}", f"must be a list of strings, got {type(value).__name__}")
             return ()
         out = []
         for i, item in enumerate(value):
             if isinstance(item, str | int | float) and not isinstance(item, bool):
                 out.append(self.expand(str(item), f"{where}.{key}[{i}]"))
             else:
-                self.problem(f"{where}.{key}[{i}]", f"must be a string, got "
-                                                    f"{type(item).__name__}")
+                self.problem(f"{where}.{key}[{i}]", f"must be a string, got {type(item).__name__}")
         return tuple(out)
 
     def mapping(self, entry: Mapping[str, Any], key: str, where: str) -> dict[str, str]:
         value = entry.get(key, {})
         if not isinstance(value, dict):
-            self.problem(f"{where}.{key}", f"must be an object of strings, got "
-                                           f"{type(value).__name__}")
+            self.problem(
+                f"{where}.{key}", f"must be an object of strings, got {type(value).__name__}"
+            )
             return {}
         out = {}
         for name, item in value.items():
             if isinstance(item, str | int | float) and not isinstance(item, bool):
                 out[str(name)] = self.expand(str(item), f"{where}.{key}.{name}")
             else:
-                self.problem(f"{where}.{key}.{name}", f"must be a string, got "
-                                                      f"{type(item).__name__}")
+                self.problem(
+                    f"{where}.{key}.{name}", f"must be a string, got {type(item).__name__}"
+                )
         return out
 
     def server(self, name: str, entry: Any, where: str) -> ServerSpec | None:
@@ -148,22 +156,30 @@ class _Reader:
             self.problem(f"{where}.sandbox", "must be true or false")
         description = entry.get("description")
         spec = ServerSpec(
-            name=name, transport=transport, source=f"{self.file}: {where}", command=command,
-            args=self.strings(entry, "args", where), env=self.mapping(entry, "env", where),
-            cwd=self.string(entry, "cwd", where), url=url,
+            name=name,
+            transport=transport,
+            source=f"{self.file}: {where}",
+            command=command,
+            args=self.strings(entry, "args", where),
+            env=self.mapping(entry, "env", where),
+            cwd=self.string(entry, "cwd", where),
+            url=url,
             headers=self.mapping(entry, "headers", where),
             description=description if isinstance(description, str) else "",
-            sandbox=sandbox if isinstance(sandbox, bool) else None)
+            sandbox=sandbox if isinstance(sandbox, bool) else None,
+        )
         if transport == "stdio" and not command:
-            self.problem(where, "a stdio server needs a \"command\"")
+            self.problem(where, 'a stdio server needs a "command"')
         if transport != "stdio" and not (url and url.startswith(("http://", "https://"))):
-            self.problem(f"{where}.url", f"an {transport} server needs an http(s) \"url\", "
-                                         f"got {url!r}")
+            self.problem(
+                f"{where}.url", f'an {transport} server needs an http(s) "url", got {url!r}'
+            )
         return spec if len(self.problems) == before else None
 
 
-def parse_manifest(text: str, file: str, environ: Mapping[str, str]) -> tuple[
-        list[ServerSpec], list[Problem]]:
+def parse_manifest(
+    text: str, file: str, environ: Mapping[str, str]
+) -> tuple[list[ServerSpec], list[Problem]]:
     """The servers one manifest file declares, and its problems."""
     reader = _Reader(file, environ)
     try:
@@ -182,24 +198,29 @@ def parse_manifest(text: str, file: str, environ: Mapping[str, str]) -> tuple[
         entries = document.get("servers") if isinstance(document, dict) else document
         where = "servers" if isinstance(document, dict) else ""
         if not isinstance(entries, list):
-            reader.problem(where or "(top level)", "expected {\"mcpServers\": {...}} or "
-                                                   "{\"servers\": [...]}")
+            reader.problem(
+                where or "(top level)", 'expected {"mcpServers": {...}} or {"servers": [...]}'
+            )
             entries = []
         for i, entry in enumerate(entries):
             at = f"{where}[{i}]"
-            name = entry.get("id", entry.get("name", entry.get("label"))) \
-                if isinstance(entry, dict) else None
+            name = (
+                entry.get("id", entry.get("name", entry.get("label")))
+                if isinstance(entry, dict)
+                else None
+            )
             if name is None or not str(name).strip():
-                reader.problem(at, "a server needs an \"id\" (or \"name\")")
+                reader.problem(at, 'a server needs an "id" (or "name")')
                 continue
             found.append(reader.server(str(name).strip(), entry, at))
     else:
-        reader.problem("(top level)", "expected {\"mcpServers\": {...}} or {\"servers\": [...]}")
+        reader.problem("(top level)", 'expected {"mcpServers": {...}} or {"servers": [...]}')
     return [s for s in found if s is not None], reader.problems
 
 
-def manifest_files(paths: Iterable[str], *, default_dirs: Iterable[str] = ()) -> tuple[
-        list[Path], list[Problem]]:
+def manifest_files(
+    paths: Iterable[str], *, default_dirs: Iterable[str] = ()
+) -> tuple[list[Path], list[Problem]]:
     """The JSON files under ``paths`` (a file is taken as it is; a directory gives its
     ``*.json`` files by name). A missing path is a problem unless it is a default."""
     files: list[Path] = []
@@ -211,8 +232,9 @@ def manifest_files(paths: Iterable[str], *, default_dirs: Iterable[str] = ()) ->
             files.append(path)
         elif path.is_dir():
             try:
-                files.extend(sorted(p for p in path.iterdir()
-                                    if p.suffix.lower() == ".json" and p.is_file()))
+                files.extend(
+                    sorted(p for p in path.iterdir() if p.suffix.lower() == ".json" and p.is_file())
+                )
             except OSError as exc:
                 problems.append(Problem(str(path), "(directory)", f"unreadable: {exc}"))
         elif str(path) not in defaults:
@@ -221,8 +243,9 @@ def manifest_files(paths: Iterable[str], *, default_dirs: Iterable[str] = ()) ->
     return unique, problems
 
 
-def read_manifests(paths: Iterable[str], environ: Mapping[str, str], *,
-                   default_dirs: Iterable[str] = ()) -> Manifests:
+def read_manifests(
+    paths: Iterable[str], environ: Mapping[str, str], *, default_dirs: Iterable[str] = ()
+) -> Manifests:
     """Every server of every manifest under ``paths``, and every problem found on the way."""
     files, problems = manifest_files(paths, default_dirs=default_dirs)
     servers: dict[str, ServerSpec] = {}
@@ -238,8 +261,14 @@ def read_manifests(paths: Iterable[str], environ: Mapping[str, str], *,
             first = servers.get(spec.name)
             if first is not None:
                 file_name, _, location = spec.source.partition(": ")
-                problems.append(Problem(file_name, location, f"server {spec.name!r} is already "
-                                        f"defined at {first.source}; this one is ignored"))
+                problems.append(
+                    Problem(
+                        file_name,
+                        location,
+                        f"server {spec.name!r} is already "
+                        f"defined at {first.source}; this one is ignored",
+                    )
+                )
                 continue
             servers[spec.name] = spec
     return Manifests(tuple(servers.values()), tuple(problems), tuple(str(f) for f in files))

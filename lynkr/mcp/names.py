@@ -26,7 +26,7 @@ def sanitize(value: str) -> str:
 
 def _suffixed(name: str, key: str) -> str:
     digest = hashlib.sha256(key.encode()).hexdigest()[:8]
-    return f"{name[:MAX_NAME - 9]}_{digest}"
+    return f"{name[: MAX_NAME - 9]}_{digest}"
 
 
 def tool_names(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:

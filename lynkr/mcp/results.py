@@ -34,14 +34,17 @@ def _block(block: types.ContentBlock) -> str:
 def clip(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}\n[... {len(text) - limit} more characters cut by Lynkr " \
-           f"(MCP_MAX_OUTPUT_CHARS={limit})]"
+    return (
+        f"{text[:limit]}\n[... {len(text) - limit} more characters cut by Lynkr "
+        f"(MCP_MAX_OUTPUT_CHARS={limit})]"
+    )
 
 
 def render(result: types.CallToolResult, limit: int) -> str:
     parts = [_block(b) for b in result.content]
     if result.structuredContent is not None and not any(
-            isinstance(b, types.TextContent) for b in result.content):
+        isinstance(b, types.TextContent) for b in result.content
+    ):
         parts.append(json.dumps(result.structuredContent, ensure_ascii=False))
     text = "\n".join(parts)
     return clip(text if text else "(the tool returned no content)", limit)

@@ -56,8 +56,9 @@ def launch(spec: ServerSpec, sandbox: SandboxSettings, environ: Mapping[str, str
         return bwrap_launch(spec, sandbox, environ)
     if kind == "container":
         return container_launch(spec, sandbox)
-    return Launch(spec.command, spec.args, None if not spec.env else dict(spec.env), spec.cwd,
-                  "none")
+    return Launch(
+        spec.command, spec.args, None if not spec.env else dict(spec.env), spec.cwd, "none"
+    )
 
 
 def _policy(sandbox: SandboxSettings) -> str:
@@ -78,7 +79,7 @@ def own_root(path: Path) -> Path:
     virtualenv holding it, the prefix of a ``bin`` directory, else its own directory."""
     parts = path.parts
     if "node_modules" in parts:
-        return Path(*parts[:parts.index("node_modules")])
+        return Path(*parts[: parts.index("node_modules")])
     for parent in path.parents:
         if (parent / "pyvenv.cfg").is_file():
             return parent
@@ -105,8 +106,7 @@ def own_files(spec: ServerSpec, environ: Mapping[str, str]) -> list[str]:
     return roots
 
 
-def bwrap_launch(spec: ServerSpec, sandbox: SandboxSettings, environ: Mapping[str, str]
-                 ) -> Launch:
+def bwrap_launch(spec: ServerSpec, sandbox: SandboxSettings, environ: Mapping[str, str]) -> Launch:
     argv = ["--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL"]
     if sandbox.allow_network:
         argv.append("--share-net")
@@ -126,31 +126,56 @@ def bwrap_launch(spec: ServerSpec, sandbox: SandboxSettings, environ: Mapping[st
         argv += ["--bind" if mount.writable else "--ro-bind", mount.host, mount.target]
     if spec.cwd is not None:
         argv += ["--ro-bind-try", spec.cwd, spec.cwd, "--chdir", spec.cwd]
-    elif sandbox.workspace is not None:
-        argv += ["--chdir", sandbox.workspace]
+    else:
+        argv += ["--chdir", sandbox.workspace or "/"]
     argv.append("--clearenv")
     passed = {n: environ[n] for n in sandbox.passthrough_env if n in environ}
     for name, value in {**passed, "HOME": home, **spec.env}.items():
         argv += ["--setenv", name, value]
     assert spec.command is not None
     argv += ["--", spec.command, *spec.args]
-    return Launch("bwrap", tuple(argv), {"PATH": environ.get("PATH", os.defpath)}, None,
-                  f"bwrap ({_policy(sandbox)})")
+    return Launch(
+        "bwrap",
+        tuple(argv),
+        {"PATH": environ.get("PATH", os.defpath)},
+        None,
+        f"bwrap ({_policy(sandbox)})",
+    )
 
 
 def container_launch(spec: ServerSpec, sandbox: SandboxSettings) -> Launch:
-    argv = ["run", "--rm", "-i", "--read-only", "--security-opt", "no-new-privileges",
-            "--cap-drop", "ALL", "--tmpfs", "/tmp",
-            "--network", "bridge" if sandbox.allow_network else "none"]
+    argv = [
+        "run",
+        "--rm",
+        "-i",
+        "--read-only",
+        "--security-opt",
+        "no-new-privileges",
+        "--cap-drop",
+        "ALL",
+        "--tmpfs",
+        "/tmp",
+        "--network",
+        "bridge" if sandbox.allow_network else "none",
+    ]
     if sandbox.workspace is not None:
         mode = "rw" if sandbox.workspace_writable else "ro"
-        argv += ["-v", f"{sandbox.workspace}:{CONTAINER_WORKSPACE}:{mode}",
-                 "-w", CONTAINER_WORKSPACE]
+        argv += [
+            "-v",
+            f"{sandbox.workspace}:{CONTAINER_WORKSPACE}:{mode}",
+            "-w",
+            CONTAINER_WORKSPACE,
+        ]
     for mount in sandbox.extra_mounts:
         argv += ["-v", f"{mount.host}:{mount.target}:{'rw' if mount.writable else 'ro'}"]
     for name, value in spec.env.items():
         argv += ["-e", f"{name}={value}"]
     assert spec.command is not None and sandbox.image is not None
     argv += [sandbox.image, spec.command, *spec.args]
-    return Launch(sandbox.runtime, tuple(argv), None, None,
-                  f"container {sandbox.runtime} {sandbox.image} ({_policy(sandbox)})")
+    return Launch(
+        sandbox.runtime,
+        tuple(argv),
+        None,
+        None,
+        f"container {sandbox.runtime} {sandbox.image} ({_policy(sandbox)})",
+    )

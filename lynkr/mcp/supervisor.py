@@ -65,8 +65,13 @@ def describe(error: BaseException) -> str:
 
 
 class ServerHandle:
-    def __init__(self, spec: ServerSpec, settings: McpSettings, environ: Mapping[str, str],
-                 clock: Callable[[], float] = trio.current_time) -> None:
+    def __init__(
+        self,
+        spec: ServerSpec,
+        settings: McpSettings,
+        environ: Mapping[str, str],
+        clock: Callable[[], float] = trio.current_time,
+    ) -> None:
         self.spec = spec
         self.settings = settings
         self.environ = environ
@@ -119,8 +124,13 @@ class ServerHandle:
             full = f"{error} (stderr: {tail})" if tail else error
             self.retry_at = self._clock() + delay
             self._set("restarting", full)
-            log.warning("MCP server %s stopped: %s; restarting in %g s", self.spec.name, full,
-                        delay, extra={"mcp_server": self.spec.name, "attempt": self.attempts})
+            log.warning(
+                "MCP server %s stopped: %s; restarting in %g s",
+                self.spec.name,
+                full,
+                delay,
+                extra={"mcp_server": self.spec.name, "attempt": self.attempts},
+            )
             await trio.sleep(delay)
             delay = min(delay * 2, self.settings.restart_max_delay_s)
             self.restarts += 1
@@ -128,22 +138,35 @@ class ServerHandle:
             self._set("starting")
 
     async def _serve_once(self, stderr: IO[str]) -> None:
-        plan = launch(self.spec, self.settings.sandbox, self.environ) \
-            if self.spec.transport == "stdio" else None
+        plan = (
+            launch(self.spec, self.settings.sandbox, self.environ)
+            if self.spec.transport == "stdio"
+            else None
+        )
         self.isolation_detail = plan.isolation if plan is not None else "none (remote)"
         async with AsyncExitStack() as stack:
             connection = await stack.enter_async_context(open_connection(self.spec, plan, stderr))
             self._connection = connection
             with trio.move_on_after(self.settings.start_timeout_s) as starting:
-                await _until_closed(connection, connection.session.initialize())
+                await _until_closed(
+                    connection,
+                    connection.session.initialize(),
+                    "it exited (or its connection failed) before it was ready",
+                )
                 await self._list_tools(connection)
             if starting.cancelled_caught:
-                raise ServerDied(f"not ready within {self.settings.start_timeout_s:g} s "
-                                 f"(MCP_START_TIMEOUT_MS)")
+                raise ServerDied(
+                    f"not ready within {self.settings.start_timeout_s:g} s (MCP_START_TIMEOUT_MS)"
+                )
             self.last_error = None
             self._set("ready")
-            log.info("MCP server %s ready: %d tools (%s)", self.spec.name, len(self.tools),
-                     self.isolation_detail, extra={"mcp_server": self.spec.name})
+            log.info(
+                "MCP server %s ready: %d tools (%s)",
+                self.spec.name,
+                len(self.tools),
+                self.isolation_detail,
+                extra={"mcp_server": self.spec.name},
+            )
             await self._watch(connection)
 
     async def _list_tools(self, connection: Connection) -> None:
@@ -164,6 +187,7 @@ class ServerHandle:
     async def _watch(self, connection: Connection) -> None:
         """Returns (raises ``ServerDied``) when the server's output ends or a ping fails."""
         async with trio.open_nursery() as nursery:
+
             async def ended() -> None:
                 await connection.closed.wait()
                 nursery.cancel_scope.cancel()
@@ -182,19 +206,26 @@ class ServerHandle:
                         raise ServerDied("no answer to tools/list after a tools/list_changed")
                     continue
                 self._check = trio.Event()
-                with trio.move_on_after(PING_TIMEOUT_S) as ping:
+                patience = min(PING_TIMEOUT_S, self.settings.call_timeout_s)
+                with trio.move_on_after(patience) as ping:
                     await connection.session.send_ping()
                 if ping.cancelled_caught:
-                    raise ServerDied(f"no answer to a ping within {PING_TIMEOUT_S:g} s (hung)")
+                    raise ServerDied(f"no answer to a ping within {patience:g} s (hung)")
         raise ServerDied("the server's output ended (it exited or the connection dropped)")
 
     # -- calls -------------------------------------------------------------------------------
 
     def _unavailable(self) -> ToolOutcome:
-        when = f"; next start in {max(0.0, self.retry_at - self._clock()):.0f} s" \
-            if self.retry_at is not None else ""
-        return ToolOutcome(f"MCP server {self.spec.name!r} is not available ({self.state}"
-                           f"{when}): {self.last_error or 'starting'}", is_error=True)
+        when = (
+            f"; next start in {max(0.0, self.retry_at - self._clock()):.0f} s"
+            if self.retry_at is not None
+            else ""
+        )
+        return ToolOutcome(
+            f"MCP server {self.spec.name!r} is not available ({self.state}"
+            f"{when}): {self.last_error or 'starting'}",
+            is_error=True,
+        )
 
     async def call(self, tool: str, arguments: Mapping[str, Any]) -> ToolOutcome:
         """One ``tools/call``, bounded by ``MCP_CALL_TIMEOUT_MS`` (a start in progress
@@ -207,30 +238,41 @@ class ServerHandle:
             if self.state != "ready" or connection is None:
                 return self._unavailable()
             try:
-                result = await _until_closed(connection, connection.session.call_tool(
-                    tool, dict(arguments)))
-            except (McpError, ServerDied, anyio.ClosedResourceError,
-                    anyio.BrokenResourceError, RuntimeError) as exc:
+                result = await _until_closed(
+                    connection, connection.session.call_tool(tool, dict(arguments))
+                )
+            except (
+                McpError,
+                ServerDied,
+                anyio.ClosedResourceError,
+                anyio.BrokenResourceError,
+                RuntimeError,
+            ) as exc:
                 self._check.set()
                 tail = connection.stderr_tail()
-                return ToolOutcome(f"MCP server {self.spec.name!r} failed calling {tool!r}: "
-                                   f"{describe(exc)}" + (f" (stderr: {tail})" if tail else ""),
-                                   is_error=True)
-            return ToolOutcome(render(result, self.settings.max_output_chars),
-                               is_error=result.isError)
+                return ToolOutcome(
+                    f"MCP server {self.spec.name!r} failed calling {tool!r}: "
+                    f"{describe(exc)}" + (f" (stderr: {tail})" if tail else ""),
+                    is_error=True,
+                )
+            return ToolOutcome(
+                render(result, self.settings.max_output_chars), is_error=result.isError
+            )
         assert scope.cancelled_caught
         if self.state != "ready":
             return self._unavailable()
         self._check.set()  # a server that stops answering is restarted by its watcher
-        return ToolOutcome(f"MCP server {self.spec.name!r}: {tool!r} did not answer within "
-                           f"{timeout:g} s (MCP_CALL_TIMEOUT_MS)", is_error=True)
+        return ToolOutcome(
+            f"MCP server {self.spec.name!r}: {tool!r} did not answer within "
+            f"{timeout:g} s (MCP_CALL_TIMEOUT_MS)",
+            is_error=True,
+        )
 
     async def list_tools_text(self) -> ToolOutcome:
         if self.state != "ready":
             return self._unavailable()
         lines = [f"{t.name}: {t.description}".rstrip(": ") for t in self.tools]
-        return ToolOutcome(clip("\n".join(lines) or "(no tools)",
-                                self.settings.max_output_chars))
+        return ToolOutcome(clip("\n".join(lines) or "(no tools)", self.settings.max_output_chars))
 
 
 async def _set_then_cancel(event: trio.Event, nursery: trio.Nursery) -> None:
@@ -238,12 +280,17 @@ async def _set_then_cancel(event: trio.Event, nursery: trio.Nursery) -> None:
     nursery.cancel_scope.cancel()
 
 
-async def _until_closed(connection: Connection, awaitable: Any) -> Any:
+async def _until_closed(
+    connection: Connection,
+    awaitable: Any,
+    why: str = "the server's output ended (it exited or the connection dropped)",
+) -> Any:
     """``awaitable``'s result, or ``ServerDied`` as soon as the server's output ends (a call
     in flight then fails at once instead of waiting for its timeout)."""
     result: list[Any] = []
     failed: list[Exception] = []
     async with trio.open_nursery() as nursery:
+
         async def work() -> None:
             try:
                 result.append(await awaitable)
@@ -260,5 +307,5 @@ async def _until_closed(connection: Connection, awaitable: Any) -> Any:
     if failed:
         raise failed[0]
     if not result:
-        raise ServerDied("the server's output ended (it exited or the connection dropped)")
+        raise ServerDied(why)
     return result[0]

@@ -24,6 +24,7 @@ NOT_READ = {
     "STOP_WORDS": "a constant's name in memory/query.py's __all__",
     "AWS_BEARER_TOKEN_BEDROCK": "set for boto3 from AWS_BEDROCK_API_KEY, never read",
     "NAME_OR_PATH": "a command-line metavar of lynkr bench",
+    "LC_ALL": "passed through to sandboxed MCP servers (MCP_SANDBOX_PASSTHROUGH_ENV), never read",
 }
 CREDENTIALS = {  # the least each provider needs to load
     "openai": {"OPENAI_API_KEY": "k"}, "openrouter": {"OPENROUTER_API_KEY": "k"},
