@@ -7,6 +7,7 @@ Exit status 0 when every server is ready and no manifest has a problem, else 1.
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +30,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    logging.getLogger("lynkr.mcp").setLevel(logging.ERROR)  # the report says it all
     return trio.run(_list, settings.environ, args.json)
 
 

@@ -6,7 +6,7 @@ server should (the root nursery; ``lynkr mcp list`` opens a short one).
 Guarantees: a server's failure (a bad command, a crash, a hang, a broken sandbox) never leaves
 its task: it becomes the handle's state (``restarting``, with the error and the server's last
 stderr lines) and a new attempt after 1 s, 2 s, 4 s ... up to ``MCP_RESTART_MAX_DELAY_MS``
-(back to 1 s after a run that lasted that long); a ready server is pinged every
+(back to 1 s after it had been ready that long); a ready server is pinged every
 ``MCP_PING_INTERVAL_MS`` and at once after a call timed out, and restarted when it does not
 answer; ``call`` always returns a ``ToolOutcome`` within its timeout.
 Never: restarts a server that is answering, or retries a tool call (a call may have effects).
@@ -82,6 +82,7 @@ class ServerHandle:
         self.restarts = 0  # attempts after the first
         self.attempts = 0
         self.retry_at: float | None = None
+        self.ready_since: float | None = None
         self.isolation_detail = self.isolation
         self._clock = clock
         self._connection: Connection | None = None
@@ -110,7 +111,7 @@ class ServerHandle:
         delay = FIRST_DELAY_S
         while True:
             self.attempts += 1
-            started = self._clock()
+            self.ready_since = None
             error = "the server closed its connection"
             with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as stderr:
                 try:
@@ -119,8 +120,11 @@ class ServerHandle:
                     error = describe(group)
                 tail = tail_of(stderr)
             self._connection = None
-            if self._clock() - started >= self.settings.restart_max_delay_s:
-                delay = FIRST_DELAY_S
+            if (
+                self.ready_since is not None
+                and self._clock() - self.ready_since >= self.settings.restart_max_delay_s
+            ):
+                delay = FIRST_DELAY_S  # it ran well for a while: a fresh crash, not a loop
             full = f"{error} (stderr: {tail})" if tail else error
             self.retry_at = self._clock() + delay
             self._set("restarting", full)
@@ -159,6 +163,7 @@ class ServerHandle:
                     f"not ready within {self.settings.start_timeout_s:g} s (MCP_START_TIMEOUT_MS)"
                 )
             self.last_error = None
+            self.ready_since = self._clock()
             self._set("ready")
             log.info(
                 "MCP server %s ready: %d tools (%s)",
