@@ -8,6 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 import attrs
 import httpx
 
+from lynkr.config.mcp import mcp_settings
 from lynkr.config.memory import memory_settings
 from lynkr.config.providers import ProviderSettings
 from lynkr.config.secrets import mask_url
@@ -48,6 +49,7 @@ def effective(settings: Settings) -> dict[str, Any]:
     out["routing"] = attrs.asdict(settings.routing)
     out["access"] = attrs.asdict(settings.access)  # LYNKR_AUTH and the key file; no keys
     out["memory"] = attrs.asdict(memory_settings(Env(settings.environ)))  # no secrets
+    out["mcp"] = attrs.asdict(mcp_settings(Env(settings.environ)))  # paths and isolation
     return out
 
 
