@@ -51,7 +51,9 @@ class McpSettings:
     manifest_dirs: tuple[str, ...] = ("~/.claude/mcp",)  # MCP_MANIFEST_DIRS
     sandbox: SandboxSettings = attrs.field(factory=SandboxSettings)
     # new in Lynkr (Python)
-    call_timeout_s: float = 60.0  # MCP_CALL_TIMEOUT_MS: one tool call, server start included
+    # MCP_CALL_TIMEOUT_MS: one tool call, a server start included; under the tool loop's own
+    # TOOL_TIMEOUT_MS (30 s), so the model reads this box's answer, which names the server
+    call_timeout_s: float = 25.0
     start_timeout_s: float = 30.0  # MCP_START_TIMEOUT_MS: spawn/connect + initialize + list
     restart_max_delay_s: float = 60.0  # MCP_RESTART_MAX_DELAY_MS: the backoff's ceiling
     ping_interval_s: float = 30.0  # MCP_PING_INTERVAL_MS: liveness check of a ready server
@@ -120,7 +122,7 @@ def mcp_settings(env: Env) -> McpSettings:
         # set but empty: no directory at all (as the original); unset: ~/.claude/mcp
         manifest_dirs=("~/.claude/mcp",) if dirs is None else split_list(dirs),
         sandbox=sandbox_settings(env),
-        call_timeout_s=env.int("MCP_CALL_TIMEOUT_MS", 60_000, minimum=100) / 1000,
+        call_timeout_s=env.int("MCP_CALL_TIMEOUT_MS", 25_000, minimum=100) / 1000,
         start_timeout_s=env.int("MCP_START_TIMEOUT_MS", 30_000, minimum=100) / 1000,
         restart_max_delay_s=env.int("MCP_RESTART_MAX_DELAY_MS", 60_000, minimum=100) / 1000,
         ping_interval_s=env.int("MCP_PING_INTERVAL_MS", 30_000, minimum=0) / 1000,

@@ -246,6 +246,9 @@ class ServerHandle:
                 result = await _until_closed(
                     connection, connection.session.call_tool(tool, dict(arguments))
                 )
+            except trio.Cancelled:  # this timeout or the caller's: is the server still there?
+                self._check.set()
+                raise
             except (
                 McpError,
                 ServerDied,

@@ -19,7 +19,7 @@ def test_defaults_are_the_originals() -> None:
     assert mcp.manifest_paths == ("~/.claude/mcp",)
     assert (mcp.sandbox.isolation, mcp.sandbox.workspace) == ("none", None)
     assert mcp.sandbox.passthrough_env == DEFAULT_PASSTHROUGH
-    assert (mcp.call_timeout_s, mcp.start_timeout_s, mcp.restart_max_delay_s) == (60, 30, 60)
+    assert (mcp.call_timeout_s, mcp.start_timeout_s, mcp.restart_max_delay_s) == (25, 30, 60)
 
 
 @pytest.mark.parametrize(
