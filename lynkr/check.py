@@ -14,6 +14,7 @@ from lynkr.config.providers import ProviderSettings
 from lynkr.config.secrets import mask_url
 from lynkr.config.settings import Env, Settings
 from lynkr.config.vendors import vendor
+from lynkr.config.workspace import workspace_settings
 from lynkr.providers.profiles import auth_headers
 
 SECRET_FIELDS = ("api_key",)
@@ -50,6 +51,8 @@ def effective(settings: Settings) -> dict[str, Any]:
     out["access"] = attrs.asdict(settings.access)  # LYNKR_AUTH and the key file; no keys
     out["memory"] = attrs.asdict(memory_settings(Env(settings.environ)))  # no secrets
     out["mcp"] = attrs.asdict(mcp_settings(Env(settings.environ)))  # paths and isolation
+    # the workspace tools' root and git policies (a bad WORKSPACE_ROOT is a one-line error)
+    out["workspace"] = attrs.asdict(workspace_settings(Env(settings.environ)))
     return out
 
 

@@ -1,5 +1,5 @@
 """The command line: ``lynkr start | check | pipeline lint FILE | pipeline show [FILE] |
-memory ... | keys ... | mcp list | bench ...``."""
+memory ... | keys ... | usage | mcp list | bench ...``."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(settings)
         if args.command == "memory":
             return memory_commands.run(args, settings)
-        if args.command == "keys":
+        if args.command in ("keys", "usage"):
             return key_commands.run(args, settings)
         if args.command == "mcp":
             return mcp_commands.run(args, settings)

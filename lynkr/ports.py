@@ -17,7 +17,7 @@ from typing import Literal, Protocol
 import attrs
 
 from lynkr.model.content import ToolUseBlock
-from lynkr.model.events import Event
+from lynkr.model.events import Event, Usage
 from lynkr.model.limits import Decision
 from lynkr.model.request import Request
 from lynkr.model.response import Response
@@ -206,6 +206,69 @@ class RateLimiter(Protocol):
     def admit(self, key: str, rpm: int | None, tpm: int | None, now: float) -> Decision: ...
 
     def charge(self, key: str, tokens: int, now: float) -> None: ...
+
+
+@attrs.frozen
+class UsageEntry:
+    """Usage an upstream reported for one answer (or the part of it not booked yet), as it is
+    booked: who (inbound key, "" when keys are off), which session ("" when none), which model
+    (``provider/model``), tokens by kind, its cost in US dollars (0.0 when the model has no
+    price), and when (wall-clock seconds). ``requests`` is 1 for an answer's first booking and
+    0 for a later part of the same answer."""
+
+    key: str
+    session: str
+    model: str
+    usage: Usage
+    cost_usd: float
+    at: float
+    requests: int = 1
+
+    @property
+    def tokens(self) -> int:
+        u = self.usage
+        return (u.input_tokens + u.output_tokens + u.cache_read_input_tokens
+                + u.cache_creation_input_tokens)
+
+
+@attrs.frozen
+class Spend:
+    """What a key or a session has spent in a window: tokens of every kind, and US dollars."""
+
+    tokens: int = 0
+    usd: float = 0.0
+
+
+@attrs.frozen
+class UsageRow:
+    """One line of the usage report: a key's spend on one model in one UTC day."""
+
+    key: str
+    model: str  # "" for usage booked before models were recorded
+    day: float  # the UTC day's start, wall-clock seconds
+    requests: int
+    usage: Usage
+    tokens: int  # every kind (usage booked before kinds were recorded counts only here)
+    cost_usd: float
+
+
+class UsageLedger(Protocol):
+    """Usage per key, session, model and UTC day, for budgets and ``lynkr usage``
+    (``auth/ledger.py`` on SQLite, shared by every process on the file; Redis for replicas).
+
+    ``record`` adds an entry to its day; ``spent`` sums a key's days (or one session's of that
+    key) from ``since``, a UTC day's start; ``report`` lists per key, model and day from
+    ``since``. Times are wall-clock seconds (budgets are calendar windows).
+
+    Called on the event loop (``spent`` before a request starts, ``record`` as an answer goes
+    out), like ``RateLimiter``: an implementation must answer at once, so a networked one
+    keeps a local view and exchanges with its store in the background."""
+
+    def record(self, entry: UsageEntry) -> None: ...
+
+    def spent(self, key: str, since: float, session: str | None = None) -> Spend: ...
+
+    def report(self, since: float = 0.0) -> list[UsageRow]: ...
 
 
 @attrs.frozen

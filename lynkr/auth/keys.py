@@ -33,6 +33,7 @@ class ApiKey:
     tpm: int | None = None  # tokens per minute (input + output, as the upstream reports)
     budget_tokens: int | None = None  # tokens per budget window
     budget_window: str = "month"  # "day" or "month" (UTC)
+    budget_usd: float | None = None  # US dollars per budget window (config/prices.yaml)
 
     @property
     def active(self) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 import apsw
 
 from lynkr.auth.keys import SHOWN, ApiKey, key_hash, new_key, same_hash
+from lynkr.auth.ledger import SqliteLedger
 from lynkr.storage.sqlite import open_db
 
 MIGRATIONS: tuple[str, ...] = (
@@ -37,9 +38,32 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (name, day_start)
     );
     """,
+    # the usage ledger (auth/ledger.py): per key, session, model and day, tokens by kind and
+    # cost; the token totals booked before are kept (no model, no kinds); money budgets
+    """
+    ALTER TABLE api_keys ADD COLUMN budget_usd REAL;
+    CREATE TABLE usage (
+        key TEXT NOT NULL,
+        day_start REAL NOT NULL,
+        session TEXT NOT NULL,
+        model TEXT NOT NULL,
+        requests INTEGER NOT NULL DEFAULT 0,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+        tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL NOT NULL DEFAULT 0,
+        PRIMARY KEY (key, day_start, session, model)
+    );
+    CREATE INDEX usage_session ON usage (session, day_start);
+    INSERT INTO usage (key, day_start, session, model, tokens)
+        SELECT name, day_start, '', '', tokens FROM key_usage;
+    DROP TABLE key_usage;
+    """,
 )
 COLUMNS = ("name, key_hash, shown, created_at, revoked_at, rpm, tpm, budget_tokens, "
-           "budget_window")
+           "budget_window, budget_usd")
 
 
 class KeyExists(ValueError):
@@ -50,23 +74,28 @@ class KeyStore:
     def __init__(self, path: str | Path) -> None:
         self.db: apsw.Connection = open_db(path, MIGRATIONS)
 
+    @property
+    def ledger(self) -> SqliteLedger:
+        """The usage ledger kept in the same file."""
+        return SqliteLedger(self.db)
+
     def close(self) -> None:
         self.db.close()
 
     def create(self, name: str, now: float, rpm: int | None = None, tpm: int | None = None,
-               budget_tokens: int | None = None, budget_window: str = "month"
-               ) -> tuple[str, ApiKey]:
+               budget_tokens: int | None = None, budget_window: str = "month",
+               budget_usd: float | None = None) -> tuple[str, ApiKey]:
         """A new key for ``name``: the key (shown once, never stored) and its record."""
         if not name.strip():
             raise ValueError("a key needs a name")
         key = new_key()
         record = ApiKey(name.strip(), key_hash(key), key[:SHOWN], now, None, rpm, tpm,
-                        budget_tokens, budget_window)
+                        budget_tokens, budget_window, budget_usd)
         try:
             self.db.execute(f"INSERT INTO api_keys ({COLUMNS}) VALUES "
-                            "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             (record.name, record.key_hash, record.shown, now, None, rpm, tpm,
-                             budget_tokens, budget_window))
+                             budget_tokens, budget_window, budget_usd))
         except apsw.ConstraintError:
             raise KeyExists(f"an active key named {record.name!r} exists; revoke it "
                             "first") from None
@@ -94,20 +123,3 @@ class KeyStore:
             return None
         found = ApiKey(*row)
         return found if same_hash(found.key_hash, digest) and found.active else None
-
-    # tokens per key and UTC day (shared by every process on this file); a month's budget
-    # sums its days
-
-    def add_usage(self, name: str, day_start: float, tokens: int) -> None:
-        self.db.execute("INSERT INTO key_usage (name, day_start, tokens) VALUES (?, ?, ?) "
-                        "ON CONFLICT (name, day_start) DO UPDATE SET tokens = tokens + "
-                        "excluded.tokens", (name, day_start, tokens))
-
-    def usage(self, name: str, since: float) -> int:
-        row = self.db.execute("SELECT SUM(tokens) FROM key_usage WHERE name = ? AND "
-                              "day_start >= ?", (name, since)).fetchone()
-        return int(row[0] or 0)
-
-    def usage_by_day(self) -> list[tuple[str, float, int]]:
-        return [(str(n), float(d), int(t)) for n, d, t in self.db.execute(
-            "SELECT name, day_start, tokens FROM key_usage ORDER BY day_start, name")]

@@ -33,6 +33,10 @@ class Settings:
     provider_source: str = "MODEL_PROVIDER"  # why this provider: see chosen_provider
     providers: Mapping[str, ProviderSettings] = attrs.field(factory=dict)
     pipeline: str | None = None
+    # LYNKR_PIPELINE_WATCH: reload the pipeline file when it changes (SIGHUP always does),
+    # polled every LYNKR_PIPELINE_WATCH_INTERVAL_MS
+    pipeline_watch: bool = False
+    pipeline_watch_interval_s: float = 1.0
     max_body_bytes: int = 32 * 1024 * 1024
     connect_timeout_s: float = 10.0
     keepalive_expiry_s: float = 30.0
@@ -169,6 +173,9 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         provider_source=source,
         providers=providers,
         pipeline=env.str("LYNKR_PIPELINE"),
+        pipeline_watch=flag(env, "LYNKR_PIPELINE_WATCH", False),
+        pipeline_watch_interval_s=env.int("LYNKR_PIPELINE_WATCH_INTERVAL_MS", 1000,
+                                          minimum=10) / 1000,
         max_body_bytes=env.int("MAX_REQUEST_BODY_BYTES", 32 * 1024 * 1024, minimum=1024),
         connect_timeout_s=env.int("UPSTREAM_CONNECT_TIMEOUT_MS", 10_000, minimum=1) / 1000,
         keepalive_expiry_s=env.int("UPSTREAM_KEEPALIVE_MS", 30_000, minimum=0) / 1000,

@@ -26,18 +26,16 @@ class Original:
     noted_when_set: bool = False  # differs: setting it does less than it did: say so
 
 
-_WORKSPACE = "server-side workspace tools are not built: the client's own tools run in its own " \
-    "directory (docs/tools.md)"
 _POLICY = "no server-side agent loop or git tools: the client runs its tools and asks before " \
     "pushing (docs/tools.md)"
 _WEB = "no web tools yet: use the client's own web search (Claude Code's WebSearch/WebFetch)"
-_TESTS = "no workspace test tool: the client runs tests through its shell tool"
 _MEMORY = "read with the original's default; requests do not use memory yet (docs/memory.md)"
 
 ORIGINAL: tuple[Original, ...] = (
     Original("PORT", "differs", "default 8081 (the original's table said 8080, its guides "
              "8081); set PORT=8080 to keep the old port"),
-    Original("WORKSPACE_ROOT", "unsupported", _WORKSPACE),
+    Original("WORKSPACE_ROOT", "differs", "no default: the workspace tools (docs/tools.md) are "
+             "offered only when it is set (the original used the current directory)"),
     Original("MODEL_PROVIDER", "differs", "unset: the first provider whose credentials are set "
              "(Databricks first, the original's default), else a local Ollama; start-up says "
              "which"),
@@ -84,9 +82,11 @@ ORIGINAL: tuple[Original, ...] = (
     Original("TOOL_EXECUTION_MODE", "unsupported", "tools always run in the client, as the "
              "original's `client`/`passthrough`; `server` (its default) is not built"),
     Original("POLICY_MAX_STEPS", "unsupported", _POLICY),
-    Original("POLICY_GIT_ALLOW_PUSH", "unsupported", _POLICY),
-    Original("POLICY_GIT_REQUIRE_TESTS", "unsupported", _POLICY),
-    Original("POLICY_GIT_TEST_COMMAND", "unsupported", _POLICY),
+    Original("POLICY_GIT_ALLOW_PUSH", "same"),
+    Original("POLICY_GIT_REQUIRE_TESTS", "differs", "without POLICY_GIT_TEST_COMMAND, a commit "
+             "needs a passing workspace_test_run on the same files (the original let it "
+             "through)"),
+    Original("POLICY_GIT_TEST_COMMAND", "same"),
     Original("WEB_SEARCH_ENDPOINT", "unsupported", _WEB),
     Original("WEB_SEARCH_ALLOWED_HOSTS", "unsupported", _WEB),
     Original("MCP_SERVER_MANIFEST", "differs", "also reads Claude Code's `.mcp.json` "
@@ -97,9 +97,10 @@ ORIGINAL: tuple[Original, ...] = (
              "servers in bubblewrap (the original then ran them unisolated); unset, as the "
              "original: a container only when MCP_SANDBOX_IMAGE is set"),
     Original("MCP_SANDBOX_IMAGE", "same"),
-    Original("WORKSPACE_TEST_COMMAND", "unsupported", _TESTS),
-    Original("WORKSPACE_TEST_TIMEOUT_MS", "unsupported", _TESTS),
-    Original("WORKSPACE_TEST_COVERAGE_FILES", "unsupported", _TESTS),
+    Original("WORKSPACE_TEST_COMMAND", "differs", "unset: detected from the project's files "
+             "(npm test, go test ./..., cargo test, pytest, rspec)"),
+    Original("WORKSPACE_TEST_TIMEOUT_MS", "same"),
+    Original("WORKSPACE_TEST_COVERAGE_FILES", "same"),
     Original("API_RETRY_MAX_RETRIES", "same"),
     Original("API_RETRY_INITIAL_DELAY", "same"),
     Original("API_RETRY_MAX_DELAY", "same"),
@@ -150,8 +151,10 @@ LYNKR: frozenset[str] = frozenset({
     "LOAD_SHEDDING_ACTIVE_REQUESTS_THRESHOLD", "LOAD_SHEDDING_MEMORY_THRESHOLD",
     "LOCAL_EMBEDDINGS_BATCH_SIZE", "LOCAL_EMBEDDINGS_DEVICE", "LOCAL_EMBEDDINGS_MODEL",
     "LOG_LEVEL", "LYNKR_DB_PATH", "LYNKR_ENV_FILE", "LYNKR_HOST", "LYNKR_PIPELINE",
+    "LYNKR_PIPELINE_WATCH", "LYNKR_PIPELINE_WATCH_INTERVAL_MS",
     "LYNKR_PRICES", "LYNKR_WORKERS", "LYNKR_RECORD_DIR", "MAX_REQUEST_BODY_BYTES",
-    "LYNKR_AUTH", "LYNKR_KEYS_DB_PATH",
+    "LYNKR_AUTH", "LYNKR_KEYS_DB_PATH", "LYNKR_SESSION_BUDGET_TOKENS",
+    "LYNKR_SESSION_BUDGET_USD", "LYNKR_SESSION_BUDGET_WINDOW",
     "MEMORY_DB_PATH", "MEMORY_DEFAULT_USER", "MEMORY_EMBEDDINGS", "MEMORY_ENABLED",
     "MEMORY_IMPORTANCE_HALF_LIFE_DAYS", "MEMORY_MAX_AGE_DAYS", "MEMORY_MAX_COUNT",
     "MEMORY_MAX_INJECT_TOKENS", "MEMORY_MODEL_EXTRACTION", "MEMORY_RETRIEVAL_LIMIT",
@@ -174,12 +177,15 @@ LYNKR: frozenset[str] = frozenset({
     "RESPONSES_MAX_BYTES", "RESPONSES_MAX_BYTES_PER_CALLER", "UPSTREAM_ANSWER_MS_PER_TOKEN",
     "UPSTREAM_ANSWER_TIMEOUT_MS", "UPSTREAM_ERROR_BODY_BYTES", "UPSTREAM_MAX_ANSWER_BYTES",
     "UPSTREAM_MAX_LINE_BYTES", "UPSTREAM_POOL_TIMEOUT_MS",
+    "WORKSPACE_ROOT", "WORKSPACE_DB_PATH", "WORKSPACE_TEST_COMMAND", "WORKSPACE_TEST_TIMEOUT_MS",
+    "WORKSPACE_TEST_COVERAGE_FILES", "POLICY_GIT_ALLOW_PUSH", "POLICY_GIT_REQUIRE_TESTS",
+    "POLICY_GIT_TEST_COMMAND",
     # MCP servers (lynkr/config/mcp.py, docs/mcp.md)
     "MCP_SERVER_MANIFEST", "MCP_MANIFEST_DIRS", "MCP_SANDBOX_ENABLED", "MCP_SANDBOX_IMAGE",
     "MCP_SANDBOX_RUNTIME", "MCP_SANDBOX_ALLOW_NETWORKING", "MCP_SANDBOX_MOUNT_WORKSPACE",
     "MCP_SANDBOX_WORKSPACE_WRITABLE", "MCP_SANDBOX_PASSTHROUGH_ENV", "MCP_SANDBOX_EXTRA_MOUNTS",
     "MCP_CALL_TIMEOUT_MS", "MCP_START_TIMEOUT_MS", "MCP_RESTART_MAX_DELAY_MS",
-    "MCP_PING_INTERVAL_MS", "MCP_MAX_OUTPUT_CHARS", "WORKSPACE_ROOT",
+    "MCP_PING_INTERVAL_MS", "MCP_MAX_OUTPUT_CHARS",
 })
 
 # variables of the clients and of Ollama itself, often set in the same shell: never "misspelt"

@@ -1,8 +1,8 @@
-"""Token budgets per key, in calendar windows (UTC): what window a moment falls in, when it
-resets, and whether a request may start.
+"""Budgets in calendar windows (UTC), in tokens or US dollars: what window a moment falls in,
+when it resets, and whether a request may start.
 
 A budget is checked only when a request starts: a request that starts with budget left runs
-to its end (a stream in flight is never cut), and its reported tokens are added afterwards, so
+to its end (a stream in flight is never cut), and its reported usage is added afterwards, so
 the last request of a window may take the total past the budget. Times are wall-clock seconds
 since the epoch; the windows are UTC days or calendar months.
 """
@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 
 import attrs
+
+from lynkr.ports import Spend
 
 WINDOWS = ("day", "month")
 
@@ -33,18 +35,34 @@ def window_end(now: float, window: str) -> float:
 
 
 @attrs.frozen
+class Budget:
+    """What one key or one session may spend per window: tokens, dollars, or both."""
+
+    owner: str  # how the message names it: "key 'alice'", "session 'abc' of key 'alice'"
+    window: str = "month"  # "day" or "month"
+    tokens: int | None = None
+    usd: float | None = None
+
+
+@attrs.frozen
 class BudgetVerdict:
     allowed: bool
-    used: int
-    budget: int
     resets_at: float  # wall-clock seconds
-
-    def message(self, name: str, window: str) -> str:
-        when = dt.datetime.fromtimestamp(self.resets_at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        per = "a day" if window == "day" else "a month"
-        return (f"token budget of key {name!r} is spent: {self.used} of {self.budget} tokens "
-                f"{per}; it resets at {when}")
+    message: str = ""  # why not, when not allowed
 
 
-def check_budget(used: int, budget: int, now: float, window: str) -> BudgetVerdict:
-    return BudgetVerdict(used < budget, used, budget, window_end(now, window))
+def check_budget(budget: Budget, spent: Spend, now: float) -> BudgetVerdict:
+    """Whether a request may start with ``spent`` used of ``budget`` in the current window."""
+    resets = window_end(now, budget.window)
+    per = "a day" if budget.window == "day" else "a month"
+    when = dt.datetime.fromtimestamp(resets, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if budget.tokens is not None and spent.tokens >= budget.tokens:
+        used = f"{spent.tokens} of {budget.tokens} tokens {per}"
+    elif budget.usd is not None and spent.usd >= budget.usd:
+        used = f"${spent.usd:.4f} of ${budget.usd:g} {per}"
+    else:
+        return BudgetVerdict(True, resets)
+    kind = "token budget" if budget.tokens is not None and spent.tokens >= budget.tokens \
+        else "budget"
+    return BudgetVerdict(False, resets, f"{kind} of {budget.owner} is spent: {used}; it "
+                                        f"resets at {when}")

@@ -9,6 +9,7 @@
     ├── NotFound                    404 not_found_error        / not_found_error
     │   └── MethodNotAllowed        405 invalid_request_error  / invalid_request_error
     ├── RateLimited                 429 rate_limit_error       / rate_limit_error
+    │   └── BudgetSpent             429 rate_limit_error       / insufficient_quota
     ├── NotImplementedHere          501 api_error              / not_implemented
     │   └── EmbeddingsUnavailable   501 api_error              / not_implemented
     ├── Overloaded                  529 overloaded_error       / server_error (503 for OpenAI)
@@ -89,6 +90,18 @@ class RateLimited(LynkrError):
     status = 429
     anthropic_type = "rate_limit_error"
     openai_type = "rate_limit_error"
+
+
+class BudgetSpent(RateLimited):
+    """A key's or a session's budget is spent until its window resets: OpenAI's quota error
+    (``insufficient_quota``), and ``x-should-retry: false`` so SDKs do not retry it."""
+
+    openai_type = "insufficient_quota"
+    openai_code = "insufficient_quota"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message, retry_after=retry_after,
+                         headers=[(b"x-should-retry", b"false")])
 
 
 class NotImplementedHere(LynkrError):

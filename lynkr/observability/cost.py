@@ -21,11 +21,14 @@ class Price:
     input: float = 0.0
     output: float = 0.0
     cache_read: float | None = None  # None: same as input
+    cache_write: float | None = None  # None: same as input (Anthropic's writes cost 1.25x)
 
     def of(self, usage: Usage) -> float:
-        cached = self.input if self.cache_read is None else self.cache_read
-        return (usage.input_tokens * self.input + usage.cache_creation_input_tokens * self.input
-                + usage.cache_read_input_tokens * cached + usage.output_tokens * self.output
+        """US dollars: cache reads at the cache-read rate, cache writes at theirs."""
+        read = self.input if self.cache_read is None else self.cache_read
+        write = self.input if self.cache_write is None else self.cache_write
+        return (usage.input_tokens * self.input + usage.cache_creation_input_tokens * write
+                + usage.cache_read_input_tokens * read + usage.output_tokens * self.output
                 ) / PER
 
 
@@ -51,7 +54,11 @@ class PriceTable:
 
 def _price(raw: Mapping[str, Any]) -> Price:
     return Price(float(raw.get("input", 0)), float(raw.get("output", 0)),
-                 None if raw.get("cache_read") is None else float(raw["cache_read"]))
+                 _rate(raw, "cache_read"), _rate(raw, "cache_write"))
+
+
+def _rate(raw: Mapping[str, Any], name: str) -> float | None:
+    return None if raw.get(name) is None else float(raw[name])
 
 
 def load_prices(path: str | Path) -> PriceTable:

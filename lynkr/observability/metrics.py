@@ -68,6 +68,9 @@ class Metrics:
         self.savings = Counter("lynkr_routing_savings_usd_total",
                                "Estimated saving against the price table's reference model",
                                ["provider"], registry=registry)
+        self.pipeline_reloads = Counter("lynkr_pipeline_reloads_total", "Pipeline file "
+                                        "reloads by outcome (reloaded, unchanged, failed)",
+                                        ["outcome"], registry=registry)
         self.original = OriginalMetrics()  # the original Lynkr's names, alongside
         registry.register(self.original)
 

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import trio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -23,7 +24,7 @@ from lynkr.model.errors import LynkrError, MethodNotAllowed, NotFound
 from lynkr.observability.cost import PriceTable, load_prices
 from lynkr.observability.metrics import Metrics
 from lynkr.pipeline.compile import Pipeline
-from lynkr.pipeline.effective import effective_pipeline
+from lynkr.pipeline.effective import load_pipeline
 from lynkr.ports import Ports, Upstream
 from lynkr.providers import build_upstreams, provider_infos
 from lynkr.providers.model_capabilities import ToolSupport, fetch_tool_support
@@ -46,6 +47,7 @@ from lynkr.server.metrics_routes import (
     PrometheusEndpoint,
 )
 from lynkr.server.openai_routes import ChatDialect, DialectEndpoint, ResponsesDialect
+from lynkr.server.reload import PipelineReloader, version_name
 from lynkr.server.shedding import LoadShedder
 from lynkr.server.state import AppState
 from lynkr.storage.responses import ResponseStore, StoreQuota
@@ -54,7 +56,8 @@ from lynkr.storage.responses import ResponseStore, StoreQuota
 def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
                 ) -> AppState:
     """Everything a server (or a worker process) runs, from ``settings`` alone."""
-    pipeline = effective_pipeline(settings)
+    loaded = load_pipeline(settings)
+    pipeline = loaded.pipeline
     upstreams = upstreams if upstreams is not None else build_upstreams(settings)
     ports = Ports(providers=provider_infos(upstreams), default_provider=settings.model_provider,
                   cache=response_cache(pipeline), sessions=MemorySessionStore(),
@@ -66,12 +69,13 @@ def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
     metrics = Metrics(prices=price_table(settings))
     limits = settings.limits
     return AppState(settings, pipeline, ports, upstreams, embeddings=build_embedder(settings),
-                    metrics=metrics, access=build_access(settings, metrics),
+                    metrics=metrics, access=build_access(settings, metrics, metrics.prices),
                     responses=ResponseStore(settings.db_path, settings.responses_retention_s,
                                             StoreQuota(
                                                 owner_bytes=limits.responses_owner_bytes,
                                                 total_bytes=limits.responses_total_bytes)),
-                    breakers=breakers, recorder=_recorder(settings))
+                    breakers=breakers, recorder=_recorder(settings), loaded=loaded,
+                    pipeline_version=version_name(loaded, 1))
 
 
 def _recorder(settings: Settings) -> SessionRecorder | None:
@@ -178,6 +182,8 @@ class FastPaths:
 
 def build_app(state: AppState) -> LoadShedder:
     """The app behind the load shedder (health probes and metrics pass it untouched)."""
+    reloader = PipelineReloader(state, response_cache)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         limits = state.ports.output_limit
@@ -187,7 +193,10 @@ def build_app(state: AppState) -> LoadShedder:
         if isinstance(tools, ToolSupport):
             tools.learn(await fetch_tool_support(state.upstreams))
         try:
-            yield
+            async with trio.open_nursery() as nursery:  # the app's background tasks
+                reloader.start(nursery)
+                yield
+                nursery.cancel_scope.cancel()
         finally:
             for upstream in state.upstreams.values():
                 await upstream.aclose()

@@ -23,6 +23,7 @@ from lynkr.model.errors import LynkrError, UpstreamError, UpstreamTimeout
 from lynkr.model.events import Event
 from lynkr.model.response import Response
 from lynkr.observability.record import RequestRecord, log_fields
+from lynkr.pipeline.compile import Pipeline
 from lynkr.pipeline.runner import run_stages
 from lynkr.ports import Answering, StreamTap
 from lynkr.server.asgi import Receive, Scope, Send, header, read_body, request_id, send_json
@@ -43,6 +44,8 @@ async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Recei
                  send: Send) -> None:
     record = RequestRecord(request_id(scope), dialect.name, trio.current_time(),
                            user=scope.get(USER))
+    # the pipeline this request runs from start to end, whatever a reload swaps in meanwhile
+    pipeline, version = state.pipeline, state.pipeline_version
     state.metrics.active_requests.inc()
     try:
         body = await read_body(receive, scope, state.settings)
@@ -53,7 +56,7 @@ async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Recei
         context = Context(record.request_id, dialect.name, session, turn.request.model)
         # what the ingress could not carry, said in the headers and the log like a stage's note
         notes = (Note("ingress", "dropped " + ", ".join(turn.dropped)),) if turn.dropped else ()
-        exchange, timings = await run_stages(state.pipeline,
+        exchange, timings = await run_stages(pipeline,
                                              Exchange(turn.request, context, notes=notes),
                                              state.ports)
         assert exchange.route is not None
@@ -61,11 +64,14 @@ async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Recei
                       exchange.annotations.get(CACHE_VERDICT), context.session_id,
                       context.client_model)
         headers = pipeline_headers(exchange, timings)
+        if version:
+            headers.append((b"x-lynkr-pipeline", version.encode()))
         failure: Exception | None = None
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_watch_disconnect, receive, nursery.cancel_scope, record)
             try:
-                await _respond(state, dialect, turn, exchange, headers, send, record, nursery)
+                await _respond(state, pipeline, dialect, turn, exchange, headers, send, record,
+                               nursery)
             except Exception as exc:  # carried out of the nursery unwrapped, handled below
                 failure = exc
             nursery.cancel_scope.cancel()
@@ -107,13 +113,16 @@ async def _watch_disconnect(receive: Receive, scope: trio.CancelScope,
             return
 
 
-def _taps(state: AppState, exchange: Exchange, record: RequestRecord) -> list[StreamTap]:
+def _taps(state: AppState, pipeline: Pipeline, exchange: Exchange, record: RequestRecord
+          ) -> list[StreamTap]:
     """The record's own tap, then each tap the pipeline's stages declare for this answer."""
     taps: list[StreamTap] = [RecordTap(record)]
-    if state.access is not None and record.user is not None and record.cache != "hit":
-        # the key's tokens, for its limits and budget (an answer from the cache cost none)
-        taps.append(state.access.tap(record.user))
-    for bound in state.pipeline.taps:
+    route = exchange.route
+    if state.access is not None and route is not None and record.cache != "hit":
+        # the key's and the session's usage, for limits and budgets (a cached answer costs none)
+        taps.append(state.access.tap(record.user, exchange.context.session_id, route.provider,
+                                     route.model))
+    for bound in pipeline.taps:
         assert bound.spec.tap is not None
         tap = bound.spec.tap(exchange, bound.config, state.ports)
         if tap is not None:
@@ -121,7 +130,8 @@ def _taps(state: AppState, exchange: Exchange, record: RequestRecord) -> list[St
     return taps
 
 
-async def _respond(state: AppState, dialect: Dialect, turn: ClientTurn, exchange: Exchange,
+async def _respond(state: AppState, pipeline: Pipeline, dialect: Dialect, turn: ClientTurn,
+                   exchange: Exchange,
                    headers: list[tuple[bytes, bytes]], send: Send, record: RequestRecord,
                    nursery: trio.Nursery) -> None:
     route = exchange.route
@@ -129,13 +139,14 @@ async def _respond(state: AppState, dialect: Dialect, turn: ClientTurn, exchange
     rid = record.request_id
     headers = [(b"request-id", rid.encode()), (b"x-request-id", rid.encode()), *headers]
     model = exchange.context.client_model \
-        if state.pipeline.egress.report_model == "client" else route.model
+        if pipeline.egress.report_model == "client" else route.model
     answer = Answer(dialect.answer_id(rid), model, int(time.time()))
     answering = Answering("msg_" + rid.removeprefix("req_"), model)
-    async with open_answer(state, exchange, turn.request, answering, record) as opened:
+    async with open_answer(state, exchange, turn.request, answering, record,
+                           pipeline) as opened:
         if opened.exchange is not exchange:
             headers.extend(fallback_headers(opened.exchange))
-        taps = _taps(state, opened.exchange, record)
+        taps = _taps(state, pipeline, opened.exchange, record)
         streamed = exchange.request.stream
         fold = FoldTap() if not streamed or turn.wants_result \
             or any(t.wants_result for t in taps) else None
@@ -152,8 +163,8 @@ async def _respond(state: AppState, dialect: Dialect, turn: ClientTurn, exchange
             (b"content-type", dialect.content_type), (b"cache-control", b"no-cache"),
             (b"x-accel-buffering", b"no"), *headers]})
         writer = EgressWriter(send, turn.renderer(answer), taps,
-                              coalesce=state.pipeline.egress.coalesce,
-                              ping_s=state.pipeline.egress.ping_interval_s,
+                              coalesce=pipeline.egress.coalesce,
+                              ping_s=pipeline.egress.ping_interval_s,
                               request_id=rid)
         state.metrics.active_streams.inc()
         try:

@@ -52,6 +52,8 @@ class HealthEndpoint:
             "provider": self.state.settings.model_provider,
             "model": self.state.settings.provider.model,
             "pipeline": self.state.pipeline.name,
+            **({"pipeline_version": self.state.pipeline_version}
+               if self.state.pipeline_version else {}),
         })
 
     async def _deep(self, send: Send) -> None:

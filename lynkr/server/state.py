@@ -12,6 +12,7 @@ from lynkr.config.settings import Settings
 from lynkr.embeddings import Embedder
 from lynkr.observability.metrics import Metrics
 from lynkr.pipeline.compile import Pipeline
+from lynkr.pipeline.effective import Loaded
 from lynkr.ports import Ports, Upstream
 from lynkr.resilience.breaker import CircuitBreaker
 from lynkr.storage.responses import ResponseStore
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 @attrs.define
 class AppState:
     settings: Settings
-    pipeline: Pipeline
+    pipeline: Pipeline  # swapped whole by a reload (server/reload.py); read once per request
     ports: Ports
     upstreams: dict[str, Upstream]  # each configured provider, by name
     ready: bool = True
@@ -35,3 +36,6 @@ class AppState:
     shedding: Callable[[], str | None] = lambda: None
     recorder: SessionRecorder | None = None  # LYNKR_RECORD_DIR: requests kept for lynkr bench
     access: Access | None = None  # inbound keys and their limits (None: keys are off)
+    # which pipeline serves new requests: name@hash#generation (x-lynkr-pipeline)
+    pipeline_version: str = ""
+    loaded: Loaded | None = None  # the file it came from (None: a test's Pipeline value)

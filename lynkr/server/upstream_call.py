@@ -21,6 +21,7 @@ from lynkr.model.errors import LynkrError
 from lynkr.model.events import BlockStart, Event, MessageStart, Ping, StreamError
 from lynkr.model.request import Request
 from lynkr.observability.record import Fallback, RequestRecord
+from lynkr.pipeline.compile import Pipeline
 from lynkr.pipeline.runner import run_stages
 from lynkr.ports import Answering, EventBatches, InHand
 from lynkr.resilience import CircuitOpen, RetryPolicy, is_retryable
@@ -41,7 +42,10 @@ class Opened:
 
 @asynccontextmanager
 async def open_answer(state: AppState, exchange: Exchange, client_request: Request,
-                      answering: Answering, record: RequestRecord) -> AsyncIterator[Opened]:
+                      answering: Answering, record: RequestRecord,
+                      pipeline: Pipeline | None = None) -> AsyncIterator[Opened]:
+    """``pipeline``: the one the request started with (a fallback runs it again), by default
+    the state's."""
     if exchange.response is not None:  # a stage answered (a cache hit): replay it
         replay = attrs.evolve(exchange.response, id=answering.message_id,
                               model=answering.model)
@@ -62,7 +66,8 @@ async def open_answer(state: AppState, exchange: Exchange, client_request: Reque
                     raise
                 await stack.aclose()
                 state.metrics.fallbacks.labels(name, following).inc()
-                exchange = await _reroute(state, exchange, client_request, following,
+                exchange = await _reroute(state, pipeline or state.pipeline, exchange,
+                                          client_request, following,
                                           f"fallback from {name}: {type(error).__name__}")
                 assert exchange.route is not None
                 record.rerouted(route_facts(exchange.route),
@@ -102,11 +107,11 @@ def _next_fallback(state: AppState, exchange: Exchange, tried: list[str],
     return None
 
 
-async def _reroute(state: AppState, exchange: Exchange, client_request: Request,
-                   provider: str, reason: str) -> Exchange:
+async def _reroute(state: AppState, pipeline: Pipeline, exchange: Exchange,
+                   client_request: Request, provider: str, reason: str) -> Exchange:
     """The pipeline run again for ``provider`` (its model mapping and filters apply)."""
     context = attrs.evolve(exchange.context, forced_provider=provider, forced_reason=reason)
-    rerouted, _ = await run_stages(state.pipeline,
+    rerouted, _ = await run_stages(pipeline,
                                    Exchange(client_request, context, route=exchange.route),
                                    state.ports)
     return rerouted

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import anthropic
+import httpx
 import openai
 import pytest
 from harness.claude_cli import run_claude
@@ -70,3 +71,22 @@ def test_claude_code_cli_with_a_key(tmp_path: Path, claude_bin: str) -> None:
     assert good.returncode == 0 and good.result["is_error"] is False, good.stderr[-2000:]
     assert served >= 1
     assert key not in good.stderr and key not in str(good.events)
+
+
+def test_claude_code_cli_stops_at_a_spent_budget(tmp_path: Path, claude_bin: str) -> None:
+    env, key = make_key(tmp_path, budget_tokens=100)  # one answer (132 tokens) spends it
+    home, workspace = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    workspace.mkdir()
+    with proxy("openai", [Reply("All good.")], **env) as (url, fake):
+        good = run_claude(claude_bin, url, "say hi", workspace, home, api_key=key)
+        served = len(fake.calls)
+        spent = run_claude(claude_bin, url, "say hi again", workspace, home, api_key=key)
+        metrics = httpx.get(url + "/metrics/prometheus").text
+    assert good.returncode == 0 and good.result["is_error"] is False, good.stderr[-2000:]
+    assert len(fake.calls) == served  # nothing more reached the provider
+    # the CLI shows the budget's message, and asked once: x-should-retry: false is honoured
+    assert spent.result["is_error"] is True and spent.result["api_error_status"] == 429
+    assert "token budget of key 'alice' is spent: 132 of 100 tokens a month; it resets at " \
+        in spent.result["result"]
+    assert 'lynkr_key_requests_total{key="alice",outcome="over_budget"} 1.0' in metrics

@@ -49,7 +49,8 @@ def auth_headers(path: str, form: str, key: str) -> dict[str, str]:
     return base
 
 
-def assert_error(response: httpx.Response, path: str, status: int) -> str:
+def assert_error(response: httpx.Response, path: str, status: int,
+                 openai_type: str = "rate_limit_error") -> str:
     assert response.status_code == status, response.text
     body = response.json()
     rid = response.headers["request-id"]
@@ -60,7 +61,7 @@ def assert_error(response: httpx.Response, path: str, status: int) -> str:
                                          429: "rate_limit_error"}[status]
     else:
         assert body["error"]["type"] == {401: "invalid_request_error",
-                                         429: "rate_limit_error"}[status]
+                                         429: openai_type}[status]
     return str(body["error"]["message"])
 
 
@@ -229,7 +230,7 @@ def test_token_budget_spent_is_a_429_naming_it_and_its_reset_across_processes(
     assert "token budget of key 'alice'" in message and "160 of 100 tokens a day" in message
     assert "resets at" in message and "T00:00:00Z" in message
     assert 0 < int(second.headers["retry-after"]) <= 86_400
-    chat_message = assert_error(chat, "/v1/chat/completions", 429)
+    chat_message = assert_error(chat, "/v1/chat/completions", 429, "insufficient_quota")
     assert "budget" in chat_message
     assert len(fake.calls) == 1
 
@@ -256,7 +257,7 @@ def test_an_answer_from_the_prompt_cache_is_not_charged(tmp_path: Path) -> None:
     assert caches == ["miss", "hit"] and len(fake.calls) == 1
     assert 'lynkr_key_tokens_total{key="alice"} 69.0' in metrics
     store = KeyStore(tmp_path / "keys.db")
-    assert store.usage("alice", 0.0) == 69
+    assert store.ledger.spent("alice", 0.0).tokens == 69
     store.close()
 
 

@@ -49,6 +49,16 @@ def test_check_prints_the_effective_pipeline(tmp_path: Path,
     assert out.rstrip().endswith("ok: answers")
 
 
+def test_effective_shows_the_workspace_tools_settings(tmp_path: Path) -> None:
+    shown = effective(load_settings(environ={"WORKSPACE_ROOT": str(tmp_path),
+                                             "POLICY_GIT_ALLOW_PUSH": "true"},
+                                    env_file=str(tmp_path / "none")))
+    assert (shown["workspace"]["root"], shown["workspace"]["git_allow_push"]) == (
+        str(tmp_path.resolve()), True)
+    assert effective(load_settings(environ={}, env_file=str(tmp_path / "none")))[
+        "workspace"]["root"] is None
+
+
 def test_effective_without_key(tmp_path: Path) -> None:
     shown = effective(load_settings(environ={}, env_file=str(tmp_path / "none")))
     assert shown["provider"]["api_key"] is None

@@ -72,16 +72,3 @@ def test_the_schema_is_migrated_once(tmp_path: Path) -> None:
     version = apsw.Connection(str(tmp_path / "keys.db")).execute(
         "PRAGMA user_version").fetchone()[0]
     assert version == len(MIGRATIONS)
-
-
-def test_usage_is_kept_per_day_and_summed_over_a_window(tmp_path: Path) -> None:
-    store = KeyStore(tmp_path / "keys.db")
-    day = 86_400.0
-    store.add_usage("alice", 10 * day, 100)
-    store.add_usage("alice", 10 * day, 50)
-    store.add_usage("alice", 11 * day, 7)
-    store.add_usage("bob", 11 * day, 1000)
-    assert store.usage("alice", 10 * day) == 157
-    assert store.usage("alice", 11 * day) == 7
-    assert store.usage("carol", 0.0) == 0
-    assert store.usage_by_day()[0] == ("alice", 10 * day, 150)

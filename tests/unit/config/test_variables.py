@@ -16,6 +16,7 @@ from lynkr.config.memory import memory_settings
 from lynkr.config.providers import PROVIDERS
 from lynkr.config.settings import Env, load_settings
 from lynkr.config.variables import LYNKR, ORIGINAL, environment_warnings
+from lynkr.config.workspace import workspace_settings
 
 REPO = Path(__file__).resolve().parents[3]
 NAME = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$")
@@ -24,7 +25,9 @@ NOT_READ = {
     "STOP_WORDS": "a constant's name in memory/query.py's __all__",
     "AWS_BEARER_TOKEN_BEDROCK": "set for boto3 from AWS_BEDROCK_API_KEY, never read",
     "NAME_OR_PATH": "a command-line metavar of lynkr bench",
-    "LC_ALL": "passed through to sandboxed MCP servers (MCP_SANDBOX_PASSTHROUGH_ENV), never read",
+    **dict.fromkeys(("GIT_TERMINAL_PROMPT", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_EDITOR",
+                     "GIT_PAGER", "LC_ALL", "GIT_INDEX_FILE", "GIT_LITERAL_PATHSPECS"),
+                    "set for the git processes of the workspace tools, never read"),
 }
 CREDENTIALS = {  # the least each provider needs to load
     "openai": {"OPENAI_API_KEY": "k"}, "openrouter": {"OPENROUTER_API_KEY": "k"},
@@ -79,6 +82,7 @@ def names_read_while_loading(monkeypatch: pytest.MonkeyPatch) -> set[str]:
         environ = {"MODEL_PROVIDER": provider, **CREDENTIALS.get(provider, {})}
         settings = load_settings(environ=environ, env_file="/nonexistent/.env")
         memory_settings(Env(settings.environ))
+        workspace_settings(Env(settings.environ))
     return {n for n in Recording.read if isinstance(n, str) and n.isupper()}
 
 

@@ -25,3 +25,23 @@ def test_first_matching_pattern_wins_and_cache_reads_are_cheaper() -> None:
 
 def test_an_unpriced_model_reports_no_cost() -> None:
     assert PRICES.cost("nobody", "x", Usage(10, 10)) == (None, 0.0)
+
+
+@pytest.mark.parametrize(("model", "usage", "dollars"), [
+    # a million tokens of each kind on Claude Sonnet: input 3, output 15, cache read 0.30,
+    # cache write 3.75
+    ("claude-sonnet-4-5", Usage(1_000_000, 0), 3.00),
+    ("claude-sonnet-4-5", Usage(0, 1_000_000), 15.00),
+    ("claude-sonnet-4-5", Usage(0, 0, cache_read_input_tokens=1_000_000), 0.30),
+    ("claude-sonnet-4-5", Usage(0, 0, cache_creation_input_tokens=1_000_000), 3.75),
+    ("claude-haiku-4-5", Usage(200_000, 10_000, 400_000, 2_000_000), 0.2 + 0.05 + 0.5 + 0.2),
+])
+def test_cache_reads_and_writes_are_priced_at_their_own_rates(model: str, usage: Usage,
+                                                              dollars: float) -> None:
+    spent, _ = PRICES.cost("anthropic", model, usage)
+    assert spent == pytest.approx(dollars)
+
+
+def test_cache_writes_cost_the_input_rate_when_the_table_gives_none() -> None:
+    spent, _ = PRICES.cost("openai", "gpt-4o", Usage(0, 0, cache_creation_input_tokens=10**6))
+    assert spent == pytest.approx(2.50)

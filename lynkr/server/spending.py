@@ -1,0 +1,191 @@
+"""What requests spend, and whether the next one may start: usage booked to the ledger (per
+key, session and model, priced from ``config/prices.yaml``) and the budgets of the key and of
+the session checked before a request starts.
+
+A budget never cuts an answer: it is checked only at the start, and the usage the upstream
+reports is booked as the answer goes out (``UsageTap``), before its last bytes, so a client
+that sends its next request the moment it has read them is judged on it. Cached input is
+priced at the model's cache-read rate and cache writes at their rate (``Price.of``). A model
+with no price costs nothing toward a money budget; it is logged once.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+
+from prometheus_client import Counter
+
+from lynkr.auth.keys import ApiKey
+from lynkr.config.access import AccessSettings
+from lynkr.governance.budget import Budget, check_budget, window_start
+from lynkr.model.errors import BudgetSpent
+from lynkr.model.events import Event, MessageDelta, Usage
+from lynkr.model.response import Response
+from lynkr.observability.cost import PriceTable
+from lynkr.observability.metrics import Metrics
+from lynkr.ports import UsageEntry, UsageLedger
+
+log = logging.getLogger("lynkr.auth")
+SESSION_ID_LIMIT = 200  # characters of a session id kept (a longer one is cut)
+
+
+class Spending:
+    """The ledger, the price table and the session budget, with their metrics."""
+
+    def __init__(
+        self,
+        ledger: UsageLedger,
+        prices: PriceTable | None,
+        config: AccessSettings,
+        metrics: Metrics,
+    ) -> None:
+        self.ledger, self.prices, self.config = ledger, prices, config
+        self.unpriced: set[tuple[str, str]] = set()
+        registry = metrics.registry
+        self.tokens = Counter(
+            "lynkr_key_tokens_total",
+            "Tokens the upstream reported, per key",
+            ["key"],
+            registry=registry,
+        )
+        self.usd = Counter(
+            "lynkr_key_cost_usd_total",
+            "What answers cost per key, in US dollars (config/prices.yaml)",
+            ["key"],
+            registry=registry,
+        )
+        self.refusals = Counter(
+            "lynkr_budget_refusals_total",
+            "Requests refused because a budget was spent",
+            ["scope"],
+            registry=registry,
+        )
+
+    def budgets(self, key: ApiKey | None, session: str | None) -> list[tuple[Budget, str | None]]:
+        """The budgets a request is held to, each with the session it sums (None: the key)."""
+        out: list[tuple[Budget, str | None]] = []
+        if key is not None and (key.budget_tokens is not None or key.budget_usd is not None):
+            out.append(
+                (
+                    Budget(
+                        f"key {key.name!r}", key.budget_window, key.budget_tokens, key.budget_usd
+                    ),
+                    None,
+                )
+            )
+        config = self.config
+        if session and config.session_budget:
+            owner = f"session {session!r}" + (f" of key {key.name!r}" if key else "")
+            out.append(
+                (
+                    Budget(
+                        owner,
+                        config.session_budget_window,
+                        config.session_budget_tokens,
+                        config.session_budget_usd,
+                    ),
+                    session,
+                )
+            )
+        return out
+
+    def refusal(self, key: ApiKey | None, session: str | None, now: float) -> BudgetSpent | None:
+        """A 429 when a budget of the key or of the session is spent for this window."""
+        user = key.name if key is not None else ""
+        for budget, summed in self.budgets(key, session_id(session)):
+            spent = self.ledger.spent(user, window_start(now, budget.window), summed)
+            verdict = check_budget(budget, spent, now)
+            if not verdict.allowed:
+                self.refusals.labels("session" if summed else "key").inc()
+                return BudgetSpent(verdict.message, retry_after=math.ceil(verdict.resets_at - now))
+        return None
+
+    def cost(self, provider: str, model: str, usage: Usage) -> float:
+        price = self.prices.price(provider, model) if self.prices is not None else None
+        if price is None:
+            if (provider, model) not in self.unpriced:
+                self.unpriced.add((provider, model))
+                log.warning(
+                    "no price for a model: its usage counts nothing toward money budgets",
+                    extra={"provider": provider, "model": model},
+                )
+            return 0.0
+        return price.of(usage)
+
+
+def session_id(raw: str | None) -> str | None:
+    return raw[:SESSION_ID_LIMIT] if raw else None
+
+
+class UsageTap:
+    """Books the usage an answer reports as it goes out: to the key's tokens-per-minute
+    bucket and to the ledger. A later usage report of the same answer books only what it
+    adds."""
+
+    wants_result = False
+
+    def __init__(
+        self,
+        spending: Spending,
+        user: str,
+        session: str | None,
+        provider: str,
+        model: str,
+        charge: Callable[[int], None] | None = None,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.spending, self.charge, self.wall = spending, charge, wall
+        self.user, self.session = user, session_id(session) or ""
+        self.provider, self.model = provider, model
+        self.booked = Usage()
+
+    def observe(self, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, MessageDelta):
+                self._book(event.usage)
+
+    def _book(self, usage: Usage) -> None:
+        before = self.booked
+        more = Usage(
+            *(max(0, now - then) for now, then in zip(_kinds(usage), _kinds(before), strict=True))
+        )
+        added = sum(_kinds(more))
+        if not added:
+            return
+        self.booked = Usage(
+            *(max(a, b) for a, b in zip(_kinds(usage), _kinds(before), strict=True))
+        )
+        if self.charge is not None:  # the key's tokens-per-minute bucket
+            self.charge(added)
+        cost = self.spending.cost(self.provider, self.model, more)
+        first = before == Usage()
+        self.spending.ledger.record(
+            UsageEntry(
+                self.user,
+                self.session,
+                f"{self.provider}/{self.model}",
+                more,
+                cost,
+                self.wall(),
+                1 if first else 0,
+            )
+        )
+        label = self.user or "-"
+        self.spending.tokens.labels(label).inc(added)
+        self.spending.usd.labels(label).inc(cost)
+
+    def completed(self, response: Response) -> None:
+        return None
+
+
+def _kinds(usage: Usage) -> tuple[int, int, int, int]:
+    """The fields of ``Usage`` in their declared order."""
+    return (
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cache_creation_input_tokens,
+        usage.cache_read_input_tokens,
+    )
