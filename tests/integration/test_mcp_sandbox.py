@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import trio
-from mcp_helpers import bwrap_works, call, misbehaving, running
+from mcp_helpers import bwrap_works, call, everything_bin, misbehaving, running
 
 reason = bwrap_works()
 needs_bwrap = pytest.mark.skipif(reason is not None, reason=f"sandbox tests skipped: {reason}")
@@ -114,3 +114,14 @@ async def test_a_container_image_without_a_working_runtime_never_runs_unisolated
             box, "workspace_mcp_call", server="boxed", tool="echo", arguments={"text": "x"}
         )
         assert outcome.is_error and "not available" in outcome.text
+
+
+@needs_bwrap
+async def test_npm_server_everything_in_the_sandbox(tmp_path: Path) -> None:
+    """A node server from node_modules: its tree is bound read-only, node comes from /usr."""
+    servers = {"everything": {"command": everything_bin(), "args": ["stdio"]}}
+    async with running(tmp_path, servers, MCP_SANDBOX_ENABLED="true") as box:
+        handle = box.supervisor.handles["everything"]
+        assert handle.state == "ready", handle.last_error
+        assert handle.isolation_detail.startswith("bwrap (no network")
+        assert (await call(box, "mcp_everything_echo", message="boxed")).text == "Echo: boxed"
