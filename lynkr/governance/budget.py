@@ -10,6 +10,7 @@ since the epoch; the windows are UTC days or calendar months.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import attrs
 
@@ -18,12 +19,19 @@ from lynkr.ports import Spend
 WINDOWS = ("day", "month")
 
 
+DAY = 86_400
+
+
 def window_start(now: float, window: str) -> float:
-    at = dt.datetime.fromtimestamp(now, dt.UTC)
-    start = at.replace(hour=0, minute=0, second=0, microsecond=0)
-    if window == "month":
-        start = start.replace(day=1)
-    return start.timestamp()
+    """The start of the UTC day or calendar month ``now`` falls in (POSIX days are 86,400 s)."""
+    day = now - now % DAY
+    return day if window == "day" else _month_start(day)
+
+
+@functools.lru_cache(maxsize=64)
+def _month_start(day: float) -> float:
+    at = dt.datetime.fromtimestamp(day, dt.UTC)
+    return at.replace(day=1).timestamp()
 
 
 def window_end(now: float, window: str) -> float:
@@ -47,22 +55,23 @@ class Budget:
 @attrs.frozen
 class BudgetVerdict:
     allowed: bool
-    resets_at: float  # wall-clock seconds
+    resets_at: float = 0.0  # wall-clock seconds (set when not allowed)
     message: str = ""  # why not, when not allowed
+
+
+ALLOWED = BudgetVerdict(True)
 
 
 def check_budget(budget: Budget, spent: Spend, now: float) -> BudgetVerdict:
     """Whether a request may start with ``spent`` used of ``budget`` in the current window."""
+    if budget.tokens is not None and spent.tokens >= budget.tokens:
+        kind, used = "token budget", f"{spent.tokens} of {budget.tokens} tokens"
+    elif budget.usd is not None and spent.usd >= budget.usd:
+        kind, used = "budget", f"${spent.usd:.4f} of ${budget.usd:g}"
+    else:
+        return ALLOWED
     resets = window_end(now, budget.window)
     per = "a day" if budget.window == "day" else "a month"
     when = dt.datetime.fromtimestamp(resets, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if budget.tokens is not None and spent.tokens >= budget.tokens:
-        used = f"{spent.tokens} of {budget.tokens} tokens {per}"
-    elif budget.usd is not None and spent.usd >= budget.usd:
-        used = f"${spent.usd:.4f} of ${budget.usd:g} {per}"
-    else:
-        return BudgetVerdict(True, resets)
-    kind = "token budget" if budget.tokens is not None and spent.tokens >= budget.tokens \
-        else "budget"
-    return BudgetVerdict(False, resets, f"{kind} of {budget.owner} is spent: {used}; it "
+    return BudgetVerdict(False, resets, f"{kind} of {budget.owner} is spent: {used} {per}; it "
                                         f"resets at {when}")

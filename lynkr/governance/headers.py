@@ -9,6 +9,7 @@ or ``1.5s``). Both read ``retry-after`` (whole seconds) on a 429.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 
 from lynkr.model.limits import Decision, Window
@@ -22,8 +23,12 @@ def _duration(seconds: float) -> str:
 
 
 def _rfc3339(wall: float, seconds: float) -> str:
-    at = dt.datetime.fromtimestamp(math.ceil(wall + seconds), dt.UTC)
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _when(math.ceil(wall + seconds))
+
+
+@functools.lru_cache(maxsize=256)
+def _when(second: int) -> str:
+    return dt.datetime.fromtimestamp(second, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def ratelimit_headers(decision: Decision, anthropic: bool, wall: float

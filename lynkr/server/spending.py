@@ -15,6 +15,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from typing import Literal
 
 from prometheus_client import Counter
 
@@ -24,12 +25,13 @@ from lynkr.governance.budget import Budget, check_budget, window_start
 from lynkr.model.errors import BudgetSpent
 from lynkr.model.events import Event, MessageDelta, Usage
 from lynkr.model.response import Response
-from lynkr.observability.cost import PriceTable
+from lynkr.observability.cost import Price, PriceTable
 from lynkr.observability.metrics import Metrics
 from lynkr.ports import UsageEntry, UsageLedger
 
 log = logging.getLogger("lynkr.auth")
 SESSION_ID_LIMIT = 200  # characters of a session id kept (a longer one is cut)
+NOTHING = Usage()
 
 
 class Spending:
@@ -43,7 +45,7 @@ class Spending:
         metrics: Metrics,
     ) -> None:
         self.ledger, self.prices, self.config = ledger, prices, config
-        self.unpriced: set[tuple[str, str]] = set()
+        self.prices_by_model: dict[tuple[str, str], Price | Literal[False] | None] = {}
         registry = metrics.registry
         self.tokens = Counter(
             "lynkr_key_tokens_total",
@@ -104,16 +106,16 @@ class Spending:
         return None
 
     def cost(self, provider: str, model: str, usage: Usage) -> float:
-        price = self.prices.price(provider, model) if self.prices is not None else None
-        if price is None:
-            if (provider, model) not in self.unpriced:
-                self.unpriced.add((provider, model))
+        found = self.prices_by_model.get((provider, model), False)
+        if found is False:  # looked up once per model (patterns are matched in order)
+            found = self.prices.price(provider, model) if self.prices is not None else None
+            self.prices_by_model[(provider, model)] = found
+            if found is None:
                 log.warning(
                     "no price for a model: its usage counts nothing toward money budgets",
                     extra={"provider": provider, "model": model},
                 )
-            return 0.0
-        return price.of(usage)
+        return 0.0 if found is None else found.of(usage)
 
 
 def session_id(raw: str | None) -> str | None:
@@ -140,7 +142,8 @@ class UsageTap:
         self.spending, self.charge, self.wall = spending, charge, wall
         self.user, self.session = user, session_id(session) or ""
         self.provider, self.model = provider, model
-        self.booked = Usage()
+        self.booked = NOTHING
+        self.label = user or "-"
 
     def observe(self, events: list[Event]) -> None:
         for event in events:
@@ -148,21 +151,32 @@ class UsageTap:
                 self._book(event.usage)
 
     def _book(self, usage: Usage) -> None:
-        before = self.booked
+        was = self.booked
         more = Usage(
-            *(max(0, now - then) for now, then in zip(_kinds(usage), _kinds(before), strict=True))
+            max(0, usage.input_tokens - was.input_tokens),
+            max(0, usage.output_tokens - was.output_tokens),
+            max(0, usage.cache_creation_input_tokens - was.cache_creation_input_tokens),
+            max(0, usage.cache_read_input_tokens - was.cache_read_input_tokens),
         )
-        added = sum(_kinds(more))
+        added = (
+            more.input_tokens
+            + more.output_tokens
+            + more.cache_creation_input_tokens
+            + more.cache_read_input_tokens
+        )
         if not added:
             return
         self.booked = Usage(
-            *(max(a, b) for a, b in zip(_kinds(usage), _kinds(before), strict=True))
+            was.input_tokens + more.input_tokens,
+            was.output_tokens + more.output_tokens,
+            was.cache_creation_input_tokens + more.cache_creation_input_tokens,
+            was.cache_read_input_tokens + more.cache_read_input_tokens,
         )
         if self.charge is not None:  # the key's tokens-per-minute bucket
             self.charge(added)
-        cost = self.spending.cost(self.provider, self.model, more)
-        first = before == Usage()
-        self.spending.ledger.record(
+        spending = self.spending
+        cost = spending.cost(self.provider, self.model, more)
+        spending.ledger.record(
             UsageEntry(
                 self.user,
                 self.session,
@@ -170,22 +184,11 @@ class UsageTap:
                 more,
                 cost,
                 self.wall(),
-                1 if first else 0,
+                1 if was == NOTHING else 0,
             )
         )
-        label = self.user or "-"
-        self.spending.tokens.labels(label).inc(added)
-        self.spending.usd.labels(label).inc(cost)
+        spending.tokens.labels(self.label).inc(added)
+        spending.usd.labels(self.label).inc(cost)
 
     def completed(self, response: Response) -> None:
         return None
-
-
-def _kinds(usage: Usage) -> tuple[int, int, int, int]:
-    """The fields of ``Usage`` in their declared order."""
-    return (
-        usage.input_tokens,
-        usage.output_tokens,
-        usage.cache_creation_input_tokens,
-        usage.cache_read_input_tokens,
-    )

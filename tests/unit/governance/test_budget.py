@@ -19,6 +19,9 @@ def at(text: str) -> float:
     ("2026-12-02T07:48:00", "month", "2026-12-01T00:00:00", "2027-01-01T00:00:00"),
     ("2026-02-28T23:59:59", "month", "2026-02-01T00:00:00", "2026-03-01T00:00:00"),
     ("2026-12-31T23:59:59", "day", "2026-12-31T00:00:00", "2027-01-01T00:00:00"),
+    ("2024-02-29T12:00:00", "month", "2024-02-01T00:00:00", "2024-03-01T00:00:00"),
+    ("2027-01-01T00:00:00", "day", "2027-01-01T00:00:00", "2027-01-02T00:00:00"),
+    ("2027-01-01T00:00:00", "month", "2027-01-01T00:00:00", "2027-02-01T00:00:00"),
 ])
 def test_windows(now: str, window: str, start: str, end: str) -> None:
     assert window_start(at(now), window) == at(start)
@@ -49,4 +52,5 @@ def test_a_request_starts_while_anything_is_left(budget: Budget, spent: Spend,
     verdict = check_budget(budget, spent, NOW)
     assert verdict.allowed == (message is None)
     assert verdict.message == (message or "")
-    assert verdict.resets_at == window_end(NOW, budget.window)
+    if message is not None:
+        assert verdict.resets_at == window_end(NOW, budget.window)
