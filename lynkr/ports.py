@@ -19,6 +19,7 @@ import attrs
 from lynkr.model.content import ToolUseBlock
 from lynkr.model.events import Event, Usage
 from lynkr.model.limits import Decision
+from lynkr.model.memory import ExtractionJob, Recalled, Scope
 from lynkr.model.request import Request
 from lynkr.model.response import Response
 
@@ -195,6 +196,20 @@ class SessionStore(Protocol):
     def put(self, session: str, key: str, value: str) -> None: ...
 
 
+class MemoryPort(Protocol):
+    """Long-term memory as the pipeline sees it (``lynkr.memory.service`` implements it).
+
+    ``recall`` reads (in a worker thread, bounded by the injection's token budget);
+    ``extract_later`` only hands a finished exchange to a background worker and returns at
+    once: False when it was dropped (queue full, shutting down), never blocking."""
+
+    default_user: str  # MEMORY_DEFAULT_USER: whose memories when a request names nobody
+
+    async def recall(self, scope: Scope, text: str, *,
+                     exclude_session: str | None = None) -> tuple[Recalled, ...]: ...
+
+    def extract_later(self, job: ExtractionJob) -> bool: ...
+
 
 class RateLimiter(Protocol):
     """Per-key request and token limits (``governance/limits.py`` in-process; Redis later).
@@ -283,6 +298,7 @@ class Ports:
     output_limit: Callable[[str], int | None] = lambda model: None
     # (provider, model) -> whether the model can call tools (None: unknown; Ollama's /api/show)
     tool_support: Callable[[str, str], bool | None] = lambda provider, model: None
+    memory: MemoryPort | None = None  # None: long-term memory is off (MEMORY_ENABLED=false)
 
 
 class InHand:

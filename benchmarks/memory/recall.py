@@ -44,6 +44,8 @@ from lynkr.memory.schema import global_token, workspace_token
 from lynkr.memory.store import SqliteMemoryStore
 from lynkr.memory.vectors import TextEmbedder, from_embedder, pack
 from lynkr.model.memory import Recalled
+from lynkr.ports import estimate_tokens
+from lynkr.stages.memory_injection import render_memories
 
 LIMIT = 5
 MODES = ("original", "fts5", "fused")
@@ -155,6 +157,7 @@ async def run_size(size: int, queries: int, embedder: TextEmbedder | None,
     update_hits = {m: 0 for m in modes}
     ms: dict[str, list[float]] = {m: [] for m in modes}
     embed_ms: list[float] = []
+    injected: dict[str, list[int]] = {m: [] for m in modes}  # tokens of the block added
     leaks = 0
     for number, query in enumerate(questions):
         for mode in modes[number % len(modes):] + modes[:number % len(modes)]:  # interleaved
@@ -169,6 +172,8 @@ async def run_size(size: int, queries: int, embedder: TextEmbedder | None,
             if mode == "fused" and timed is not None:
                 embed_ms.append(timed.last_ms)
             leaks += sum(r.memory.user != query.scope.user for r in recalled)
+            block = render_memories([r.memory for r in recalled])
+            injected[mode].append(estimate_tokens(block) if block else 0)
             ok = answered(recalled, query, ids)
             hits[mode] += ok
             update_hits[mode] += ok and query.older is not None
@@ -187,6 +192,8 @@ async def run_size(size: int, queries: int, embedder: TextEmbedder | None,
             "changed_facts_newer_wins": round(update_hits[mode] / updates, 4) if updates else None,
             "p50_ms": round(statistics.median(ms[mode]), 2),
             "p95_ms": round(percentile(ms[mode], 95), 2),
+            "injected_tokens_p50": statistics.median(injected[mode]),
+            "injected_tokens_max": max(injected[mode]),
         }
     if embed_ms:
         fused = result["fused"]

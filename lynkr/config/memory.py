@@ -37,7 +37,7 @@ class MemorySettings:
 
 def memory_settings(env: Env) -> MemorySettings:
     return MemorySettings(
-        enabled=echo_flag(env, "MEMORY_ENABLED", True),
+        enabled=echo_flag(env, "MEMORY_ENABLED", True) is True,
         retrieval_limit=env.int("MEMORY_RETRIEVAL_LIMIT", 5, minimum=0),
         surprise_threshold=env.number("MEMORY_SURPRISE_THRESHOLD", 0.3, 0.0, 1.0),
         max_age_days=env.int("MEMORY_MAX_AGE_DAYS", 90, minimum=1),
@@ -48,5 +48,5 @@ def memory_settings(env: Env) -> MemorySettings:
         embeddings=env.choice("MEMORY_EMBEDDINGS", "auto", EMBEDDING_MODES),
         importance_half_life_days=env.number("MEMORY_IMPORTANCE_HALF_LIFE_DAYS", 30.0,
                                                     1.0, 3650.0),
-        model_extraction=echo_flag(env, "MEMORY_MODEL_EXTRACTION", False),
+        model_extraction=echo_flag(env, "MEMORY_MODEL_EXTRACTION", False) is True,
     )

@@ -29,7 +29,7 @@ class Original:
 _POLICY = "no server-side agent loop or git tools: the client runs its tools and asks before " \
     "pushing (docs/tools.md)"
 _WEB = "no web tools yet: use the client's own web search (Claude Code's WebSearch/WebFetch)"
-_MEMORY = "read with the original's default; requests do not use memory yet (docs/memory.md)"
+_MEMORY = "the original's default; memories are per user and workspace (docs/memory.md)"
 
 ORIGINAL: tuple[Original, ...] = (
     Original("PORT", "differs", "default 8081 (the original's table said 8080, its guides "
@@ -117,11 +117,13 @@ ORIGINAL: tuple[Original, ...] = (
     Original("HEALTH_CHECK_ENABLED", "same"),
     Original("REQUEST_LOGGING_ENABLED", "unsupported", "LOG_LEVEL=warning leaves out the "
              "per-request log lines"),
-    Original("MEMORY_ENABLED", "differs", _MEMORY, noted_when_set=True),
-    Original("MEMORY_RETRIEVAL_LIMIT", "differs", _MEMORY, noted_when_set=True),
-    Original("MEMORY_SURPRISE_THRESHOLD", "differs", _MEMORY, noted_when_set=True),
-    Original("MEMORY_MAX_AGE_DAYS", "differs", _MEMORY, noted_when_set=True),
-    Original("MEMORY_MAX_COUNT", "differs", _MEMORY, noted_when_set=True),
+    Original("MEMORY_ENABLED", "differs", _MEMORY + "; the memory_inject and memory_extract "
+             "stages of the pipeline"),
+    Original("MEMORY_RETRIEVAL_LIMIT", "differs", _MEMORY + "; also within "
+             "MEMORY_MAX_INJECT_TOKENS"),
+    Original("MEMORY_SURPRISE_THRESHOLD", "same"),
+    Original("MEMORY_MAX_AGE_DAYS", "differs", "unused this long (the original never pruned)"),
+    Original("MEMORY_MAX_COUNT", "differs", "per user (the original never pruned)"),
     Original("SESSION_DB_PATH", "differs", "the SQLite file of stored Responses conversations "
              "(LYNKR_DB_PATH wins); there is no separate session store", noted_when_set=True),
 )

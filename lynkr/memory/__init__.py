@@ -6,7 +6,8 @@ workspace.
 - ``query`` and ``ranking``: pure FTS5 query building, rank fusion and the 30/40/30 score;
 - ``vectors``: optional embedding similarity (``lynkr.embeddings``'s local or remote provider);
 - ``surprise`` and ``model_extraction``: what to remember from a finished exchange, pure;
-- ``scope``: whose memories a request may see, pure; ``secrets``: what is never stored;
+- ``secrets``: what is never stored (whose memories a request may see is
+  ``lynkr.stages.memory_scope``, pure);
 - ``tools``: ``memory_search``, ``memory_add``, ``memory_forget``, ``memory_stats``, for the
   server-side tool loop;
 - ``build`` and ``commands``: the store a configuration asks for, and ``lynkr memory``.

@@ -8,8 +8,10 @@ user's memories. Times are the caller's (seconds since the epoch).
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import apsw
 import attrs
@@ -26,6 +28,11 @@ COLUMNS = ("id, kind, text, importance, user, workspace, is_global, created_at, 
 VISIBLE = "user = ? AND (workspace = ? OR is_global = 1)"
 
 
+def _rows(cursor: apsw.Cursor) -> Any:
+    """A query's rows as the schema types them (apsw's stubs only know SQLite's value types)."""
+    return cursor.fetchall()
+
+
 class SecretRefused(ValueError):
     """A memory that looks like it holds a secret; nothing was stored."""
 
@@ -36,12 +43,13 @@ class PruneReport:
     over_count: int  # the least important, beyond the count limit
 
 
-def _memory(row: Sequence[object]) -> Memory:
+def _memory(row: Any) -> Memory:
+    """A row of ``COLUMNS`` (SQLite's values, typed by the schema)."""
     (id_, kind, text, importance, user, workspace, is_global, created, used, uses, subject,
      session, request) = row
-    return Memory(int(id_), kind, str(text), float(importance), str(user),  # type: ignore[arg-type]
-                  str(workspace), bool(is_global), float(created), float(used),  # type: ignore[arg-type]
-                  int(uses), str(subject), session, request)  # type: ignore[arg-type]
+    return Memory(int(id_), kind, str(text), float(importance), str(user), str(workspace),
+                  bool(is_global), float(created), float(used), int(uses), str(subject),
+                  session, request)
 
 
 def check_candidate(candidate: Candidate) -> None:
@@ -101,20 +109,23 @@ class MemoryDatabase:
             row = self.db.execute(f"SELECT {COLUMNS} FROM memories WHERE user = ? AND "
                                   f"workspace = ? AND text = ?",
                                   (scope.user, scope.workspace, text)).fetchone()
+        assert row is not None  # written just above, in the same transaction
         return _memory(row)
 
     def forget(self, scope: Scope, memory_id: int) -> bool:
         with self.db:
             self.db.execute(f"DELETE FROM memories WHERE id = ? AND {VISIBLE}",
                             (memory_id, scope.user, scope.workspace))
-            return self.db.changes() > 0
+            changed = self.db.changes()
+        return changed > 0
 
     def forget_all(self, scope: Scope) -> int:
         """Every memory of the scope's workspace (global ones stay)."""
         with self.db:
             self.db.execute("DELETE FROM memories WHERE user = ? AND workspace = ? AND "
                             "is_global = 0", (scope.user, scope.workspace))
-            return self.db.changes()
+            changed = self.db.changes()
+        return changed
 
     def touch(self, ids: Iterable[int], now: float) -> None:
         rows = [(now, i) for i in ids]
@@ -171,18 +182,19 @@ class MemoryDatabase:
                                f"{VISIBLE}", (*wanted, scope.user, scope.workspace))
         return {m.id: m for m in map(_memory, rows)}
 
-    def vectors(self, scope: Scope, model: str) -> list[tuple[int, bytes]]:
-        return self.db.execute(
+    def vectors(self, scope: Scope, model: str) -> builtins.list[tuple[int, bytes]]:
+        return _rows(self.db.execute(
             "SELECT v.id, v.vector FROM memory_vectors v JOIN memories m ON m.id = v.id "
             "WHERE v.model = ? AND m.user = ? AND (m.workspace = ? OR m.is_global = 1)",
-            (model, scope.user, scope.workspace)).fetchall()
+            (model, scope.user, scope.workspace)))
 
-    def unembedded(self, scope: Scope, model: str, limit: int = 1000) -> list[tuple[int, str]]:
-        return self.db.execute(
+    def unembedded(self, scope: Scope, model: str, limit: int = 1000
+                   ) -> builtins.list[tuple[int, str]]:
+        return _rows(self.db.execute(
             "SELECT m.id, m.text FROM memories m LEFT JOIN memory_vectors v ON v.id = m.id "
             "AND v.model = ? WHERE v.id IS NULL AND m.user = ? AND "
             "(m.workspace = ? OR m.is_global = 1) LIMIT ?",
-            (model, scope.user, scope.workspace, limit)).fetchall()
+            (model, scope.user, scope.workspace, limit)))
 
     def list(self, scope: Scope, limit: int = 50, offset: int = 0) -> list[Memory]:
         rows = self.db.execute(f"SELECT {COLUMNS} FROM memories WHERE {VISIBLE} "
@@ -200,16 +212,16 @@ class MemoryDatabase:
                                    "ORDER BY id", (user, workspace))
         yield from map(_memory, rows.fetchall())
 
-    def owners(self) -> list[tuple[str, str, int]]:
+    def owners(self) -> builtins.list[tuple[str, str, int]]:
         """(user, workspace, count) of every scope that has memories."""
-        return self.db.execute("SELECT user, workspace, count(*) FROM memories "
-                               "GROUP BY user, workspace ORDER BY user, workspace").fetchall()
+        return _rows(self.db.execute("SELECT user, workspace, count(*) FROM memories "
+                                     "GROUP BY user, workspace ORDER BY user, workspace"))
 
     def stats(self, scope: Scope) -> MemoryStats:
-        by_kind = dict(self.db.execute(
+        by_kind: dict[str, int] = dict(_rows(self.db.execute(
             f"SELECT kind, count(*) FROM memories WHERE {VISIBLE} GROUP BY kind ORDER BY kind",
-            (scope.user, scope.workspace)).fetchall())
-        total, globals_, oldest, newest = self.db.execute(
+            (scope.user, scope.workspace))))
+        total, globals_, oldest, newest = _rows(self.db.execute(
             f"SELECT count(*), coalesce(sum(is_global), 0), min(created_at), max(created_at) "
-            f"FROM memories WHERE {VISIBLE}", (scope.user, scope.workspace)).fetchone()
+            f"FROM memories WHERE {VISIBLE}", (scope.user, scope.workspace)))[0]
         return MemoryStats(total, by_kind, globals_, oldest, newest)

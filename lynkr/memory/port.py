@@ -1,9 +1,7 @@
-"""The ``MemoryStore`` port: what the pipeline's ``memory_inject`` stage, the extraction tap and
-the memory tools may ask of long-term memory. ``lynkr.memory.store.SqliteMemoryStore`` is the
-implementation; tests may pass any object of this shape.
-
-(To move into ``lynkr/ports.py`` next to the other ports once the server-layer refactor lands;
-it only needs ``lynkr.model.memory``.)
+"""The ``MemoryStore`` port: what the memory service (``service``), the memory tools and
+``lynkr memory search`` ask of the store. ``lynkr.memory.store.SqliteMemoryStore`` is the
+implementation; tests may pass any object of this shape. (The pipeline sees memory through
+``lynkr.ports.MemoryPort``, which the service implements.)
 """
 
 from __future__ import annotations
@@ -16,7 +14,8 @@ from lynkr.model.memory import Candidate, Memory, MemoryStats, Recalled, Scope
 
 class MemoryStore(Protocol):
     async def recall(self, scope: Scope, text: str, limit: int, now: float, *,
-                     touch: bool = True) -> tuple[Recalled, ...]:
+                     touch: bool = True, exclude_session: str | None = None
+                     ) -> tuple[Recalled, ...]:
         """The best memories for ``text``, best first, within the injection's token budget;
         marks them used. ``text`` is what the user typed: ``memory_injection.turn_text`` of the
         newest user turn (no system reminders, no tool results)."""

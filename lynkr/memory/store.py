@@ -20,7 +20,7 @@ from typing import TypeVar
 import trio
 
 from lynkr.config.memory import MemorySettings
-from lynkr.memory.database import MemoryDatabase, SecretRefused
+from lynkr.memory.database import MemoryDatabase, PruneReport, SecretRefused
 from lynkr.memory.query import terms
 from lynkr.memory.ranking import fuse, rank, within_budget
 from lynkr.memory.vectors import TextEmbedder, VectorIndex, pack
@@ -60,7 +60,10 @@ class SqliteMemoryStore:
                                              limiter=self._limiter)
 
     async def recall(self, scope: Scope, text: str, limit: int, now: float, *,
-                     touch: bool = True) -> tuple[Recalled, ...]:
+                     touch: bool = True, exclude_session: str | None = None
+                     ) -> tuple[Recalled, ...]:
+        """The best memories for ``text`` within the token budget, marked used unless
+        ``touch`` is False; none learnt in ``exclude_session``."""
         words = terms(text)
         query = await self._embed_query(text) if text.strip() else None
         if not words and query is None:
@@ -73,8 +76,10 @@ class SqliteMemoryStore:
                 rankings.append(self._index(db, scope).nearest(query, CANDIDATES,
                                                                MIN_SIMILARITY))
             fused = fuse(rankings)
-            ranked = rank(fused, db.get(scope, fused), now, limit,
-                          settings.importance_half_life_days)
+            found = db.get(scope, fused)
+            if exclude_session is not None:
+                found = {i: m for i, m in found.items() if m.session_id != exclude_session}
+            ranked = rank(fused, found, now, limit, settings.importance_half_life_days)
             chosen = within_budget(ranked, render_memories, self.count_tokens,
                                    settings.max_inject_tokens)
             if touch:
@@ -150,6 +155,13 @@ class SqliteMemoryStore:
 
         await self._run(store)
         return len(rows)
+
+    async def prune(self, now: float) -> PruneReport:
+        """Forget what has aged out, and each user's least important beyond the count."""
+        settings = self.settings
+        return await self._run(lambda db: db.prune(now, settings.max_age_days,
+                                                   settings.max_count,
+                                                   settings.importance_half_life_days))
 
     async def forget(self, scope: Scope, memory_id: int) -> bool:
         def forget(db: MemoryDatabase) -> bool:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 import attrs
 
@@ -40,7 +41,7 @@ ALREADY_KNOWN = 0.34  # novelty at or below this, with nothing contradicted: a r
 
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _KIND_PATTERNS: tuple[tuple[MemoryKind, re.Pattern[str]], ...] = tuple(
-    (kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in (
+    (cast(MemoryKind, kind), re.compile(pattern, re.IGNORECASE)) for kind, pattern in (
         ("preference", r"\bi (?:really |strongly |usually |generally |always |never )?"
                        r"(?:prefer|like|love|hate|dislike|enjoy|favou?r)\b|\bi'?d rather\b|"
                        r"\bmy (?:favou?rite|preferred|go-to)\b|\bi (?:don't|do not) (?:like|"

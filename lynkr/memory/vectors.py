@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from lynkr.embeddings.formats import EmbeddingRequest
 
+_np: Any
 try:
     import numpy as _np
 except ImportError:  # pragma: no cover - numpy comes with the embeddings extra

@@ -10,6 +10,9 @@ from typing import Literal
 
 import attrs
 
+from lynkr.model.content import Block
+from lynkr.model.request import Request
+
 MemoryKind = Literal["preference", "decision", "fact", "entity", "relationship"]
 KINDS: tuple[MemoryKind, ...] = ("preference", "decision", "fact", "entity", "relationship")
 
@@ -74,3 +77,15 @@ class MemoryStats:
     global_count: int
     oldest: float | None
     newest: float | None
+
+
+@attrs.frozen
+class ExtractionJob:
+    """One finished exchange to learn from, handed to the memory's background worker: the
+    request as it went upstream and the answer's content blocks."""
+
+    scope: Scope
+    request: Request
+    answer: tuple[Block, ...]
+    session: str | None = None  # the session key the memories are stored under
+    request_id: str | None = None

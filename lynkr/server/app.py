@@ -17,9 +17,13 @@ from starlette.routing import Route
 from lynkr.bench.record import SessionRecorder
 from lynkr.cache import MemoryCache, MemorySessionStore
 from lynkr.config.errors import SettingsError
+from lynkr.config.memory import memory_settings
 from lynkr.config.output_limits import OutputLimits
-from lynkr.config.settings import Settings
+from lynkr.config.settings import Env, Settings
 from lynkr.embeddings import build_embedder
+from lynkr.memory.build import build_memory_store
+from lynkr.memory.model_call import ModelExtractor
+from lynkr.memory.service import MemoryService
 from lynkr.model.errors import LynkrError, MethodNotAllowed, NotFound
 from lynkr.observability.cost import PriceTable, load_prices
 from lynkr.observability.metrics import Metrics
@@ -52,6 +56,8 @@ from lynkr.server.shedding import LoadShedder
 from lynkr.server.state import AppState
 from lynkr.storage.responses import ResponseStore, StoreQuota
 
+MEMORY_DRAIN_S = 5.0  # at shutdown, at most this long for the queued memory extractions
+
 
 def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
                 ) -> AppState:
@@ -59,9 +65,10 @@ def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
     loaded = load_pipeline(settings)
     pipeline = loaded.pipeline
     upstreams = upstreams if upstreams is not None else build_upstreams(settings)
+    memory = build_memory(settings, upstreams)
     ports = Ports(providers=provider_infos(upstreams), default_provider=settings.model_provider,
                   cache=response_cache(pipeline), sessions=MemorySessionStore(),
-                  output_limit=OutputLimits(), tool_support=ToolSupport())
+                  output_limit=OutputLimits(), tool_support=ToolSupport(), memory=memory)
     resilience = settings.resilience
     breakers = {name: CircuitBreaker(name, resilience.breaker_failure_threshold,
                                      resilience.breaker_success_threshold,
@@ -75,7 +82,18 @@ def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
                                                 owner_bytes=limits.responses_owner_bytes,
                                                 total_bytes=limits.responses_total_bytes)),
                     breakers=breakers, recorder=_recorder(settings), loaded=loaded,
-                    pipeline_version=version_name(loaded, 1))
+                    pipeline_version=version_name(loaded, 1), memory=memory)
+
+
+def build_memory(settings: Settings, upstreams: dict[str, Upstream]) -> MemoryService | None:
+    """Long-term memory, unless ``MEMORY_ENABLED=false`` (its database opens on first use);
+    with ``MEMORY_MODEL_EXTRACTION`` the default provider's model is asked what to remember."""
+    config = memory_settings(Env(settings.environ))
+    if not config.enabled:
+        return None
+    upstream = upstreams.get(settings.model_provider)
+    extractor = ModelExtractor(upstream) if config.model_extraction and upstream else None
+    return MemoryService(build_memory_store(settings, config), config, extractor=extractor)
 
 
 def _recorder(settings: Settings) -> SessionRecorder | None:
@@ -180,6 +198,22 @@ class FastPaths:
         await self.app(scope, receive, send)
 
 
+async def _stop_background(state: AppState) -> None:
+    """Let the memory worker finish what is queued (bounded), then close everything."""
+    if state.memory is not None:
+        state.memory.close()
+        await state.memory.drain(min(MEMORY_DRAIN_S, state.settings.graceful_timeout_s))
+        state.memory.store.close()
+    for upstream in state.upstreams.values():
+        await upstream.aclose()
+    if state.embeddings is not None:
+        await state.embeddings.aclose()
+    if state.responses is not None:
+        state.responses.close()
+    if state.access is not None:
+        state.access.store.close()
+
+
 def build_app(state: AppState) -> LoadShedder:
     """The app behind the load shedder (health probes and metrics pass it untouched)."""
     reloader = PipelineReloader(state, response_cache)
@@ -192,20 +226,16 @@ def build_app(state: AppState) -> LoadShedder:
         tools = state.ports.tool_support
         if isinstance(tools, ToolSupport):
             tools.learn(await fetch_tool_support(state.upstreams))
-        try:
-            async with trio.open_nursery() as nursery:  # the app's background tasks
-                reloader.start(nursery)
+        async with trio.open_nursery() as nursery:  # the app's background tasks
+            reloader.start(nursery)
+            if state.memory is not None:
+                await nursery.start(state.memory.run)
+            try:
                 yield
+            finally:
+                with trio.CancelScope(shield=True):
+                    await _stop_background(state)
                 nursery.cancel_scope.cancel()
-        finally:
-            for upstream in state.upstreams.values():
-                await upstream.aclose()
-            if state.embeddings is not None:
-                await state.embeddings.aclose()
-            if state.responses is not None:
-                state.responses.close()
-            if state.access is not None:
-                state.access.store.close()
 
     app = Starlette(routes=_routes(state), exception_handlers={404: _http_error,
                                                                405: _http_error},

@@ -36,6 +36,9 @@ from lynkr.server.state import AppState
 from lynkr.server.upstream_call import Opened, open_answer
 from lynkr.stages.exchange import CACHE_VERDICT, Context, Exchange, Note
 from lynkr.stages.exchange import Dialect as DialectName
+from lynkr.stages.memory_scope import WORKSPACE_HEADER
+
+WORKSPACE = WORKSPACE_HEADER.encode()
 
 log = logging.getLogger("lynkr.request")
 
@@ -53,7 +56,8 @@ async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Recei
             await state.recorder.record(scope["path"], scope["headers"], body)
         turn = await dialect.parse(body, scope)
         session = header(scope, b"x-claude-code-session-id") or header(scope, b"x-session-id")
-        context = Context(record.request_id, dialect.name, session, turn.request.model)
+        context = Context(record.request_id, dialect.name, session, turn.request.model,
+                          user=record.user, workspace=header(scope, WORKSPACE) or "")
         # what the ingress could not carry, said in the headers and the log like a stage's note
         notes = (Note("ingress", "dropped " + ", ".join(turn.dropped)),) if turn.dropped else ()
         exchange, timings = await run_stages(pipeline,

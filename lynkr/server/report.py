@@ -5,7 +5,7 @@ from __future__ import annotations
 from lynkr.observability.record import RouteFacts, StageReport
 from lynkr.pipeline.runner import StageTiming
 from lynkr.server.asgi import header_value
-from lynkr.stages.exchange import CACHE_VERDICT, Exchange, Route
+from lynkr.stages.exchange import CACHE_VERDICT, MEMORY_ANNOTATION, Exchange, Route
 
 
 def pipeline_headers(exchange: Exchange, timings: tuple[StageTiming, ...]
@@ -28,6 +28,9 @@ def pipeline_headers(exchange: Exchange, timings: tuple[StageTiming, ...]
     verdict = exchange.annotations.get(CACHE_VERDICT)
     if verdict is not None:
         headers.append((b"x-lynkr-cache", verdict.encode()))
+    memory = exchange.annotations.get(MEMORY_ANNOTATION)
+    if memory is not None:
+        headers.append((b"x-lynkr-memory", memory.encode()))
     return headers
 
 

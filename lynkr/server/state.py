@@ -10,6 +10,7 @@ import attrs
 from lynkr.bench.record import SessionRecorder
 from lynkr.config.settings import Settings
 from lynkr.embeddings import Embedder
+from lynkr.memory.service import MemoryService
 from lynkr.observability.metrics import Metrics
 from lynkr.pipeline.compile import Pipeline
 from lynkr.pipeline.effective import Loaded
@@ -36,6 +37,7 @@ class AppState:
     shedding: Callable[[], str | None] = lambda: None
     recorder: SessionRecorder | None = None  # LYNKR_RECORD_DIR: requests kept for lynkr bench
     access: Access | None = None  # inbound keys and their limits (None: keys are off)
+    memory: MemoryService | None = None  # long-term memory (None: MEMORY_ENABLED=false)
     # which pipeline serves new requests: name@hash#generation (x-lynkr-pipeline)
     pipeline_version: str = ""
     loaded: Loaded | None = None  # the file it came from (None: a test's Pipeline value)

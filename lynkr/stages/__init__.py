@@ -14,6 +14,8 @@ from lynkr.stages.dedupe import DedupeConfig, dedupe
 from lynkr.stages.egress import EgressConfig
 from lynkr.stages.exchange import Context, Exchange, Note, Route
 from lynkr.stages.map_model import MapModelConfig, map_model
+from lynkr.stages.memory_extract import MemoryExtractConfig, extraction_tap
+from lynkr.stages.memory_injection import MemoryInjectConfig, memory_inject
 from lynkr.stages.normalize import NormalizeConfig, normalize
 from lynkr.stages.prompt_cache import PromptCacheConfig, cache_size, prompt_cache, store_tap
 from lynkr.stages.registry import StageSpec
@@ -47,6 +49,10 @@ STAGES: dict[str, StageSpec] = {
                   _doc(compress_history), needs_route=True),
         StageSpec("cache_breakpoints", CacheBreakpointsConfig, cache_breakpoints,
                   _doc(cache_breakpoints), needs_route=True),
+        StageSpec("memory_inject", MemoryInjectConfig, memory_inject, _doc(memory_inject),
+                  is_async=True),
+        StageSpec("memory_extract", MemoryExtractConfig, None, _doc(extraction_tap),
+                  kind="tap", tap=extraction_tap),
         StageSpec("prompt_cache", PromptCacheConfig, prompt_cache, _doc(prompt_cache),
                   needs_route=True, tap=store_tap, wants_cache=cache_size),
         StageSpec("egress", EgressConfig, None,

@@ -14,6 +14,9 @@ Dialect = Literal["anthropic", "openai_chat", "openai_responses"]
 # the annotation under which the prompt cache leaves its verdict (hit, miss, bypass), for the
 # x-lynkr-cache header, the log and the metrics
 CACHE_VERDICT = "prompt_cache"
+# the annotation under which memory_inject says what the newest user turn carries
+# ("3 injected, 212 tokens"), for the x-lynkr-memory header
+MEMORY_ANNOTATION = "memory"
 
 
 @attrs.frozen
@@ -25,6 +28,8 @@ class Context:
     # set by the server when it falls back: the route stage must choose this provider
     forced_provider: str | None = None
     forced_reason: str = ""
+    user: str | None = None  # the inbound key's name, when keys are on (whose memories)
+    workspace: str = ""  # the x-lynkr-workspace header, when sent (which memories)
 
 
 @attrs.frozen

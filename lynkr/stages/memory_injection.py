@@ -1,15 +1,23 @@
-"""Memory injection, pure: recalled memories go into the newest user turn, decided once.
+"""memory_inject: recalled memories go into the newest user turn, decided once per turn.
 
-Assumes: the caller recalls memories for the newest user turn (``newest_turn``) by its words
-(``turn_text``), asks ``decide`` once for that turn, and keeps the returned
-``InjectionDecision`` for the session (a plain value; a lost decision only costs a cache miss).
-On every later request it passes all the session's decisions to ``apply_decisions``.
-Guarantees: memories go into a user turn, never the system prompt; a turn that was given
-memories gets byte-for-byte the same block at the same place on every later request, whatever
-is recalled then, so the provider's prompt cache keeps the whole earlier conversation; a turn's
-identity ignores ``cache_control`` marks, which clients move from turn to turn; the block comes
-after the turn's leading tool results (which must stay first) and carries no cache mark.
-Never: changes any other message, drops or reorders a block, or reads a clock or a store.
+Assumes: ``ports.memory`` is the long-term memory (None: memory is off and this stage does
+nothing); ``ports.sessions`` keeps the session's decisions (``stages.session``: a lost value
+only costs a cache miss). Put it after the stages that rewrite history (their output is what
+a turn's identity is taken from) and before ``cache_breakpoints`` and ``prompt_cache``.
+Guarantees: memories are recalled for the newest typed user turn (``newest_turn``) by its words
+(``turn_text``), for the request's user and workspace (``memory_scope``), leaving out memories
+learnt in this same session (they are in the conversation already), within
+``MEMORY_RETRIEVAL_LIMIT`` and ``MEMORY_MAX_INJECT_TOKENS``. The choice (also "nothing") is
+made once per turn and recorded for the session; a turn that was given memories gets
+byte-for-byte the same block at the same place on every later request, whatever would be
+recalled then, so the provider's prompt cache keeps the whole earlier conversation. A turn's
+identity ignores ``cache_control`` marks, which clients move from turn to turn; the block
+comes after the turn's leading tool results (which must stay first) and carries no cache
+mark. The ``memory`` annotation (the ``x-lynkr-memory`` header) says what the newest turn
+carries: ``3 injected, 212 tokens``.
+Never: writes into the system prompt, changes any other message, drops or reorders a block,
+gives an older turn memories it was not given when it was the newest, or shows one user
+another's memories.
 """
 
 from __future__ import annotations
@@ -22,10 +30,17 @@ import attrs
 import orjson
 
 from lynkr.model.content import Block, TextBlock, ToolResultBlock
-from lynkr.model.memory import Memory
+from lynkr.model.memory import Memory, Recalled
 from lynkr.model.request import Message
+from lynkr.ports import Ports
+from lynkr.stages.exchange import MEMORY_ANNOTATION, Exchange
+from lynkr.stages.memory_scope import exchange_scope
+from lynkr.stages.session import recall, remember, session_key
 
 OPEN, CLOSE = "<lynkr-memory>", "</lynkr-memory>"
+STORE_KEY = "memory_inject"  # the session's decisions: {"last": turn key, "given": {key: ...}}
+MAX_STATE_CHARS = 48_000  # past this a session's new turns get no more memories
+MAX_EMPTY = 64  # turns decided with nothing, remembered per session
 PREAMBLE = ("What you remember about this user from earlier conversations (it may be out of "
             "date: what the user says now wins):")
 
@@ -65,8 +80,8 @@ def _block_identity(block: Block) -> object:
         return ["text", block.text]
     if isinstance(block, ToolResultBlock):
         return ["tool_result", block.tool_use_id, [_block_identity(b) for b in block.content]]
-    if hasattr(block, "cache_control"):
-        block = attrs.evolve(block, cache_control=None)
+    if getattr(block, "cache_control", None) is not None:
+        block = attrs.evolve(block, cache_control=None)  # type: ignore[arg-type]  # has one
     return [type(block).__name__, repr(block)]
 
 
@@ -128,3 +143,92 @@ def header_value(decision: InjectionDecision | None) -> str:
     if decision is None:
         return "0 injected, 0 tokens"
     return f"{decision.count} injected, {decision.tokens} tokens"
+
+
+@attrs.frozen
+class MemoryInjectConfig:
+    # also recall memories learnt earlier in this same session (normally they are still in
+    # the conversation, so they would be paid for twice)
+    same_session: bool = False
+
+
+async def memory_inject(exchange: Exchange, config: MemoryInjectConfig, ports: Ports
+                        ) -> Exchange:
+    memory = ports.memory
+    if memory is None:
+        return exchange.noted("memory_inject", "off (MEMORY_ENABLED=false)")
+    request = exchange.request
+    state = SessionDecisions.read(recall(ports, exchange, STORE_KEY))
+    index = newest_turn(request.messages)
+    newest: InjectionDecision | None = None
+    how = "no typed user turn"
+    if index is not None:
+        turn = request.messages[index]
+        key = turn_key(turn)
+        newest = state.of(key)
+        how = "as decided earlier"
+        if newest is None:
+            recalled: tuple[Recalled, ...] = ()
+            if state.size() < MAX_STATE_CHARS:
+                recalled = await memory.recall(
+                    exchange_scope(exchange, memory.default_user), turn_text(turn),
+                    exclude_session=None if config.same_session else session_key(exchange))
+            newest = decide(turn, [r.memory for r in recalled], ports.count_tokens)
+            how = "decided now"
+            state = state.with_decision(newest)
+            remember(ports, exchange, STORE_KEY, state.value())
+    messages = apply_decisions(request.messages, state.given)
+    earlier = len(state.given) - (1 if newest is not None and newest.block else 0)
+    summary = f"{header_value(newest)} ({how})" + (
+        f"; {earlier} earlier turn(s) kept" if earlier else "")
+    annotations = {**exchange.annotations, MEMORY_ANNOTATION: header_value(newest)}
+    return exchange.noted("memory_inject", summary,
+                          request=attrs.evolve(request, messages=messages),
+                          annotations=annotations)
+
+
+@attrs.frozen
+class SessionDecisions:
+    """What a session's turns were given (``given``, by turn key), and which turns were
+    decided with nothing (``empty``, the newest ``MAX_EMPTY``): as JSON in the session store.
+    Side requests (titles, summaries) share the session, so more than the newest turn must be
+    remembered as decided."""
+
+    given: Mapping[str, InjectionDecision] = attrs.field(factory=dict)
+    empty: tuple[str, ...] = ()
+
+    def of(self, key: str) -> InjectionDecision | None:
+        """The turn's decision, or None when it was never decided."""
+        if key in self.given:
+            return self.given[key]
+        return InjectionDecision(key) if key in self.empty else None
+
+    def with_decision(self, decision: InjectionDecision) -> SessionDecisions:
+        if decision.block:
+            return attrs.evolve(self, given={**self.given, decision.turn_key: decision})
+        return attrs.evolve(self, empty=(*self.empty, decision.turn_key)[-MAX_EMPTY:])
+
+    def size(self) -> int:
+        return sum(len(d.block) + 80 for d in self.given.values())
+
+    def value(self) -> dict[str, object]:
+        return {"given": {k: [d.block, d.count, d.tokens, list(d.memory_ids)]
+                          for k, d in self.given.items()}, "empty": list(self.empty)}
+
+    @classmethod
+    def read(cls, stored: object) -> SessionDecisions:
+        """From the store's JSON; anything malformed reads as nothing recorded."""
+        if not isinstance(stored, dict):
+            return cls()
+        given: dict[str, InjectionDecision] = {}
+        raw = stored.get("given")
+        for key, value in (raw.items() if isinstance(raw, dict) else ()):
+            if isinstance(value, list) and len(value) == 4 and isinstance(value[0], str) \
+                    and value[0] and isinstance(value[1], int) and isinstance(value[2], int) \
+                    and isinstance(value[3], list):
+                block, count, tokens, ids = value
+                given[key] = InjectionDecision(key, block, count, tokens,
+                                               tuple(i for i in ids if isinstance(i, int)))
+        empty = stored.get("empty")
+        keys = tuple(k for k in empty if isinstance(k, str)) if isinstance(empty, list) else ()
+        return cls(given, keys)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -77,7 +79,11 @@ def serve_asgi(app: Any, name: str = "fake-upstream", graceful: float = 0.2,
 
 def lynkr_state(env: Mapping[str, str], pipeline: str | None = None) -> AppState:
     """The app state ``serve_lynkr`` builds from ``env`` alone (no .env file)."""
-    settings = load_settings(environ=dict(env), env_file="/nonexistent/.env")
+    env = dict(env)
+    # each server its own long-term memory (memories one test teaches never reach another)
+    env.setdefault("MEMORY_DB_PATH", str(Path(tempfile.mkdtemp(prefix="lynkr-memory-"))
+                                         / "memory.db"))
+    settings = load_settings(environ=env, env_file="/nonexistent/.env")
     return build_state(attrs.evolve(settings, pipeline=pipeline or settings.pipeline))
 
 

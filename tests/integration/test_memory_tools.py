@@ -10,6 +10,9 @@ from lynkr.config.memory import MemorySettings
 from lynkr.memory.store import SqliteMemoryStore
 from lynkr.memory.tools import MEMORY_TOOLS, NAMES, ToolOutcome, run_tool
 from lynkr.model.memory import Scope
+from lynkr.tools.memory import MemoryToolBox
+from lynkr.tools.port import ToolBox, ToolContext
+from lynkr.tools.port import ToolOutcome as PortOutcome
 
 ALICE, BOB = Scope("alice", "/w"), Scope("bob", "/w")
 NOW = 1_790_000_000.0  # 2026-09-21
@@ -67,3 +70,21 @@ async def test_bad_calls_are_error_results(store: SqliteMemoryStore, name: str,
     outcome = await run_tool(name, arguments, store, ALICE, NOW)
     assert outcome.is_error and message in outcome.text
     assert (await store.stats(ALICE)).total == 0
+
+
+async def test_the_tool_box_runs_calls_in_the_contexts_scope(store: SqliteMemoryStore) -> None:
+    box: ToolBox = MemoryToolBox(store)
+    assert (box.name, box.tools()) == ("memory", MEMORY_TOOLS)
+    alice = ToolContext("req_1", "s1", "alice", "/w", NOW)
+    added = await box.run("memory_add", {"text": "I prefer Python for data processing",
+                                         "type": "preference"}, alice)
+    assert added == PortOutcome("Remembered as #1.")
+    found = await box.run("memory_search", {"query": "language for data tasks"}, alice)
+    assert "I prefer Python for data processing" in found.text and not found.is_error
+    bob = ToolContext("req_2", "s2", "bob", "/w", NOW)
+    assert await box.run("memory_search", {"query": "data processing"}, bob) == PortOutcome(
+        "No memories match.")
+    assert (await box.run("memory_forget", {"id": 1}, bob)).is_error
+    refused = await box.run("memory_add", {"text": "my password is hunter22hunter",
+                                           "type": "fact"}, alice)
+    assert refused.is_error and "secret" in refused.text

@@ -93,8 +93,10 @@ def test_show_default_by_name(capsys: pytest.CaptureFixture[str]) -> None:
         "truncate_tool_results",
         "compress_history",
         "dedupe",
+        "memory_inject",
         "cache_breakpoints",
         "prompt_cache",
+        "memory_extract",
         "egress",
     ]
     assert shown["stages"][3]["capability_filter"] == {

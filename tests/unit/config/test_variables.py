@@ -120,12 +120,12 @@ def test_unsupported_originals_and_misspellings_are_reported_others_are_not() ->
     lines = environment_warnings({
         "WEB_SEARCH_ENDPOINT": "http://x", "OLLAMA_MODLE": "llama3", "PATH": "/bin",
         "OLLAMA_MODEL": "llama3", "HOME": "/root", "AWS_CONFIG_FILE": "/x",
-        "PROMPT_CACHE_ENABLD": "false", "MEMORY_ENABLED": "true"})
+        "PROMPT_CACHE_ENABLD": "false", "MEMORY_ENABLED": "true", "SESSION_DB_PATH": "/x"})
     assert lines == [
-        "MEMORY_ENABLED differs from the original Lynkr: read with the original's default; "
-        "requests do not use memory yet (docs/memory.md)",
         "OLLAMA_MODLE is not a Lynkr variable; did you mean OLLAMA_MODEL?",
         "PROMPT_CACHE_ENABLD is not a Lynkr variable; did you mean PROMPT_CACHE_ENABLED?",
+        "SESSION_DB_PATH differs from the original Lynkr: " + next(
+            o.note for o in ORIGINAL if o.name == "SESSION_DB_PATH"),
         "WEB_SEARCH_ENDPOINT is not supported and has no effect: " + next(
             o.note for o in ORIGINAL if o.name == "WEB_SEARCH_ENDPOINT")]
 

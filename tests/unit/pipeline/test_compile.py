@@ -50,8 +50,8 @@ def test_default_pipeline_values() -> None:
     assert [(s.name, s.config) for s in pipeline.stages] == [
         (name, STAGES[name].config(**tuned.get(name, {}))) for name in (
             "normalize", "route", "map_model", "capability_filter", "tool_selection",
-            "truncate_tool_results", "compress_history", "dedupe", "cache_breakpoints",
-            "prompt_cache")]
+            "truncate_tool_results", "compress_history", "dedupe", "memory_inject",
+            "cache_breakpoints", "prompt_cache", "memory_extract")]
     lines = [s.line for s in pipeline.stages]
     assert lines == sorted(lines) and len(set(lines)) == len(lines)
     assert pipeline.egress == EgressConfig()

@@ -95,8 +95,8 @@ async def test_default_pipeline_end_to_end() -> None:
                                        cache_key=out.request.cache_key)
     assert [n.stage for n in out.notes] == [
         "normalize", "route", "map_model", "capability_filter", "tool_selection",
-        "truncate_tool_results", "compress_history", "dedupe", "cache_breakpoints",
-        "prompt_cache"]
+        "truncate_tool_results", "compress_history", "dedupe", "memory_inject",
+        "cache_breakpoints", "prompt_cache"]
     assert [t.stage for t in timings] == [n.stage for n in out.notes]
     assert out.response is None
 

@@ -78,7 +78,8 @@ class ScriptedUpstream:
 def state(tmp_path: Path, upstreams: dict[str, ScriptedUpstream], **env: str) -> AppState:
     settings = load_settings(environ={"MODEL_PROVIDER": "ollama", "LYNKR_DB_PATH":
                                       str(tmp_path / "db"), "API_RETRY_MAX_RETRIES": "0",
-                                      **env}, env_file="/nonexistent/.env")
+                                      "MEMORY_DB_PATH": str(tmp_path / "memory.db"), **env},
+                             env_file="/nonexistent/.env")
     return build_state(settings, dict(upstreams))  # type: ignore[arg-type]
 
 

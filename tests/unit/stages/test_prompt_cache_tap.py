@@ -57,7 +57,8 @@ def test_no_tap_for_a_hit_a_bypass_or_no_cache() -> None:
 
 def test_the_pipeline_lists_the_stages_that_declare_taps() -> None:
     assert STAGES["prompt_cache"].tap is store_tap
-    assert [n for n, spec in STAGES.items() if spec.tap is not None] == ["prompt_cache"]
+    assert sorted(n for n, spec in STAGES.items() if spec.tap is not None) == [
+        "memory_extract", "prompt_cache"]
     with_cache = compile_text("stages: [normalize, route, prompt_cache, egress]")
     without = compile_text("stages: [normalize, route, egress]")
     assert [s.name for s in with_cache.taps] == ["prompt_cache"]

@@ -6,6 +6,7 @@ every tool_use answered; the last user message's text survives the whole default
 
 from __future__ import annotations
 
+import inspect
 from itertools import pairwise
 from typing import Any
 
@@ -151,15 +152,21 @@ async def test_every_request_gets_a_route(request: Request, ports: Ports) -> Non
     assert out.route is not None
     assert out.route.provider == ports.default_provider
     assert out.route.model == out.request.model
-    assert [t.stage for t in timings] == [s.name for s in DEFAULT.stages]
+    assert [t.stage for t in timings] == [s.name for s in DEFAULT.stages
+                                          if s.spec.run is not None]
 
 
 @PROPERTY
 @given(request=requests(), ports=ports_st)
-def test_no_stage_adds_tools_or_text(request: Request, ports: Ports) -> None:
+async def test_no_stage_adds_tools_or_text(request: Request, ports: Ports) -> None:
+    """(Memory is off in these ports: with memory on, ``memory_inject`` adds what it recalls.)"""
     current = exchange(request)
     for stage in DEFAULT.stages:
+        if stage.spec.run is None:  # a tap: it only watches the answer
+            continue
         after = stage.spec.run(current, stage.config, ports)
+        if inspect.isawaitable(after):
+            after = await after
         assert isinstance(after, Exchange)
         assert len(after.request.tools) <= len(current.request.tools), stage.name
         assert text_length(after.request) <= text_length(current.request), stage.name

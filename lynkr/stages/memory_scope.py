@@ -18,6 +18,7 @@ import orjson
 from lynkr.model.content import TextBlock
 from lynkr.model.memory import Scope
 from lynkr.model.request import Request
+from lynkr.stages.exchange import Exchange
 
 WORKSPACE_HEADER = "x-lynkr-workspace"
 MAX_ID = 200
@@ -65,6 +66,13 @@ def scope_of(request: Request, headers: Mapping[str, str], *, key_user: str | No
              default_user: str = "default") -> Scope:
     """``headers`` with lower-case names."""
     return Scope(user_of(request, key_user, default_user), workspace_of(request, headers))
+
+
+def exchange_scope(exchange: Exchange, default_user: str) -> Scope:
+    """``scope_of`` a request in the pipeline: the key and the header travel in its context."""
+    context = exchange.context
+    return scope_of(exchange.request, {WORKSPACE_HEADER: context.workspace},
+                    key_user=context.user, default_user=default_user)
 
 
 def _normal(path: str) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from lynkr.memory.scope import scope_of, user_of, workspace_of
 from lynkr.model import Message, Request, TextBlock
 from lynkr.model.memory import Scope
+from lynkr.stages.memory_scope import scope_of, user_of, workspace_of
 
 CC_USER = orjson.dumps({"device_id": "dev123", "account_uuid": "", "session_id": "s-1"}).decode()
 
