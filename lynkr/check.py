@@ -13,6 +13,7 @@ from lynkr.config.memory import memory_settings
 from lynkr.config.providers import ProviderSettings
 from lynkr.config.secrets import mask_url
 from lynkr.config.settings import Env, Settings
+from lynkr.config.tools import tool_loop_settings
 from lynkr.config.vendors import vendor
 from lynkr.config.workspace import workspace_settings
 from lynkr.providers.profiles import auth_headers
@@ -49,8 +50,13 @@ def effective(settings: Settings) -> dict[str, Any]:
     out["limits"] = attrs.asdict(settings.limits)
     out["routing"] = attrs.asdict(settings.routing)
     out["access"] = attrs.asdict(settings.access)  # LYNKR_AUTH and the key file; no keys
+    shared = settings.shared  # where limits, budgets, breakers, cache and sessions are shared
+    backend = shared.backend if shared.backend == "redis" or settings.workers == 1 else "sqlite"
+    out["shared"] = {"backend": backend, "redis_url": shared.redis_url and mask_url(
+        shared.redis_url), "timeout_s": shared.timeout_s, "prefix": shared.prefix}
     out["memory"] = attrs.asdict(memory_settings(Env(settings.environ)))  # no secrets
     out["mcp"] = attrs.asdict(mcp_settings(Env(settings.environ)))  # paths and isolation
+    out["tool_loop"] = attrs.asdict(tool_loop_settings(Env(settings.environ)))
     # the workspace tools' root and git policies (a bad WORKSPACE_ROOT is a one-line error)
     out["workspace"] = attrs.asdict(workspace_settings(Env(settings.environ)))
     return out

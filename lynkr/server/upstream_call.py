@@ -77,6 +77,16 @@ async def open_answer(state: AppState, exchange: Exchange, client_request: Reque
             return
 
 
+@asynccontextmanager
+async def open_step(state: AppState, exchange: Exchange, answering: Answering,
+                    record: RequestRecord) -> AsyncIterator[Opened]:
+    """A later model call of an answer that has started (the tool loop's next step): the
+    provider that answered, with its retries and breaker; no fallback (the client already has
+    this provider's first words)."""
+    async with _open_upstream(state, exchange, answering, record) as (stream, first):
+        yield Opened(stream, first, exchange)
+
+
 def _open_upstream(state: AppState, exchange: Exchange, answering: Answering,
                    record: RequestRecord
                    ) -> AbstractAsyncContextManager[tuple[EventBatches, list[Event]]]:
@@ -93,7 +103,8 @@ def _open_upstream(state: AppState, exchange: Exchange, answering: Answering,
         record.retries = attempt
 
     return open_with_retry(lambda: upstream.open(call), state.breakers[route.provider], policy,
-                           rng=_rng, first_read=first_events, on_retry=on_retry)
+                           rng=_rng, first_read=first_events, on_retry=on_retry,
+                           board=state.shared.board if state.shared is not None else None)
 
 
 def _next_fallback(state: AppState, exchange: Exchange, tried: list[str],
