@@ -26,7 +26,7 @@ from typing import Any
 
 import trio
 
-from lynkr.mcp.box import open_mcp_box
+from lynkr.mcp.start import open_mcp_box
 from lynkr.tools.port import ToolContext
 
 SERVER = str(Path(__file__).resolve().parents[1] / "tests" / "harness" / "mcp_test_server.py")
@@ -34,8 +34,9 @@ TIME = {"command": sys.executable, "args": ["-m", "mcp_server_time", "--local-ti
 CONTEXT = ToolContext("bench", None, "default", "", 0.0)
 
 
-async def measure(servers: dict[str, Any], tool: str, arguments: dict[str, Any], calls: int,
-                  **variables: str) -> dict[str, float]:
+async def measure(
+    servers: dict[str, Any], tool: str, arguments: dict[str, Any], calls: int, **variables: str
+) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         manifest = Path(folder) / ".mcp.json"
         manifest.write_text(json.dumps({"mcpServers": servers}))
@@ -56,8 +57,12 @@ async def measure(servers: dict[str, Any], tool: str, arguments: dict[str, Any],
                 assert not outcome.is_error, outcome.text
             nursery.cancel_scope.cancel()
     times.sort()
-    return {"ready_ms": round(ready_ms, 1), "call_median_ms": round(statistics.median(times), 3),
-            "call_p95_ms": round(times[int(len(times) * 0.95) - 1], 3), "calls": calls}
+    return {
+        "ready_ms": round(ready_ms, 1),
+        "call_median_ms": round(statistics.median(times), 3),
+        "call_p95_ms": round(times[int(len(times) * 0.95) - 1], 3),
+        "calls": calls,
+    }
 
 
 def free_port() -> int:
@@ -68,14 +73,21 @@ def free_port() -> int:
 
 async def run(calls: int) -> dict[str, Any]:
     args = {"source_timezone": "UTC", "time": "12:00", "target_timezone": "Asia/Tokyo"}
-    results = {"stdio, unisolated (mcp-server-time)": await measure(
-        {"time": TIME}, "mcp_time_convert_time", args, calls, MCP_SANDBOX_ENABLED="false")}
+    results = {
+        "stdio, unisolated (mcp-server-time)": await measure(
+            {"time": TIME}, "mcp_time_convert_time", args, calls, MCP_SANDBOX_ENABLED="false"
+        )
+    }
     if shutil.which("bwrap"):
         results["stdio, bubblewrap (mcp-server-time)"] = await measure(
-            {"time": TIME}, "mcp_time_convert_time", args, calls, MCP_SANDBOX_ENABLED="true")
+            {"time": TIME}, "mcp_time_convert_time", args, calls, MCP_SANDBOX_ENABLED="true"
+        )
     port = free_port()
-    proc = subprocess.Popen([sys.executable, SERVER, "http", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, SERVER, "http", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(300):
             with socket.socket() as s:
@@ -84,7 +96,10 @@ async def run(calls: int) -> dict[str, Any]:
             await trio.sleep(0.1)
         results["streamable HTTP (FastMCP)"] = await measure(
             {"remote": {"type": "http", "url": f"http://127.0.0.1:{port}/mcp"}},
-            "mcp_remote_echo", {"text": "x"}, calls)
+            "mcp_remote_echo",
+            {"text": "x"},
+            calls,
+        )
     finally:
         proc.terminate()
         proc.wait()
@@ -98,8 +113,10 @@ def main() -> None:
     options = parser.parse_args()
     results = trio.run(run, options.calls)
     for case, figures in results.items():
-        print(f"{case:40} ready {figures['ready_ms']:8.1f} ms   call median "
-              f"{figures['call_median_ms']:7.3f} ms   p95 {figures['call_p95_ms']:7.3f} ms")
+        print(
+            f"{case:40} ready {figures['ready_ms']:8.1f} ms   call median "
+            f"{figures['call_median_ms']:7.3f} ms   p95 {figures['call_p95_ms']:7.3f} ms"
+        )
     if options.json:
         Path(options.json).write_text(json.dumps(results, indent=2) + "\n")
 

@@ -1,7 +1,7 @@
 """The ``mcp`` ToolBox: every configured MCP server's tools as ``mcp_<server>_<tool>``, and
 ``workspace_mcp_call`` to call any tool of any server by its own name.
 
-Assumes: a ``Supervisor`` whose handles run in the root nursery (``open_mcp_box``).
+Assumes: a ``Supervisor`` whose handles run in the root nursery (``start.open_mcp_box``).
 Guarantees: ``tools()`` is sorted by name, with ``workspace_mcp_call`` last, and keeps a
 server's tools while it restarts (a call then says the server is not available), so the set a
 session was offered does not shift with a crash; names follow names.py; every ``run`` ends in a
@@ -17,9 +17,8 @@ from typing import Any
 
 import trio
 
-from lynkr.config.mcp import McpSettings, mcp_settings
-from lynkr.config.settings import Env
-from lynkr.mcp.manifest import Manifests, read_manifests
+from lynkr.config.mcp import McpSettings
+from lynkr.mcp.manifest import Manifests
 from lynkr.mcp.names import tool_names
 from lynkr.mcp.supervisor import ServerHandle
 from lynkr.model.request import Tool
@@ -157,23 +156,3 @@ class McpBox:
         if not isinstance(args, Mapping):
             return ToolOutcome('"arguments" must be an object', is_error=True)
         return await handle.call(tool, args)
-
-
-def load_manifests(settings: McpSettings, environ: Mapping[str, str]) -> Manifests:
-    defaults = () if environ.get("MCP_MANIFEST_DIRS") is not None else settings.manifest_dirs
-    return read_manifests(settings.manifest_paths, environ, default_dirs=defaults)
-
-
-async def open_mcp_box(environ: Mapping[str, str], nursery: trio.Nursery) -> McpBox | None:
-    """The box, its servers started in ``nursery``; ``None`` when no server is configured.
-    Every manifest problem is logged (with its file and location); none stops start-up."""
-    settings = mcp_settings(Env(environ))
-    manifests = load_manifests(settings, environ)
-    for problem in manifests.problems:
-        log.warning("MCP manifest: %s", problem)
-    if not manifests.servers:
-        return None
-    supervisor = Supervisor(manifests, settings, environ)
-    supervisor.start(nursery)
-    log.info("MCP: %d servers from %s", len(manifests.servers), ", ".join(manifests.files))
-    return McpBox(supervisor)

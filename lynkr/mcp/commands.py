@@ -9,14 +9,17 @@ from __future__ import annotations
 import argparse
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import trio
 
 from lynkr.config.mcp import McpSettings, mcp_settings
 from lynkr.config.settings import Env, Settings
-from lynkr.mcp.box import McpBox, Supervisor, load_manifests
+from lynkr.mcp.start import load_manifests
+
+if TYPE_CHECKING:
+    from lynkr.mcp.box import McpBox
 
 
 def add_parser(sub: Any) -> None:
@@ -87,6 +90,8 @@ async def _list(environ: Mapping[str, str], as_json: bool) -> int:
     box = None
     async with trio.open_nursery() as nursery:
         if manifests.servers:
+            from lynkr.mcp.box import McpBox, Supervisor  # the SDK, only for this command
+
             supervisor = Supervisor(manifests, settings, environ)
             supervisor.start(nursery)
             box = McpBox(supervisor)

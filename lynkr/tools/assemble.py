@@ -24,7 +24,7 @@ import trio
 from lynkr.config.settings import Env, Settings
 from lynkr.config.tools import tool_loop_settings
 from lynkr.config.workspace import workspace_settings
-from lynkr.mcp.box import open_mcp_box
+from lynkr.mcp.start import open_mcp_box
 from lynkr.tools.port import ToolBox
 from lynkr.tools.workspace.box import workspace_box
 

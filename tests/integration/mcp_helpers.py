@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 import trio
 
-from lynkr.mcp.box import McpBox, open_mcp_box
+from lynkr.mcp.box import McpBox
+from lynkr.mcp.start import open_mcp_box
 from lynkr.tools.port import ToolContext, ToolOutcome
 
 SERVER = str(Path(__file__).resolve().parents[1] / "harness" / "mcp_test_server.py")
