@@ -28,7 +28,11 @@ class Original:
 
 _POLICY = "no server-side agent loop or git tools: the client runs its tools and asks before " \
     "pushing (docs/tools.md)"
-_WEB = "no web tools yet: use the client's own web search (Claude Code's WebSearch/WebFetch)"
+_WEB_ENDPOINT = "no default: web_search and web_fetch are offered only when it is set (the " \
+    "original assumed a SearxNG at http://localhost:8888/search); see docs/tools.md"
+_WEB_HOSTS = "limits web_fetch to these names (`*.example.com` for subdomains); unset, any " \
+    "public host; loopback, private and metadata addresses are refused either way " \
+    "(WEB_FETCH_ALLOWED_NETWORKS)"
 _MEMORY = "the original's default; memories are per user and workspace (docs/memory.md)"
 
 ORIGINAL: tuple[Original, ...] = (
@@ -88,8 +92,8 @@ ORIGINAL: tuple[Original, ...] = (
              "needs a passing workspace_test_run on the same files (the original let it "
              "through)"),
     Original("POLICY_GIT_TEST_COMMAND", "same"),
-    Original("WEB_SEARCH_ENDPOINT", "unsupported", _WEB),
-    Original("WEB_SEARCH_ALLOWED_HOSTS", "unsupported", _WEB),
+    Original("WEB_SEARCH_ENDPOINT", "differs", _WEB_ENDPOINT),
+    Original("WEB_SEARCH_ALLOWED_HOSTS", "differs", _WEB_HOSTS),
     Original("MCP_SERVER_MANIFEST", "differs", "also reads Claude Code's `.mcp.json` "
              "(`mcpServers`) format (docs/mcp.md)"),
     Original("MCP_MANIFEST_DIRS", "differs", "a file may be named too (a `.mcp.json`); `,` `;` "
@@ -185,6 +189,9 @@ LYNKR: frozenset[str] = frozenset({
     "WORKSPACE_ROOT", "WORKSPACE_DB_PATH", "WORKSPACE_TEST_COMMAND", "WORKSPACE_TEST_TIMEOUT_MS",
     "WORKSPACE_TEST_COVERAGE_FILES", "POLICY_GIT_ALLOW_PUSH", "POLICY_GIT_REQUIRE_TESTS",
     "POLICY_GIT_TEST_COMMAND",
+    "WEB_FETCH_ALLOWED_NETWORKS", "WEB_FETCH_BODY_PREVIEW_MAX", "WEB_FETCH_MAX_BYTES",
+    "WEB_FETCH_MAX_REDIRECTS", "WEB_SEARCH_ALLOWED_HOSTS", "WEB_SEARCH_ENDPOINT",
+    "WEB_SEARCH_TIMEOUT_MS",
     # MCP servers (lynkr/config/mcp.py, docs/mcp.md)
     "MCP_SERVER_MANIFEST", "MCP_MANIFEST_DIRS", "MCP_SANDBOX_ENABLED", "MCP_SANDBOX_IMAGE",
     "MCP_SANDBOX_RUNTIME", "MCP_SANDBOX_ALLOW_NETWORKING", "MCP_SANDBOX_MOUNT_WORKSPACE",
