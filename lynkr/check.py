@@ -8,6 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 import attrs
 import httpx
 
+from lynkr.config.mcp import mcp_settings
 from lynkr.config.memory import memory_settings
 from lynkr.config.providers import ProviderSettings
 from lynkr.config.secrets import mask_url
@@ -55,6 +56,7 @@ def effective(settings: Settings) -> dict[str, Any]:
     out["shared"] = {"backend": backend, "redis_url": shared.redis_url and mask_url(
         shared.redis_url), "timeout_s": shared.timeout_s, "prefix": shared.prefix}
     out["memory"] = attrs.asdict(memory_settings(Env(settings.environ)))  # no secrets
+    out["mcp"] = attrs.asdict(mcp_settings(Env(settings.environ)))  # paths and isolation
     out["web"] = _web(settings)
     out["tool_loop"] = attrs.asdict(tool_loop_settings(Env(settings.environ)))
     # the workspace tools' root and git policies (a bad WORKSPACE_ROOT is a one-line error)
