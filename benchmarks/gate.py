@@ -15,7 +15,8 @@ All three are pinned to the same CPU, with the fake upstream and this load gener
 and measured in interleaved rounds (machine drift hits both alike), concurrency 1: latency
 p50/p99 and Lynkr's CPU time per request (``/proc/PID/stat``). Then the gate's own work is
 timed in-process, call by call, on a real key database (``--micro``): the microseconds each
-check costs. Redis-backed limits and budgets are not measured here (see benchmarks/README.md).
+check costs. ``--redis`` adds a fourth side: the gate with ``REDIS_URL`` pointing at a
+``redis-server`` this starts on loopback (limits and budgets shared through Redis).
 """
 
 from __future__ import annotations
@@ -122,14 +123,24 @@ async def end_to_end(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     }
     procs = []
     try:
-        procs.append(
-            start(
-                [sys.executable, "-m", "benchmarks.fast_upstream", "--port", str(up_port)],
-                env,
-                cpus[0],
-                folder / "upstream.log",
-            )
-        )
+        if args.redis:  # the same gate with limits and budgets shared through Redis
+            redis_port = free_port()
+            redis = [
+                args.redis,
+                "--port",
+                str(redis_port),
+                "--bind",
+                HOST,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ]
+            procs.append(start(redis, env, cpus[0], folder / "redis.log", args.nice))
+            redis_env = {**sides["gate"][0], "REDIS_URL": f"redis://{HOST}:{redis_port}/0"}
+            sides["gate_redis"] = (redis_env, key)
+        upstream = [sys.executable, "-m", "benchmarks.fast_upstream", "--port", str(up_port)]
+        procs.append(start(upstream, env, cpus[0], folder / "upstream.log", args.nice))
         ports: dict[str, tuple[int, int, bytes]] = {}
         for name, (extra, side_key) in sides.items():
             port = free_port()
@@ -169,7 +180,7 @@ async def end_to_end(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         out[name].update(
             {f"min_{k}": round(min(v[k] for v in values), 3) for k in ("p50_ms", "cpu_ms")}
         )
-    for side in ("key_only", "gate"):
+    for side in [name for name in rounds if name != "off"]:
         for k in ("p50_ms", "cpu_ms", "min_p50_ms", "min_cpu_ms"):
             base = out["off"][k]
             out[side][f"ratio_{k.removesuffix('_ms')}"] = round(out[side][k] / base, 3)
@@ -238,9 +249,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="4 rounds of 150 requests")
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--requests", type=int, default=400)
-    parser.add_argument("--micro", type=int, default=20_000, help="calls per check timed")
+    parser.add_argument("--micro", type=int, default=20_000, help="calls per check timed (0: none)")
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--nice", type=int, help="as root: e.g. -10, shields the run from load")
+    parser.add_argument(
+        "--redis",
+        nargs="?",
+        const="redis-server",
+        metavar="REDIS_SERVER",
+        help="also the gate with REDIS_URL (a redis-server started here)",
+    )
     args = parser.parse_args(argv)
     if args.nice is not None:
         set_priority(args.nice)
@@ -251,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
         "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "cpus": len(os.sched_getaffinity(0)),
         "load_average": os.getloadavg(),
-        "micro": micro(folder, args.micro),
+        "nice": args.nice,
+        "micro": micro(folder, args.micro) if args.micro else None,
         "end_to_end": asyncio.run(end_to_end(args, folder)),
     }
     print(json.dumps(report, indent=2))

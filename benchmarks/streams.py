@@ -74,7 +74,12 @@ class StreamConn(loadgen.Connection):
 
 def group_ticks(pgid: int) -> int:
     """utime + stime of every live process in the process group (hypercorn's workers too)."""
-    total = 0
+    return sum(process_ticks(pgid).values())
+
+
+def process_ticks(pgid: int) -> dict[int, int]:
+    """utime + stime of each live process in the process group, by pid."""
+    ticks = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -84,8 +89,23 @@ def group_ticks(pgid: int) -> int:
         except OSError:
             continue
         if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total
+            ticks[int(name)] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def worker_shares(before: dict[int, int], after: dict[int, int]) -> list[float]:
+    """Each busy process's share of the group's CPU over a phase, largest first (with
+    ``--workers 2``: how evenly the kernel spread the connections over the workers)."""
+    used = {pid: after[pid] - before.get(pid, 0) for pid in after}
+    total = sum(used.values())
+    shares = sorted((u / total for u in used.values() if u > 0), reverse=True) if total else []
+    return [round(x, 3) for x in shares]
+
+
+def own_and(pid: int) -> float:
+    """CPU seconds of this process (the clients) and of ``pid`` (the fake) so far."""
+    t = os.times()
+    return t.user + t.system + sum(process_ticks(pid).values()) / CLK_TCK
 
 
 async def run_streams(port: int, request: bytes, ok: loadgen.Check, clients: int, per_client: int,
@@ -147,10 +167,17 @@ async def measured(pgid: int | None, coro: Any) -> tuple[dict[str, Any], float]:
     return res, ((group_ticks(pgid) - t0) / CLK_TCK if pgid else 0.0)
 
 
-def lynkr_env(base: dict[str, str], up_port: int, port: int, logs: Path) -> dict[str, str]:
+def lynkr_env(base: dict[str, str], up_port: int, port: int, logs: Path,
+              transport: str = "lean") -> dict[str, str]:
     return {**base, "MODEL_PROVIDER": "openai", "OPENAI_API_KEY": "x",
             "OPENAI_ENDPOINT": f"http://{HOST}:{up_port}/v1", "PORT": str(port),
-            "LYNKR_HOST": HOST, "LOG_LEVEL": "warning", "LYNKR_ENV_FILE": str(logs / "no.env")}
+            "LYNKR_HOST": HOST, "LOG_LEVEL": "warning", "LYNKR_ENV_FILE": str(logs / "no.env"),
+            "UPSTREAM_TRANSPORT": transport}
+
+
+def side_name(transport: str, first: str) -> str:
+    """``lynkr`` for the transport the ladder is judged on, ``lynkr_<name>`` for the others."""
+    return "lynkr" if transport == first else f"lynkr_{transport}"
 
 
 def ends_with(last: bytes, tail: bytes) -> loadgen.Check:
@@ -160,30 +187,39 @@ def ends_with(last: bytes, tail: bytes) -> loadgen.Check:
 async def ladder(args: argparse.Namespace, base: dict[str, str], logs: Path,
                  cpus: tuple[int, int]) -> dict[str, Any]:
     gen_cpu, lynkr_cpu = cpus
-    up_port, ly_port = free_port(), free_port()
+    up_port = free_port()
     n, interval = args.chunks, args.interval_ms / 1000
     ideal_s = (n + 3) * interval
     last = f"tok{n - 1} ".encode()
-    upstream = lynkr = None
+    first = args.transports[0]
+    upstream = None
+    procs: dict[str, Any] = {}
+    ports = {side_name(t, first): free_port() for t in args.transports}
     try:
         upstream = start([sys.executable, "-m", "benchmarks.fast_upstream", "--port", str(up_port),
                           "--chunks", str(n), "--interval-ms", str(args.interval_ms)],
                          base, gen_cpu, logs / "upstream.log")
-        lynkr = start([sys.executable, "-m", "lynkr", "start"],
-                      lynkr_env(base, up_port, ly_port, logs), lynkr_cpu, logs / "lynkr.log")
+        for t in args.transports:  # all on Lynkr's CPU; only the one being measured is busy
+            side = side_name(t, first)
+            procs[side] = start([sys.executable, "-m", "lynkr", "start"],
+                                lynkr_env(base, up_port, ports[side], logs, t), lynkr_cpu,
+                                logs / f"{side}.log")
         await wait_http(up_port, "/health", upstream, logs / "upstream.log")
-        await wait_http(ly_port, "/health/live", lynkr, logs / "lynkr.log")
-        ly_req = http_request(HOST, ly_port, stream=True)
-        status, body = await loadgen.fetch(HOST, ly_port, ly_req)
-        text = "".join(json.loads(line[6:])["delta"].get("text", "")
-                       for line in body.decode().split("\n")
-                       if line.startswith("data: ") and "content_block_delta" in line)
-        assert status == 200 and text == "".join(paced_deltas(n)), (status, body[-300:])
+        requests = {}
+        for side, proc in procs.items():
+            await wait_http(ports[side], "/health/live", proc, logs / f"{side}.log")
+            requests[side] = http_request(HOST, ports[side], stream=True)
+            status, body = await loadgen.fetch(HOST, ports[side], requests[side])
+            text = "".join(json.loads(line[6:])["delta"].get("text", "")
+                           for line in body.decode().split("\n")
+                           if line.startswith("data: ") and "content_block_delta" in line)
+            assert status == 200 and text == "".join(paced_deltas(n)), (status, body[-300:])
+        lynkr = procs["lynkr"]
         _, sent = await loadgen.fetch(HOST, up_port, loadgen.get("/_last", HOST, up_port))
         up_req = loadgen.post("/v1/chat/completions", HOST, up_port, sent,
                               {"authorization": "Bearer x", "connection": "keep-alive"})
-        checks = {"lynkr": ends_with(last, b'data: {"type":"message_stop"}\n\n'),
-                  "direct": ends_with(last, b"data: [DONE]\n\n")}
+        checks = {side: ends_with(last, b'data: {"type":"message_stop"}\n\n') for side in procs}
+        checks["direct"] = ends_with(last, b"data: [DONE]\n\n")
         print(f"check: {n} deltas through Lynkr, text ok", file=sys.stderr)
         # what Lynkr burns with no request in flight (timers, housekeeping): part of every level
         _, idle_cpu_s = await measured(lynkr.pid, asyncio.sleep(args.idle_s))
@@ -192,17 +228,24 @@ async def ladder(args: argparse.Namespace, base: dict[str, str], logs: Path,
             per_client = args.rounds_at_one if c == 1 else 1
             timeout = ideal_s * per_client * 4 + 30
             row: dict[str, Any] = {"concurrency": c, "streams_per_client": per_client}
-            for side, port, req in (("direct", up_port, up_req), ("lynkr", ly_port, ly_req)):
+            sides = [("direct", up_port, up_req, None)]
+            sides += [(side, ports[side], requests[side], procs[side].pid) for side in procs]
+            for side, port, req, pid in sides:
                 print(f"c={c} {side} ...", file=sys.stderr, flush=True)
-                res, cpu_s = await measured(lynkr.pid if side == "lynkr" else None, run_streams(
+                res, cpu_s = await measured(pid, run_streams(
                     port, req, checks[side], c, per_client, interval, timeout))
                 row[side] = stream_figures(res, ideal_s)
-                if side == "lynkr":
+                if pid is not None:
                     events = row[side]["streams"] * (n + 4)
                     row[side]["cpu_us_per_chunk"] = round(cpu_s * 1e6 / max(events, 1), 1)
                     row[side]["cpu_util"] = round(cpu_s / res["wall_s"], 3)
             row["added_ttfb_p50_ms"] = round(row["lynkr"]["ttfb_p50_ms"]
                                              - row["direct"]["ttfb_p50_ms"], 3)
+            for side in procs:
+                if side != "lynkr":  # the other transport's CPU per chunk over the judged one's
+                    row[f"cpu_ratio_{side}"] = round(row[side]["cpu_us_per_chunk"]
+                                                     / max(row["lynkr"]["cpu_us_per_chunk"], 0.1),
+                                                     2)
             row["sustained"] = (row["lynkr"]["errors"] == 0
                                 and row["lynkr"]["slip_p90"] <= args.tolerance)
             levels.append(row)
@@ -218,7 +261,8 @@ async def ladder(args: argparse.Namespace, base: dict[str, str], logs: Path,
                 "ladder_exhausted": bool(levels) and levels[-1]["sustained"],
                 "rss_kib_end": rss_kib(lynkr.pid)}
     finally:
-        stop(lynkr)
+        for proc in procs.values():
+            stop(proc)
         stop(upstream)
 
 
@@ -248,14 +292,20 @@ async def workers(args: argparse.Namespace, base: dict[str, str], logs: Path,
         for rnd in range(args.burst_rounds):
             for w in ((1, 2) if rnd % 2 == 0 else (2, 1)):
                 req = http_request(HOST, ports[w], stream=True)
+                before, gen0 = process_ticks(procs[w].pid), own_and(upstream.pid)
                 res, cpu_s = await measured(procs[w].pid, run_streams(
                     ports[w], req, ok, args.burst_clients, per_client, 0.0, 300))
+                shares = worker_shares(before, process_ticks(procs[w].pid))
+                generator_cpu = (own_and(upstream.pid) - gen0) / res["wall_s"]
                 events = len(res["records"]) * (n + 4)
                 runs[w].append({"streams": len(res["records"]), "errors": len(res["errors"]),
                                 "first_error": res["errors"][0] if res["errors"] else None,
                                 "wall_s": round(res["wall_s"], 2),
                                 "events_per_s": round(events / res["wall_s"], 1),
-                                "cpu_us_per_chunk": round(cpu_s * 1e6 / max(events, 1), 1)})
+                                "cpu_us_per_chunk": round(cpu_s * 1e6 / max(events, 1), 1),
+                                "lynkr_cpu_util": round(cpu_s / res["wall_s"], 2),
+                                "process_cpu_shares": shares,
+                                "clients_and_fake_cpu_util": round(generator_cpu, 2)})
                 print(f"workers={w} round {rnd}: {runs[w][-1]}", file=sys.stderr, flush=True)
         med = {w: statistics.median(r["events_per_s"] for r in runs[w]) for w in runs}
         return {"clients": args.burst_clients, "streams_per_run": per_client * args.burst_clients,
@@ -309,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst-streams", type=int, default=200, help="streams per burst run")
     parser.add_argument("--burst-rounds", type=int, default=4,
                         help="interleaved rounds per worker count (0: skip)")
+    parser.add_argument("--transports", nargs="+", choices=("lean", "httpx"), default=["lean"],
+                        help="UPSTREAM_TRANSPORT of each Lynkr measured side by side at every "
+                             "level (the first is the one the ladder is judged on)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     args = parser.parse_args(argv)
     if args.quick:

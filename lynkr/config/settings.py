@@ -41,6 +41,7 @@ class Settings:
     connect_timeout_s: float = 10.0
     keepalive_expiry_s: float = 30.0
     max_connections: int = 1000  # UPSTREAM_MAX_CONNECTIONS, default: the shedding threshold
+    upstream_transport: str = "lean"  # UPSTREAM_TRANSPORT: "lean" (h1 on trio) or "httpx"
     graceful_timeout_s: float = 30.0
     drain_s: float = 1.0  # after SIGTERM: readiness 503, still accepting, before closing
     db_path: str = "data/lynkr.db"
@@ -182,6 +183,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         # the pool follows the concurrency limit: an admitted request never waits for a slot
         max_connections=env.int("UPSTREAM_MAX_CONNECTIONS", resilience.shed_active_requests,
                                 minimum=1),
+        upstream_transport=env.choice("UPSTREAM_TRANSPORT", "lean", ("lean", "httpx")),
         graceful_timeout_s=env.int("GRACEFUL_SHUTDOWN_TIMEOUT", 30_000, minimum=0) / 1000,
         drain_s=env.int("SHUTDOWN_DRAIN_DELAY_MS", 1000, minimum=0) / 1000,
         db_path=env.str("LYNKR_DB_PATH") or env.str("SESSION_DB_PATH") or "data/lynkr.db",

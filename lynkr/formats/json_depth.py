@@ -21,15 +21,18 @@ _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[{")
 
 def nesting(value: Any) -> int:
     """The deepest nesting of arrays and objects in a parsed JSON value (0 for a scalar)."""
-    deepest = 0
-    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        for child in node.values() if isinstance(node, dict) else node:
-            if isinstance(child, (dict, list)):
-                stack.append((child, depth + 1))
-    return deepest
+    # level by level, each level's containers gathered by a comprehension: about half the
+    # time of a stack of (node, depth) pairs on a Claude Code request (this runs on every one)
+    level = [value] if isinstance(value, (dict, list)) else []
+    depth = 0
+    while level:
+        depth += 1
+        below: list[Any] = []
+        for node in level:
+            below += [child for child in (node.values() if type(node) is dict else node)
+                      if type(child) is dict or type(child) is list]
+        level = below
+    return depth
 
 
 def check_depth(document: bytes, limit: int = DEFAULT_MAX_DEPTH) -> None:

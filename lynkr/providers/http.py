@@ -30,6 +30,7 @@ from lynkr.config.vendors import vendor
 from lynkr.model.events import Event, StreamError
 from lynkr.model.request import Request
 from lynkr.ports import Answering, ParseContext, ProviderInfo, UpstreamCall
+from lynkr.providers.lean_transport import lean_body
 from lynkr.providers.profiles import Profile, StreamParser, make_profile
 from lynkr.providers.transport import (
     make_client,
@@ -40,7 +41,11 @@ from lynkr.providers.transport import (
 
 
 class HttpEvents:
-    """The events of one upstream answer, one list per read."""
+    """The events of one upstream answer, one list per read.
+
+    ``coalesced_reads``: each batch holds everything one socket read brought (the lean
+    transport's body), so batches never pile up faster than they are read: the egress then
+    writes each as it comes, without a reader task of its own."""
 
     def __init__(self, name: str, response: httpx.Response, parser: StreamParser,
                  silence: str, scrub: Scrubber) -> None:
@@ -49,11 +54,21 @@ class HttpEvents:
         self._scrub = scrub
         # We ask for identity encoding; then the transport's byte stream is the body and the
         # two decoding layers of aiter_bytes() can be skipped (they cost per chunk).
-        encoding = response.headers.get("content-encoding", "identity")
-        self._chunks = aiter(response.stream) if encoding == "identity" \
-            else response.aiter_bytes()
+        identity = response.headers.get("content-encoding", "identity") == "identity"
+        body = lean_body(response) if identity else None
+        self.coalesced_reads = body is not None
+        stream = response.stream
+        assert isinstance(stream, httpx.AsyncByteStream)
+        self._chunks = aiter(stream) if identity else response.aiter_bytes()
+        self._read = body.next if body is not None else self._next_chunk
         self._parser = parser
         self._closed = False
+
+    async def _next_chunk(self) -> bytes | None:
+        try:
+            return await self._chunks.__anext__()
+        except StopAsyncIteration:
+            return None
 
     def __aiter__(self) -> HttpEvents:
         return self
@@ -67,10 +82,7 @@ class HttpEvents:
             await self._drain()
         while not self._closed:
             try:
-                chunk = await self._chunks.__anext__()
-            except StopAsyncIteration:
-                self._closed = True
-                return parser.close()
+                chunk = await self._read()
             except httpx.TimeoutException:
                 self._closed = True
                 return [StreamError("timeout_error", self._silence)]
@@ -79,6 +91,9 @@ class HttpEvents:
                 return [StreamError("api_error", self._scrub(
                     f"{self._name}: the answer broke off in the middle "
                     f"({type(exc).__name__}: {exc})"))]
+            if chunk is None:
+                self._closed = True
+                return parser.close()
             try:
                 events = parser.feed(chunk)
             except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
@@ -98,8 +113,9 @@ class HttpEvents:
         self._closed = True
         for _ in range(limit):
             try:
-                await self._chunks.__anext__()
-            except (StopAsyncIteration, httpx.HTTPError):
+                if await self._read() is None:
+                    return
+            except httpx.HTTPError:
                 return
 
 
@@ -165,4 +181,5 @@ def http_client(settings: Settings, provider: ProviderSettings) -> httpx.AsyncCl
     return make_client(connect_s=settings.connect_timeout_s, read_s=provider.read_timeout_s,
                        max_connections=settings.max_connections,
                        keepalive_s=settings.keepalive_expiry_s,
-                       pool_s=settings.limits.pool_timeout_s)
+                       pool_s=settings.limits.pool_timeout_s,
+                       lean=settings.upstream_transport == "lean")

@@ -22,16 +22,23 @@ from lynkr.model.errors import (
     UpstreamUnreachable,
     from_upstream_status,
 )
+from lynkr.providers.lean_transport import LeanTransport
 
 
 def make_client(*, connect_s: float, read_s: float, max_connections: int,
-                keepalive_s: float, pool_s: float | None = None) -> httpx.AsyncClient:
+                keepalive_s: float, pool_s: float | None = None,
+                lean: bool = False) -> httpx.AsyncClient:
+    """The pooled client; ``lean``: under the lean transport (``UPSTREAM_TRANSPORT``), else
+    httpcore's. A proxy from the environment is httpx's own transport either way."""
     timeout = httpx.Timeout(connect=connect_s, read=read_s, write=read_s,
                             pool=connect_s if pool_s is None else pool_s)
     limits = httpx.Limits(max_connections=max_connections,
                           max_keepalive_connections=max_connections,
                           keepalive_expiry=keepalive_s)
-    return httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=True)
+    transport = LeanTransport(max_connections=max_connections, keepalive_s=keepalive_s) \
+        if lean else None
+    return httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=True,
+                             transport=transport)
 
 
 def reason(exc: Exception) -> str:

@@ -50,6 +50,8 @@ class EgressWriter:
         """``first`` and every later batch, as body frames; the reader of ``rest`` runs in
         ``nursery`` (the request's, so a client going away cancels it too). Returns the
         writing coroutine itself (no wrapper frame on the stream's every resumption)."""
+        if self._coalesce and getattr(rest, "coalesced_reads", False):
+            return self._write_direct(first, rest, nursery)
         if self._coalesce:
             return self._write_coalesced(first, rest, nursery)
         return self._write_uncoalesced(first, rest)
@@ -91,6 +93,60 @@ class EgressWriter:
             tap.observe(events)
         await self._send({"type": "http.response.body", "body": self._renderer.render(events),
                           "more_body": True})
+
+    async def _write_direct(self, first: list[Event], rest: AsyncIterator[list[Event]],
+                            nursery: trio.Nursery) -> None:
+        """For a stream whose every read already holds all that had arrived (the lean
+        transport's): each read written as it comes, in this task (no reader task, no channel:
+        while a write waits, the upstream's bytes wait in the socket and the next read takes
+        them all). Pings come from a timer task that writes only between two writes."""
+        pinger = trio.CancelScope()
+        stopped = trio.Event()
+        self._last = trio.current_time()
+        self._writing = False
+        self._pinging: trio.Event | None = None
+        if self._ping_s > 0:
+            nursery.start_soon(self._pings, pinger, stopped)
+        else:
+            stopped.set()
+        try:
+            self._writing = True
+            await self._write(first)
+            self._writing = False
+            self._last = trio.current_time()
+            while (events := await self._next_read(rest)) is not None:
+                if self._pinging is not None:
+                    await self._pinging.wait()
+                self._writing = True
+                await self._write(events)
+                self._writing = False
+                self._last = trio.current_time()
+        finally:
+            pinger.cancel()
+            with trio.CancelScope(shield=True):
+                await stopped.wait()
+
+    async def _pings(self, scope: trio.CancelScope, stopped: trio.Event) -> None:
+        """A ``Ping`` after each ``ping_s`` without a write (never during one)."""
+        try:
+            with scope:
+                while True:
+                    await trio.sleep_until(self._last + self._ping_s)
+                    now = trio.current_time()
+                    if now < self._last + self._ping_s:
+                        continue
+                    if self._writing:  # a write in flight: the stream is not silent
+                        self._last = now
+                        continue
+                    pinging = self._pinging = trio.Event()
+                    try:
+                        await self._write([Ping()])
+                    finally:
+                        self._pinging = None
+                        pinging.set()
+                    self._last = trio.current_time()
+        finally:
+            stopped.set()
 
     async def _write_each(self, events: list[Event]) -> None:
         for tap in self._taps:

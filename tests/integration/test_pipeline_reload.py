@@ -265,23 +265,28 @@ def test_lynkr_start_reloads_on_sighup_and_keeps_running_on_a_broken_file(tmp_pa
             assert response.status_code == 200, response.text
             return response.headers["x-lynkr-pipeline"]
 
-        def after_sighup(expected: str) -> str:
+        def after_sighup(outcome: str) -> str:
+            """SIGHUP, then the version serving once the reload's ``outcome`` is counted."""
+            sample = f'lynkr_pipeline_reloads_total{{outcome="{outcome}"}} '
+            before = httpx.get(url + "/metrics/prometheus").text.count(sample + "1.0")
             process.send_signal(signal.SIGHUP)
-            for _ in range(100):
-                version = httpx.get(url + "/health").json()["pipeline_version"]
-                if version.startswith(expected):
-                    return version
-                trio.run(trio.sleep, 0.05)
-            raise AssertionError(f"still {version} after SIGHUP")
+            for _ in range(400):
+                if httpx.get(url + "/metrics/prometheus").text.count(sample + "1.0") > before:
+                    return str(httpx.get(url + "/health").json()["pipeline_version"])
+                time.sleep(0.05)
+            raise AssertionError(f"no {outcome} reload after SIGHUP")
 
         try:
             wait_live(url, process)
             assert served_by().startswith("alpha@")
             path.write_text(BROKEN)
-            assert after_sighup("alpha@").endswith("#1")  # still serving
+            kept = after_sighup("failed")
+            assert kept.startswith("alpha@") and kept.endswith("#1")  # still serving
+            assert served_by() == kept
             path.write_text(BETA)
-            version = after_sighup("beta@")
-            assert served_by() == version and version.endswith("#2")
+            version = after_sighup("reloaded")
+            assert version.startswith("beta@") and version.endswith("#2")
+            assert served_by() == version
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=15) == 0
         finally:
