@@ -78,9 +78,10 @@ def test_a_preference_from_one_session_reaches_the_model_in_the_next(
 
 def _called(body: dict[str, Any]) -> bool:
     """Whether the model already called memory_search in this request's history."""
-    return "memory_search" in orjson.dumps(
-        [m for m in body["messages"] if m["role"] == "assistant"]
-    ).decode()
+    return (
+        "memory_search"
+        in orjson.dumps([m for m in body["messages"] if m["role"] == "assistant"]).decode()
+    )
 
 
 def searching(body: dict[str, Any]) -> Reply:
@@ -121,8 +122,9 @@ def test_memory_search_called_by_the_model_returns_the_preference(
             assert first.returncode == 0, first.stderr[-3000:]
             wait_learnt(state, 1)
             seen = len(fake.calls)
-            second = run_claude(claude_bin, url, "Which language do I like for data?",
-                                workspace, home)
+            second = run_claude(
+                claude_bin, url, "Which language do I like for data?", workspace, home
+            )
     assert second.returncode == 0, second.stderr[-3000:]
     assert second.result["result"].endswith("You prefer Python.")
     after = [c.body for c in fake.calls[seen:] if _called(c.body)]
