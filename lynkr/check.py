@@ -48,6 +48,10 @@ def effective(settings: Settings) -> dict[str, Any]:
     out["limits"] = attrs.asdict(settings.limits)
     out["routing"] = attrs.asdict(settings.routing)
     out["access"] = attrs.asdict(settings.access)  # LYNKR_AUTH and the key file; no keys
+    shared = settings.shared  # where limits, budgets, breakers, cache and sessions are shared
+    backend = shared.backend if shared.backend == "redis" or settings.workers == 1 else "sqlite"
+    out["shared"] = {"backend": backend, "redis_url": shared.redis_url and mask_url(
+        shared.redis_url), "timeout_s": shared.timeout_s, "prefix": shared.prefix}
     out["memory"] = attrs.asdict(memory_settings(Env(settings.environ)))  # no secrets
     # the workspace tools' root and git policies (a bad WORKSPACE_ROOT is a one-line error)
     out["workspace"] = attrs.asdict(workspace_settings(Env(settings.environ)))

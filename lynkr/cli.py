@@ -116,17 +116,44 @@ def _check(settings: Settings) -> int:
     pipeline = effective_pipeline(settings)
     print(f"pipeline: {pipeline.source} ({', '.join(s.name for s in pipeline.stages)})")
     print(memory_line(settings, [s.name for s in pipeline.stages]))
+    print(f"shared state: {_shared_line(settings)}")
     ok, message = probe(settings.provider)
     print(("ok: " if ok else "FAIL: ") + message)
     return 0 if ok else 1
 
 
+def _shared_line(settings: Settings) -> str:
+    """Where limits, breakers, cache and sessions are shared, and whether Redis answers (a
+    Redis that does not is not fatal: the server then serves from local state)."""
+    shared = settings.shared
+    if shared.redis_url is None:
+        return ("sqlite (workers share limits and budgets through the key database's folder)"
+                if settings.workers > 1 else "local (this process; budgets in the key database)")
+    from lynkr.shared.resp import Address, Pool, RedisDown
+
+    address = Address.parse(shared.redis_url)
+
+    async def ping() -> str:
+        pool = Pool(address, 1, shared.timeout_s)
+        try:
+            return f"answers PING ({(await pool.call('PING'))!r})"
+        except RedisDown as exc:
+            return f"UNREACHABLE ({exc}): requests would use local state"
+        finally:
+            await pool.aclose()
+
+    return f"redis {address.shown()}: {trio.run(ping)}"
+
+
 def _start(settings: Settings) -> int:
     from lynkr.server.app import build_state
-    from lynkr.server.factory import application_path
     from lynkr.server.serve import hypercorn_config, serve_app
 
     configure(settings.log_level, Scrubber(configured_secrets(settings)))
+    if settings.workers > 1:
+        from lynkr.server.workers import metrics_folder, run_workers
+
+        folder = metrics_folder()  # before any metric exists: the workers sum theirs there
     state = build_state(settings)  # compiles the pipeline: its errors stop us here
     config = hypercorn_config(settings)
     provider = settings.provider
@@ -135,12 +162,8 @@ def _start(settings: Settings) -> int:
     print(f"lynkr {__version__}: http://{settings.host}:{settings.port} -> {provider.name} "
           f"{provider.endpoint} (model {provider.model}), pipeline {state.pipeline.name}",
           file=sys.stderr, flush=True)
-    if settings.workers > 1:
-        from hypercorn.run import run
-
-        config.application_path = application_path(settings)
-        config.worker_class = "trio"
-        return run(config)
+    if settings.workers > 1:  # the parent's state was built only to validate
+        return run_workers(settings, config, folder)
     trio.run(partial(serve_app, state, config))
     return 0
 

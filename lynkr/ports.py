@@ -177,9 +177,10 @@ class StreamTap(Protocol):
 
 
 class ResponseCache(Protocol):
-    """Whole answers by request key; ``now`` is in seconds (from ``Ports.now``)."""
+    """Whole answers by request key; ``now`` is in seconds (from ``Ports.now``). ``get`` is
+    awaited (a shared cache asks Redis: ``shared/answers.py``); ``put`` never waits."""
 
-    def get(self, key: str, now: float) -> Response | None: ...
+    async def get(self, key: str, now: float) -> Response | None: ...
 
     def put(self, key: str, response: Response, now: float) -> None: ...
 
@@ -189,7 +190,12 @@ class SessionStore(Protocol):
     session keeps, where its history was compacted), as text under ``(session, key)``.
 
     Bounded and lossy by contract: ``get`` may answer None for anything, at any time (evicted,
-    restarted, another replica); a stage then decides afresh and the request is still valid."""
+    restarted, another replica); a stage then decides afresh and the request is still valid.
+    ``load`` is awaited once before a request's stages run, with the request's session: a
+    shared store (``shared/sessions.py``) brings that session's decisions close, so the
+    stages' ``get`` never waits."""
+
+    async def load(self, session: str) -> None: ...
 
     def get(self, session: str, key: str) -> str | None: ...
 
@@ -212,15 +218,30 @@ class MemoryPort(Protocol):
 
 
 class RateLimiter(Protocol):
-    """Per-key request and token limits (``governance/limits.py`` in-process; Redis later).
+    """Per-key request and token limits (``governance/limits.py`` in-process,
+    ``shared/limits.py`` in Redis, shared by every process).
 
-    ``admit`` takes one request from the key's allowance or says how long to wait; ``charge``
-    books the tokens the upstream reported once the answer is done. ``now`` is in seconds.
+    ``admit`` takes one request from the key's allowance or says how long to wait (awaited: a
+    shared limiter asks Redis); ``charge`` books the tokens the upstream reported once the
+    answer is done, without waiting. ``now`` is in seconds (a shared limiter uses its own clock).
     """
 
-    def admit(self, key: str, rpm: int | None, tpm: int | None, now: float) -> Decision: ...
+    async def admit(self, key: str, rpm: int | None, tpm: int | None, now: float) -> Decision: ...
 
     def charge(self, key: str, tokens: int, now: float) -> None: ...
+
+
+class BreakerBoard(Protocol):
+    """Circuit-breaker trips shared between processes (``shared/breakers.py`` on Redis; no
+    board: each process's breakers are its own).
+
+    ``opened`` answers a trip some process published and still open: (its failure count,
+    seconds it stays open), or None; ``publish`` announces a trip (``open_for_s`` > 0) or a
+    breaker closed again (0), without waiting."""
+
+    async def opened(self, provider: str) -> tuple[int, float] | None: ...
+
+    def publish(self, provider: str, failures: int, open_for_s: float) -> None: ...
 
 
 @attrs.frozen
@@ -277,7 +298,11 @@ class UsageLedger(Protocol):
 
     Called on the event loop (``spent`` before a request starts, ``record`` as an answer goes
     out), like ``RateLimiter``: an implementation must answer at once, so a networked one
-    keeps a local view and exchanges with its store in the background."""
+    keeps a local view and exchanges with its store in the background. ``load`` is awaited
+    before a request's budgets are checked, with its key and session: a shared ledger
+    (``shared/ledger.py``) brings their sums for the current month close then."""
+
+    async def load(self, key: str, session: str | None, now: float) -> None: ...
 
     def record(self, entry: UsageEntry) -> None: ...
 

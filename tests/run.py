@@ -132,6 +132,16 @@ def main() -> int:
         elif env.get("CI"):
             print(f"tests/run.py: CI requires {tool.package}", flush=True)
             return 1
+    redis = env.get("LYNKR_REDIS_SERVER") or shutil.which("redis-server")
+    if redis is None:
+        if env.get("CI"):
+            print("tests/run.py: CI requires redis-server (apt-get install redis-server)",
+                  flush=True)
+            return 1
+        print("tests/run.py: redis-server not found: the shared-state tests (Redis, several "
+              "processes) will be SKIPPED (apt-get install redis-server to run them)", flush=True)
+    else:
+        env["LYNKR_REDIS_SERVER"] = redis
     args = sys.argv[1:] or ["-q"]
     code = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=REPO, env=env,
                           check=False).returncode

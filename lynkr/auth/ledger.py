@@ -41,6 +41,9 @@ class SqliteLedger:
     def __init__(self, db: apsw.Connection) -> None:
         self.db = db
 
+    async def load(self, key: str, session: str | None, now: float) -> None:
+        return None  # the file is the shared state: nothing to bring close
+
     def record(self, entry: UsageEntry) -> None:
         u = entry.usage
         self.db.execute(

@@ -26,7 +26,10 @@ class MemoryCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: str, now: float) -> Response | None:
+    async def get(self, key: str, now: float) -> Response | None:
+        return self.lookup(key, now)
+
+    def lookup(self, key: str, now: float) -> Response | None:
         """The answer stored under ``key`` if younger than the TTL; a hit becomes the newest."""
         entry = self._entries.get(key)
         if entry is None:

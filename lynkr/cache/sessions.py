@@ -24,6 +24,9 @@ class MemorySessionStore:
     def __len__(self) -> int:
         return len(self._sessions)
 
+    async def load(self, session: str) -> None:
+        return None  # everything is here already
+
     def get(self, session: str, key: str) -> str | None:
         keys = self._sessions.get(session)
         if keys is None:

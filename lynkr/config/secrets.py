@@ -53,7 +53,7 @@ class Scrubber:
 
 
 def configured_secrets(settings: Settings) -> list[str | None]:
-    """Every key and URL password the settings hold (providers, embeddings, Bedrock)."""
+    """Every key and URL password the settings hold (providers, embeddings, Bedrock, Redis)."""
     out: list[str | None] = []
     for provider in settings.providers.values():
         out += [provider.api_key, url_password(provider.endpoint)]
@@ -61,6 +61,8 @@ def configured_secrets(settings: Settings) -> list[str | None]:
     bedrock = settings.bedrock
     out += [bedrock.api_key, bedrock.access_key_id, bedrock.secret_access_key,
             bedrock.session_token, url_password(bedrock.endpoint)]
+    if settings.shared.redis_url:
+        out.append(url_password(settings.shared.redis_url))
     return out
 
 

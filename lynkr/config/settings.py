@@ -21,6 +21,7 @@ from lynkr.config.limits import Limits, limits_settings
 from lynkr.config.providers import PROVIDERS, ProviderSettings, provider_settings
 from lynkr.config.resilience import ResilienceSettings, resilience_settings
 from lynkr.config.routing import RoutingSettings, flag, routing_settings
+from lynkr.config.shared import SharedSettings, shared_settings
 
 
 @attrs.frozen
@@ -55,6 +56,7 @@ class Settings:
     prices_path: str | None = None  # LYNKR_PRICES, else config/prices.yaml when present
     bedrock: BedrockSettings = attrs.field(factory=BedrockSettings)  # region, limiter, API
     access: AccessSettings = attrs.field(factory=AccessSettings)  # inbound keys (LYNKR_AUTH)
+    shared: SharedSettings = attrs.field(factory=SharedSettings)  # REDIS_URL: state in Redis
     # the whole environment (.env overlaid by the process), for the variables that set pipeline
     # stage parameters (lynkr.pipeline.env_overlay); never printed
     environ: Mapping[str, str] = attrs.field(factory=dict, repr=False, eq=False)
@@ -197,5 +199,6 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         health_check_enabled=flag(env, "HEALTH_CHECK_ENABLED", True),
         bedrock=bedrock_settings(env, required=provider == "bedrock"),
         access=access_settings(env),
+        shared=shared_settings(env),
         environ=env.values,
     )

@@ -38,7 +38,7 @@ class Bucket:
         return self.wait(float(self.limit))
 
 
-def _window(bucket: Bucket | None) -> Window | None:
+def window(bucket: Bucket | None) -> Window | None:
     if bucket is None:
         return None
     return Window(bucket.limit, max(0, math.floor(bucket.level)), bucket.full_in())
@@ -58,18 +58,22 @@ class LocalLimiter:
         bucket.refill(now)
         return bucket
 
-    def admit(self, key: str, rpm: int | None, tpm: int | None, now: float) -> Decision:
+    async def admit(self, key: str, rpm: int | None, tpm: int | None, now: float) -> Decision:
+        return self.take(key, rpm, tpm, now)
+
+    def take(self, key: str, rpm: int | None, tpm: int | None, now: float) -> Decision:
+        """``admit`` without the await (it never waits: one dict lookup per kind)."""
         requests = self._bucket(key, "requests", rpm, now)
         tokens = self._bucket(key, "tokens", tpm, now)
         if requests is not None and requests.level < 1:
-            return Decision(False, requests.wait(1), "requests", _window(requests),
-                            _window(tokens))
+            return Decision(False, requests.wait(1), "requests", window(requests),
+                            window(tokens))
         if tokens is not None and tokens.level <= 0:
-            return Decision(False, max(tokens.wait(0), 0.001), "tokens", _window(requests),
-                            _window(tokens))
+            return Decision(False, max(tokens.wait(0), 0.001), "tokens", window(requests),
+                            window(tokens))
         if requests is not None:
             requests.level -= 1
-        return Decision(True, 0.0, None, _window(requests), _window(tokens))
+        return Decision(True, 0.0, None, window(requests), window(tokens))
 
     def charge(self, key: str, tokens: int, now: float) -> None:
         bucket = self.buckets.get((key, "tokens"))

@@ -6,9 +6,11 @@ record the log line projects), so the two never disagree.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from lynkr.observability.cost import PriceTable
 from lynkr.observability.original import OriginalMetrics
@@ -54,13 +56,13 @@ class Metrics:
                                ["provider", "reason"], registry=registry)
         self.breaker = Gauge("lynkr_circuit_breaker_state",
                              "Breaker state per provider (0 closed, 1 half-open, 2 open)",
-                             ["provider"], registry=registry)
+                             ["provider"], registry=registry, multiprocess_mode="max")
         self.errors = Counter("lynkr_errors_total", "Requests that ended in an error",
                               ["dialect", "type"], registry=registry)
         self.active_requests = Gauge("lynkr_active_requests", "Requests in flight",
-                                     registry=registry)
+                                     registry=registry, multiprocess_mode="livesum")
         self.active_streams = Gauge("lynkr_active_streams", "Streams being sent",
-                                    registry=registry)
+                                    registry=registry, multiprocess_mode="livesum")
         self.shed = Counter("lynkr_shed_total", "Requests refused with 503 by load shedding",
                             ["reason"], registry=registry)
         self.cost = Counter("lynkr_cost_usd_total", "Estimated spend from the price table",
@@ -130,4 +132,11 @@ class Metrics:
             self.breaker.labels(provider).set(BREAKER_VALUES.get(state, -1))
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        """The text exposition; under ``lynkr start --workers N`` (PROMETHEUS_MULTIPROC_DIR set
+        by Lynkr) the sum over every worker, read from the files they write."""
+        folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not folder:
+            return generate_latest(self.registry)
+        merged = CollectorRegistry()
+        MultiProcessCollector(merged, path=folder)
+        return generate_latest(merged)

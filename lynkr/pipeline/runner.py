@@ -10,6 +10,7 @@ import attrs
 from lynkr.pipeline.compile import Pipeline
 from lynkr.ports import Ports
 from lynkr.stages.exchange import Exchange
+from lynkr.stages.session import session_key
 
 
 @attrs.frozen
@@ -21,6 +22,8 @@ class StageTiming:
 async def run_stages(pipeline: Pipeline, exchange: Exchange, ports: Ports
                      ) -> tuple[Exchange, tuple[StageTiming, ...]]:
     timings = []
+    if ports.sessions is not None:  # the session's decisions, close before any stage asks
+        await ports.sessions.load(session_key(exchange))
     for stage in pipeline.stages:
         if stage.spec.run is None:  # a tap-only stage: it watches the answer, later
             continue

@@ -9,6 +9,8 @@ for a local pooled connection or a client that went away settles as ``release()`
 Half-open lets exactly one request through at a time (the probe); the others fail fast until
 the probe settles. A probe that never settles (its task vanished) is replaced after the timeout.
 Pure state machine: the caller passes ``now`` (trio's clock in the server, explicit in tests).
+Processes share trips through a ``BreakerBoard`` (``lynkr/ports.py``): ``adopt`` opens this one
+for what is left of another's open time.
 """
 
 from __future__ import annotations
@@ -78,6 +80,15 @@ class CircuitBreaker:
                 self.state is BreakerState.CLOSED and self.failures >= self.failure_threshold):
             self.state, self.opened_at = BreakerState.OPEN, now
             self.trips += 1
+
+    def adopt(self, failures: int, open_for_s: float, now: float) -> bool:
+        """Open because another process's breaker for this provider tripped and stays open
+        ``open_for_s`` more seconds (see ``BreakerBoard``); False when already open."""
+        if self.state is BreakerState.OPEN:
+            return False
+        self.state, self.failures, self.probe_since = BreakerState.OPEN, failures, None
+        self.opened_at = now - max(self.timeout_s - open_for_s, 0.0)
+        return True
 
     def release(self) -> None:
         """The request settled without a verdict on the provider: free the probe slot."""

@@ -18,7 +18,8 @@ from typing import Any
 import trio
 
 from lynkr.model.errors import LynkrError
-from lynkr.resilience.breaker import CircuitBreaker
+from lynkr.ports import BreakerBoard
+from lynkr.resilience.breaker import BreakerState, CircuitBreaker
 from lynkr.resilience.retry import RetryPolicy, counts_against_breaker, is_retryable
 
 Opener = Callable[[], AbstractAsyncContextManager[Any]]
@@ -33,10 +34,18 @@ async def _nothing(stream: Any) -> None:
 @asynccontextmanager
 async def open_with_retry(opener: Opener, breaker: CircuitBreaker, policy: RetryPolicy, *,
                           rng: random.Random, first_read: FirstRead = _nothing,
-                          on_retry: OnRetry | None = None) -> AsyncIterator[tuple[Any, Any]]:
+                          on_retry: OnRetry | None = None, board: BreakerBoard | None = None
+                          ) -> AsyncIterator[tuple[Any, Any]]:
     """``opener()`` entered and ``first_read(stream)`` awaited, with up to
-    ``policy.max_retries`` retries; yields ``(stream, first)``."""
+    ``policy.max_retries`` retries; yields ``(stream, first)``. With a ``board``, a trip
+    another process published opens ``breaker`` first, and this breaker's trips and recoveries
+    are published."""
+    if board is not None:
+        shared = await board.opened(breaker.name)
+        if shared is not None:
+            breaker.adopt(*shared, trio.current_time())
     breaker.check(trio.current_time())
+    was_open = breaker.state is not BreakerState.CLOSED
     settled = False
     try:
         attempt = 0
@@ -48,7 +57,10 @@ async def open_with_retry(opener: Opener, breaker: CircuitBreaker, policy: Retry
                 attempt += 1
                 if not is_retryable(error) or attempt > policy.max_retries:
                     if counts_against_breaker(error):
+                        trips = breaker.trips
                         breaker.record_failure(trio.current_time())
+                        if board is not None and breaker.trips > trips:
+                            board.publish(breaker.name, breaker.failures, breaker.timeout_s)
                     else:
                         breaker.release()
                     settled = True
@@ -59,6 +71,8 @@ async def open_with_retry(opener: Opener, breaker: CircuitBreaker, policy: Retry
                 await trio.sleep(delay)
                 continue
             breaker.record_success()
+            if board is not None and was_open and breaker.state is BreakerState.CLOSED:
+                board.publish(breaker.name, 0, 0.0)
             settled = True
             break
     finally:

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from lynkr.bench.record import SessionRecorder
-from lynkr.cache import MemoryCache, MemorySessionStore
+from lynkr.cache import MemoryCache
 from lynkr.config.errors import SettingsError
 from lynkr.config.memory import memory_settings
 from lynkr.config.output_limits import OutputLimits
@@ -52,6 +52,7 @@ from lynkr.server.metrics_routes import (
 )
 from lynkr.server.openai_routes import ChatDialect, DialectEndpoint, ResponsesDialect
 from lynkr.server.reload import PipelineReloader, version_name
+from lynkr.server.shared_state import open_shared_state
 from lynkr.server.shedding import LoadShedder
 from lynkr.server.state import AppState
 from lynkr.storage.responses import ResponseStore, StoreQuota
@@ -65,18 +66,21 @@ def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
     loaded = load_pipeline(settings)
     pipeline = loaded.pipeline
     upstreams = upstreams if upstreams is not None else build_upstreams(settings)
+    metrics = Metrics(prices=price_table(settings))
+    shared = open_shared_state(settings, metrics)  # REDIS_URL: limits, breakers, cache, sessions
     memory = build_memory(settings, upstreams)
     ports = Ports(providers=provider_infos(upstreams), default_provider=settings.model_provider,
-                  cache=response_cache(pipeline), sessions=MemorySessionStore(),
+                  cache=shared.cache(response_cache(pipeline)), sessions=shared.sessions(),
                   output_limit=OutputLimits(), tool_support=ToolSupport(), memory=memory)
     resilience = settings.resilience
     breakers = {name: CircuitBreaker(name, resilience.breaker_failure_threshold,
                                      resilience.breaker_success_threshold,
                                      resilience.breaker_timeout_s) for name in upstreams}
-    metrics = Metrics(prices=price_table(settings))
     limits = settings.limits
     return AppState(settings, pipeline, ports, upstreams, embeddings=build_embedder(settings),
-                    metrics=metrics, access=build_access(settings, metrics, metrics.prices),
+                    metrics=metrics, access=build_access(settings, metrics, metrics.prices,
+                                                         shared.limiter, shared.ledger),
+                    shared=shared,
                     responses=ResponseStore(settings.db_path, settings.responses_retention_s,
                                             StoreQuota(
                                                 owner_bytes=limits.responses_owner_bytes,
@@ -212,11 +216,15 @@ async def _stop_background(state: AppState) -> None:
         state.responses.close()
     if state.access is not None:
         state.access.store.close()
+    if state.shared is not None:
+        await state.shared.aclose()
 
 
 def build_app(state: AppState) -> LoadShedder:
     """The app behind the load shedder (health probes and metrics pass it untouched)."""
-    reloader = PipelineReloader(state, response_cache)
+    shared = state.shared
+    reloader = PipelineReloader(state, response_cache if shared is None
+                                else lambda pipeline: shared.cache(response_cache(pipeline)))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -31,7 +32,7 @@ from lynkr.governance.limits import LocalLimiter
 from lynkr.model.errors import RateLimited, Unauthorized
 from lynkr.observability.cost import PriceTable
 from lynkr.observability.metrics import Metrics
-from lynkr.ports import RateLimiter
+from lynkr.ports import RateLimiter, UsageLedger
 from lynkr.server.asgi import Message, Receive, Scope, Send, header, request_id
 from lynkr.server.errors import client_dialect, send_error
 from lynkr.server.spending import Spending, UsageTap
@@ -66,10 +67,13 @@ class Access:
         return UsageTap(self.spending, user or "", session, provider, model, charge)
 
 
-def build_access(settings: Settings, metrics: Metrics, prices: PriceTable | None = None
+def build_access(settings: Settings, metrics: Metrics, prices: PriceTable | None = None,
+                 limiter: RateLimiter | None = None,
+                 ledger: Callable[[UsageLedger], UsageLedger] = lambda local: local
                  ) -> Access | None:
     """The gate's state, or None when keys are off and no session budget is set (see
-    ``config/access.py``)."""
+    ``config/access.py``); ``limiter`` and ``ledger`` (the key database's, wrapped) are the
+    shared ones (``server/shared_state.py``), else this process's and this host's."""
     config = settings.access
     keys = config.mode == "keys" or (config.mode == "auto"
                                      and Path(config.keys_db_path).is_file())
@@ -81,8 +85,8 @@ def build_access(settings: Settings, metrics: Metrics, prices: PriceTable | None
         if not config.session_budget:
             store.close()
             return None
-    spending = Spending(store.ledger, prices, config, metrics)
-    return Access(store, LocalLimiter(), metrics, spending, keys)
+    spending = Spending(ledger(store.ledger), prices, config, metrics)
+    return Access(store, limiter or LocalLimiter(), metrics, spending, keys)
 
 
 class KeyGate:
@@ -102,14 +106,15 @@ class KeyGate:
         if limited:
             session = header(scope, b"x-claude-code-session-id") \
                 or header(scope, b"x-session-id")
+            await self.access.spending.load(key or None, session, time.time())
             spent = self.access.spending.refusal(key or None, session, time.time())
             if spent is not None:
                 self.access.requests.labels(key.name if key else "-", "over_budget").inc()
                 await send_error(send, spent, request_id(scope), dialect)
                 return
         if key and limited and (key.rpm or key.tpm):
-            decision = self.access.limiter.admit(key.name, key.rpm, key.tpm,
-                                                 trio.current_time())
+            decision = await self.access.limiter.admit(key.name, key.rpm, key.tpm,
+                                                       trio.current_time())
             headers = ratelimit_headers(decision, dialect == "anthropic", time.time())
             if not decision.allowed:
                 self.access.requests.labels(key.name, "rate_limited").inc()

@@ -1,6 +1,7 @@
 """/metrics/prometheus (text exposition), /metrics/observability (the same, as JSON) and
-/metrics/circuit-breakers (each provider's breaker); the JSON ones carry the original Lynkr's
-shapes alongside (lynkr.observability.original)."""
+/metrics/circuit-breakers (each provider's breaker, including trips other processes published
+through Redis); the JSON ones carry the original Lynkr's shapes alongside
+(lynkr.observability.original)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,23 @@ from lynkr.server.asgi import Receive, Scope, Send, send_json
 from lynkr.server.state import AppState
 
 
+async def adopt_shared_trips(state: AppState) -> None:
+    """With a shared board (``REDIS_URL``), the trips other processes published, so what is
+    reported is what this process would do with its next request."""
+    board = state.shared.board if state.shared is not None else None
+    if board is not None:
+        for name, breaker in state.breakers.items():
+            trip = await board.opened(name)
+            if trip is not None:
+                breaker.adopt(*trip, trio.current_time())
+
+
 class PrometheusEndpoint:
     def __init__(self, state: AppState) -> None:
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await adopt_shared_trips(self.state)
         metrics = self.state.metrics
         metrics.breaker_states({name: breaker.state.value
                                 for name, breaker in self.state.breakers.items()})
@@ -56,6 +69,7 @@ class BreakersEndpoint:
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await adopt_shared_trips(self.state)
         now = trio.current_time()
         out: dict[str, Any] = {}
         for name, breaker in self.state.breakers.items():

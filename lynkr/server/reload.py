@@ -27,9 +27,9 @@ from pathlib import Path
 import attrs
 import trio
 
-from lynkr.cache import MemoryCache
 from lynkr.pipeline.compile import Pipeline, PipelineError
 from lynkr.pipeline.effective import Loaded, load_pipeline
+from lynkr.ports import ResponseCache
 from lynkr.server.state import AppState
 
 log = logging.getLogger("lynkr.pipeline")
@@ -52,7 +52,7 @@ class PipelineReloader:
     """Swaps ``state.pipeline`` for the file's current text when asked and it compiles."""
 
     def __init__(
-        self, state: AppState, cache_for: Callable[[Pipeline], MemoryCache | None]
+        self, state: AppState, cache_for: Callable[[Pipeline], ResponseCache | None]
     ) -> None:
         self.state, self.cache_for = state, cache_for
         self.generation = 1

@@ -94,6 +94,14 @@ class Spending:
             )
         return out
 
+    async def load(self, key: ApiKey | None, session: str | None, now: float) -> None:
+        """The sums ``refusal`` reads, brought close (a shared ledger asks Redis once)."""
+        held = self.budgets(key, session_id(session))
+        if held:
+            sessions = [summed for _, summed in held if summed]
+            await self.ledger.load(key.name if key is not None else "",
+                                   sessions[0] if sessions else None, now)
+
     def refusal(self, key: ApiKey | None, session: str | None, now: float) -> BudgetSpent | None:
         """A 429 when a budget of the key or of the session is spent for this window."""
         user = key.name if key is not None else ""

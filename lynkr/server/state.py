@@ -20,6 +20,7 @@ from lynkr.storage.responses import ResponseStore
 
 if TYPE_CHECKING:
     from lynkr.server.auth import Access
+    from lynkr.server.shared_state import SharedState
 
 
 @attrs.define
@@ -37,6 +38,7 @@ class AppState:
     shedding: Callable[[], str | None] = lambda: None
     recorder: SessionRecorder | None = None  # LYNKR_RECORD_DIR: requests kept for lynkr bench
     access: Access | None = None  # inbound keys and their limits (None: keys are off)
+    shared: SharedState | None = None  # where limits and breaker trips are shared (REDIS_URL)
     memory: MemoryService | None = None  # long-term memory (None: MEMORY_ENABLED=false)
     # which pipeline serves new requests: name@hash#generation (x-lynkr-pipeline)
     pipeline_version: str = ""

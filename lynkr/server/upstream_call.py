@@ -93,7 +93,8 @@ def _open_upstream(state: AppState, exchange: Exchange, answering: Answering,
         record.retries = attempt
 
     return open_with_retry(lambda: upstream.open(call), state.breakers[route.provider], policy,
-                           rng=_rng, first_read=first_events, on_retry=on_retry)
+                           rng=_rng, first_read=first_events, on_retry=on_retry,
+                           board=state.shared.board if state.shared is not None else None)
 
 
 def _next_fallback(state: AppState, exchange: Exchange, tried: list[str],

@@ -53,7 +53,8 @@ class PromptCacheConfig:
     allow_tools: bool = False  # also requests that offer tools (answers with tool_use never)
 
 
-def prompt_cache(exchange: Exchange, config: PromptCacheConfig, ports: Ports) -> Exchange:
+async def prompt_cache(exchange: Exchange, config: PromptCacheConfig, ports: Ports
+                       ) -> Exchange:
     assert exchange.route is not None
     reason = bypass_reason(exchange, config, ports)
     if reason is not None:
@@ -61,7 +62,7 @@ def prompt_cache(exchange: Exchange, config: PromptCacheConfig, ports: Ports) ->
                               annotations={**exchange.annotations, STATE: "bypass"})
     assert ports.cache is not None
     key = request_key(exchange)
-    stored = ports.cache.get(key, ports.now())
+    stored = await ports.cache.get(key, ports.now())
     if stored is None:
         return exchange.noted("prompt_cache", "miss",
                               annotations={**exchange.annotations, STATE: "miss", KEY: key})

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from harness.servers import serve_asgi
 from harness.slow_upstream import SlowUpstream
 from test_cli_process import base_env, free_port, wait_live
@@ -56,8 +57,10 @@ def refused(url: str) -> bool:
     return False
 
 
-def test_sigterm_flips_readiness_refuses_new_work_and_finishes_the_stream(tmp_path: Path
-                                                                          ) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_sigterm_flips_readiness_refuses_new_work_and_finishes_the_stream(
+        tmp_path: Path, workers: str) -> None:
+    """The same with ``--workers 2``: the parent's signal drains both workers alike."""
     slow = SlowUpstream(delay=FRAME_DELAY_S)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -67,9 +70,9 @@ def test_sigterm_flips_readiness_refuses_new_work_and_finishes_the_stream(tmp_pa
                        OPENAI_MODEL="fake-model", LOG_LEVEL="warning",
                        GRACEFUL_SHUTDOWN_TIMEOUT=str(int(GRACEFUL_S * 1000)),
                        SHUTDOWN_DRAIN_DELAY_MS=str(int(DRAIN_S * 1000)))
-        process = subprocess.Popen([sys.executable, "-m", "lynkr", "start"], cwd=tmp_path,
-                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True)
+        process = subprocess.Popen([sys.executable, "-m", "lynkr", "start", "--workers",
+                                    workers], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
         try:
             wait_live(url, process)
             events: list[str] = []

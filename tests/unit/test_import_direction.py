@@ -29,6 +29,7 @@ EVERYTHING = frozenset(
         "mcp",
         "auth",
         "governance",
+        "shared",
         "server",
         "bench",
         "check",
@@ -58,6 +59,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "bench": frozenset({*LOW, "config", "observability", "providers", "cache", "bench"}),
     "auth": frozenset({"model", "ports", "config", "storage", "governance", "auth"}),
     "governance": frozenset({"model", "ports", "governance"}),
+    # shared state in Redis: each port's Redis side beside (and falling back to) its local side
+    "shared": frozenset({"model", "ports", "config", "governance", "cache", "resilience",
+                         "shared"}),
     "server": EVERYTHING - {"cli", "__main__"},
     "check": frozenset({*LOW, "config", "observability", "providers", "lynkr"}),
     "cli": EVERYTHING - {"__main__"},

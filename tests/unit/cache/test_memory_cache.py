@@ -15,8 +15,8 @@ def answer(text: str) -> Response:
 def test_get_returns_what_was_put() -> None:
     cache = MemoryCache(4, 10.0)
     cache.put("k", answer("a"), now=0.0)
-    assert cache.get("k", now=5.0) == answer("a")
-    assert cache.get("other", now=5.0) is None
+    assert cache.lookup("k", now=5.0) == answer("a")
+    assert cache.lookup("other", now=5.0) is None
 
 
 @pytest.mark.parametrize(("age", "alive"), [(0.0, True), (9.99, True), (10.0, False),
@@ -24,7 +24,7 @@ def test_get_returns_what_was_put() -> None:
 def test_entries_expire_after_the_ttl(age: float, alive: bool) -> None:
     cache = MemoryCache(4, 10.0)
     cache.put("k", answer("a"), now=100.0)
-    assert (cache.get("k", now=100.0 + age) is not None) == alive
+    assert (cache.lookup("k", now=100.0 + age) is not None) == alive
     assert len(cache) == (1 if alive else 0)
 
 
@@ -32,9 +32,9 @@ def test_least_recently_used_goes_first() -> None:
     cache = MemoryCache(2, 100.0)
     cache.put("a", answer("a"), 0)
     cache.put("b", answer("b"), 0)
-    assert cache.get("a", 1) is not None  # a is now the most recent
+    assert cache.lookup("a", 1) is not None  # a is now the most recent
     cache.put("c", answer("c"), 2)
-    assert [cache.get(k, 3) is not None for k in "abc"] == [True, False, True]
+    assert [cache.lookup(k, 3) is not None for k in "abc"] == [True, False, True]
     assert len(cache) == 2
 
 
@@ -42,7 +42,7 @@ def test_put_refreshes_an_entry() -> None:
     cache = MemoryCache(2, 10.0)
     cache.put("k", answer("old"), 0)
     cache.put("k", answer("new"), 8)
-    assert cache.get("k", 15) == answer("new")
+    assert cache.lookup("k", 15) == answer("new")
     assert len(cache) == 1
 
 

@@ -13,37 +13,37 @@ from lynkr.model.limits import Decision, Window
 async def test_requests_per_minute_refill_over_time(
         autojump_clock: trio.testing.MockClock) -> None:
     limiter = LocalLimiter()
-    admitted = [limiter.admit("alice", 3, None, trio.current_time()).allowed for _ in range(4)]
+    admitted = [limiter.take("alice", 3, None, trio.current_time()).allowed for _ in range(4)]
     assert admitted == [True, True, True, False]
-    refused = limiter.admit("alice", 3, None, trio.current_time())
+    refused = limiter.take("alice", 3, None, trio.current_time())
     assert refused.which == "requests" and 19.9 < refused.retry_after_s <= 20.0
     await trio.sleep(20)  # one request back (3 a minute)
-    assert limiter.admit("alice", 3, None, trio.current_time()).allowed
-    assert not limiter.admit("alice", 3, None, trio.current_time()).allowed
+    assert limiter.take("alice", 3, None, trio.current_time()).allowed
+    assert not limiter.take("alice", 3, None, trio.current_time()).allowed
     # another key has its own bucket
-    assert limiter.admit("bob", 3, None, trio.current_time()).allowed
+    assert limiter.take("bob", 3, None, trio.current_time()).allowed
 
 
 async def test_tokens_are_charged_after_the_answer_and_debt_waits(
         autojump_clock: trio.testing.MockClock) -> None:
     limiter = LocalLimiter()
-    first = limiter.admit("alice", None, 600, trio.current_time())
+    first = limiter.take("alice", None, 600, trio.current_time())
     assert first.allowed and first.tokens == Window(600, 600, 0.0)
     limiter.charge("alice", 900, trio.current_time())  # 300 tokens in debt
-    refused = limiter.admit("alice", None, 600, trio.current_time())
+    refused = limiter.take("alice", None, 600, trio.current_time())
     assert not refused.allowed and refused.which == "tokens"
     assert abs(refused.retry_after_s - 30.0) < 0.01  # 300 tokens at 10 a second
     await trio.sleep(30.5)
-    assert limiter.admit("alice", None, 600, trio.current_time()).allowed
+    assert limiter.take("alice", None, 600, trio.current_time()).allowed
 
 
 async def test_a_changed_limit_starts_a_new_bucket(
         autojump_clock: trio.testing.MockClock) -> None:
     limiter = LocalLimiter()
-    assert limiter.admit("alice", 1, None, trio.current_time()).allowed
-    assert not limiter.admit("alice", 1, None, trio.current_time()).allowed
-    assert limiter.admit("alice", 5, None, trio.current_time()).allowed
-    assert limiter.admit("alice", None, None, trio.current_time()).allowed
+    assert limiter.take("alice", 1, None, trio.current_time()).allowed
+    assert not limiter.take("alice", 1, None, trio.current_time()).allowed
+    assert limiter.take("alice", 5, None, trio.current_time()).allowed
+    assert limiter.take("alice", None, None, trio.current_time()).allowed
 
 
 def test_headers_for_each_family() -> None:

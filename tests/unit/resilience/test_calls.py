@@ -195,3 +195,42 @@ async def test_a_probe_cancelled_by_its_client_frees_the_slot(
         await attempt(Upstream(delay=5.0), breaker)
     assert breaker.state is BreakerState.HALF_OPEN and breaker.probe_since is None
     assert await attempt(Upstream(), breaker) == "stream"  # the next request may probe
+
+
+class Board:
+    """A ``BreakerBoard`` in memory: what other processes published, and what this one did."""
+
+    def __init__(self, opened: tuple[int, float] | None = None) -> None:
+        self.trip = opened
+        self.published: list[tuple[str, int, float]] = []
+
+    async def opened(self, provider: str) -> tuple[int, float] | None:
+        return self.trip
+
+    def publish(self, provider: str, failures: int, open_for_s: float) -> None:
+        self.published.append((provider, failures, open_for_s))
+
+
+async def test_a_trip_is_published_and_a_recovery_too(
+        autojump_clock: trio.testing.MockClock) -> None:
+    board = Board()
+    breaker = CircuitBreaker("p", failure_threshold=2, success_threshold=1, timeout_s=30)
+    for _ in range(2):
+        with pytest.raises(UpstreamUnreachable):
+            await attempt(Upstream(UpstreamUnreachable("down")), breaker, retries=0, board=board)
+    assert board.published == [("p", 2, 30)]  # once, when it opened
+    await trio.sleep(30)
+    assert await attempt(Upstream(), breaker, board=board) == "stream"  # the half-open probe
+    assert breaker.state is BreakerState.CLOSED
+    assert board.published[-1] == ("p", 0, 0.0)
+
+
+async def test_a_trip_another_process_published_fails_fast_here(
+        autojump_clock: trio.testing.MockClock) -> None:
+    upstream = Upstream()
+    breaker = CircuitBreaker("p", failure_threshold=5, timeout_s=30)
+    with pytest.raises(CircuitOpen, match="next try in 12s"):
+        await attempt(upstream, breaker, board=Board(opened=(5, 12.0)))
+    assert upstream.calls == 0 and breaker.state is BreakerState.OPEN
+    await trio.sleep(12)
+    assert await attempt(upstream, breaker, board=Board()) == "stream"  # its time is up here too

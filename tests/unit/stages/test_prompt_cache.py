@@ -92,28 +92,28 @@ def test_tool_cache_control_in_extra_is_ignored() -> None:
     assert key(tools=(tool,)) == key(tools=(marked,))
 
 
-def test_miss_leaves_the_key_for_the_server() -> None:
-    out = prompt_cache(exchange(), PromptCacheConfig(), ports(MemoryCache()))
+async def test_miss_leaves_the_key_for_the_server() -> None:
+    out = await prompt_cache(exchange(), PromptCacheConfig(), ports(MemoryCache()))
     assert out.response is None
     assert out.annotations == {STATE: "miss", KEY: key()}
     assert out.notes[-1].summary == "miss"
     assert out.request == exchange().request
 
 
-def test_hit_sets_the_response_with_honest_usage() -> None:
+async def test_hit_sets_the_response_with_honest_usage() -> None:
     cache = MemoryCache(4, 60)
     cache.put(key(), ANSWER, 0)
-    out = prompt_cache(exchange(), PromptCacheConfig(), ports(cache, now=30))
+    out = await prompt_cache(exchange(), PromptCacheConfig(), ports(cache, now=30))
     assert out.response == attrs.evolve(ANSWER, usage=Usage(0, 7, 0, 120))
     assert out.annotations == {STATE: "hit"}
     assert out.notes[-1].summary.startswith("hit")
     assert out.notes[-1].tokens_removed > 0
 
 
-def test_expired_entry_is_a_miss() -> None:
+async def test_expired_entry_is_a_miss() -> None:
     cache = MemoryCache(4, 60)
     cache.put(key(), ANSWER, 0)
-    out = prompt_cache(exchange(), PromptCacheConfig(), ports(cache, now=61))
+    out = await prompt_cache(exchange(), PromptCacheConfig(), ports(cache, now=61))
     assert out.response is None and out.annotations[STATE] == "miss"
 
 
@@ -124,9 +124,9 @@ def test_expired_entry_is_a_miss() -> None:
     (PromptCacheConfig(), {"temperature": None}, True, "temperature is not 0"),
     (PromptCacheConfig(), {"tools": (Tool("Bash"),)}, True, "request has tools"),
 ])
-def test_bypass(config: PromptCacheConfig, fields: dict[str, Any], cache: bool,
+async def test_bypass(config: PromptCacheConfig, fields: dict[str, Any], cache: bool,
                 reason: str) -> None:
-    out = prompt_cache(exchange(**fields), config, ports(MemoryCache() if cache else None))
+    out = await prompt_cache(exchange(**fields), config, ports(MemoryCache() if cache else None))
     assert out.response is None
     assert out.annotations == {STATE: "bypass"}
     assert out.notes[-1].summary == f"bypass ({reason})"
@@ -136,9 +136,9 @@ def test_bypass(config: PromptCacheConfig, fields: dict[str, Any], cache: bool,
     (PromptCacheConfig(require_deterministic=False), {"temperature": 1.0}),
     (PromptCacheConfig(allow_tools=True), {"tools": (Tool("Bash"),)}),
 ])
-def test_bypass_rules_are_configurable(config: PromptCacheConfig, fields: dict[str, Any]
+async def test_bypass_rules_are_configurable(config: PromptCacheConfig, fields: dict[str, Any]
                                        ) -> None:
-    out = prompt_cache(exchange(**fields), config, ports(MemoryCache()))
+    out = await prompt_cache(exchange(**fields), config, ports(MemoryCache()))
     assert out.annotations[STATE] == "miss"
 
 
