@@ -277,8 +277,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
         # The requests: Anthropic bodies for Lynkr; for the direct baseline, the exact OpenAI
         # body Lynkr sent upstream (captured), with stream false for the non-streaming mode.
-        ly_req = {True: http_request(HOST, ly_port, stream=True),
-                  False: http_request(HOST, ly_port, stream=False)}
+        ly_req = {True: http_request(HOST, ly_port, stream=True, small=args.small),
+                  False: http_request(HOST, ly_port, stream=False, small=args.small)}
         checks: dict[str, str] = {}
         status, body = await loadgen.fetch(HOST, ly_port, ly_req[True])
         assert status == 200, (status, body[:500])
@@ -374,7 +374,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "nice": args.nice,
         "upstream_split_writes": bool(args.split),
         "upstream_single_chunk": bool(args.single_chunk),
-        "request_bytes": {"anthropic_body": len(body_bytes(True)), "openai_body": len(sent)},
+        "request_bytes": {"anthropic_body": len(body_bytes(True, args.small)),
+                          "openai_body": len(sent)},
         "checks": checks,
         "lynkr_rss_kib": {"after_start": rss_start, "after_run": rss_end},
         "scenarios": scenarios,
@@ -443,6 +444,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="measured requests at c=1 (twice that at c=16)")
     parser.add_argument("--split", action="store_true",
                         help="the fake upstream writes each SSE chunk separately")
+    parser.add_argument("--small", action="store_true",
+                        help="the 1 KB request (request_49k.small_body) instead of 49 KB")
     parser.add_argument("--single-chunk", action="store_true",
                         help="the fake upstream sends all SSE events in one HTTP chunk "
                              "(an experiment: shows the per-upstream-chunk share of the cost)")

@@ -196,9 +196,19 @@ def build_body(stream: bool = True) -> dict[str, Any]:
     }
 
 
-def body_bytes(stream: bool = True) -> bytes:
-    """Compact JSON, as the client sends it."""
-    return json.dumps(build_body(stream), separators=(",", ":"), ensure_ascii=False).encode()
+def small_body(stream: bool = True) -> dict[str, Any]:
+    """A 1 KB Claude Code-shaped request (a title or quick question: no tools), for the
+    per-request floor."""
+    return {"model": "claude-opus-4-5", "max_tokens": 32000, "stream": stream,
+            "system": [{"type": "text", "text": filler(300, 6)}],
+            "messages": [{"role": "user", "content": [{"type": "text", "text": filler(480, 7)}]}],
+            "metadata": {"user_id": "user_" + "d" * 64}}
+
+
+def body_bytes(stream: bool = True, small: bool = False) -> bytes:
+    """Compact JSON, as the client sends it (``small``: the 1 KB request)."""
+    body = small_body(stream) if small else build_body(stream)
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 PATH = "/v1/messages?beta=true"
@@ -222,9 +232,9 @@ HEADERS: dict[str, str] = {
 }
 
 
-def http_request(host: str, port: int, stream: bool = True) -> bytes:
+def http_request(host: str, port: int, stream: bool = True, small: bool = False) -> bytes:
     """The whole HTTP/1.1 request (head and body), ready to write on a socket."""
-    body = body_bytes(stream)
+    body = body_bytes(stream, small)
     head = [f"POST {PATH} HTTP/1.1", f"host: {host}:{port}"]
     head += [f"{k}: {v}" for k, v in HEADERS.items()]
     head.append(f"content-length: {len(body)}")

@@ -12,6 +12,7 @@ from lynkr.config.memory import memory_settings
 from lynkr.config.providers import ProviderSettings
 from lynkr.config.secrets import mask_url
 from lynkr.config.settings import Env, Settings
+from lynkr.config.tools import tool_loop_settings
 from lynkr.config.vendors import vendor
 from lynkr.config.workspace import workspace_settings
 from lynkr.providers.profiles import auth_headers
@@ -53,6 +54,7 @@ def effective(settings: Settings) -> dict[str, Any]:
     out["shared"] = {"backend": backend, "redis_url": shared.redis_url and mask_url(
         shared.redis_url), "timeout_s": shared.timeout_s, "prefix": shared.prefix}
     out["memory"] = attrs.asdict(memory_settings(Env(settings.environ)))  # no secrets
+    out["tool_loop"] = attrs.asdict(tool_loop_settings(Env(settings.environ)))
     # the workspace tools' root and git policies (a bad WORKSPACE_ROOT is a one-line error)
     out["workspace"] = attrs.asdict(workspace_settings(Env(settings.environ)))
     return out

@@ -81,9 +81,10 @@ ORIGINAL: tuple[Original, ...] = (
     Original("PROMPT_CACHE_ENABLED", "same"),
     Original("PROMPT_CACHE_TTL_MS", "same"),
     Original("PROMPT_CACHE_MAX_ENTRIES", "same"),
-    Original("TOOL_EXECUTION_MODE", "unsupported", "tools always run in the client, as the "
-             "original's `client`/`passthrough`; `server` (its default) is not built"),
-    Original("POLICY_MAX_STEPS", "unsupported", _POLICY),
+    Original("TOOL_EXECUTION_MODE", "differs", "`server` (the default) offers only the tool "
+             "boxes that are configured, never one the client has, and only to requests that "
+             "carry tools; the client's tools always stay the client's (docs/tools.md)"),
+    Original("POLICY_MAX_STEPS", "same"),
     Original("POLICY_GIT_ALLOW_PUSH", "same"),
     Original("POLICY_GIT_REQUIRE_TESTS", "differs", "without POLICY_GIT_TEST_COMMAND, a commit "
              "needs a passing workspace_test_run on the same files (the original let it "
@@ -173,6 +174,7 @@ LYNKR: frozenset[str] = frozenset({
     "PORT", "PREFER_OLLAMA", "PROMPT_CACHE_ENABLED", "PROMPT_CACHE_MAX_ENTRIES",
     "PROMPT_CACHE_TTL_MS", "RESPONSES_RETENTION_MS", "SESSION_DB_PATH",
     "SHUTDOWN_DRAIN_DELAY_MS", "SMART_TOOL_SELECTION_TOKEN_BUDGET", "TOOL_TRUNCATION_ENABLED",
+    "TOOL_EXECUTION_MODE", "POLICY_MAX_STEPS", "TOOL_TIMEOUT_MS", "TOOL_RESULT_MAX_CHARS",
     "UPSTREAM_CONNECT_TIMEOUT_MS", "UPSTREAM_KEEPALIVE_MS", "UPSTREAM_MAX_CONNECTIONS",
     "HEALTH_DEEP_MIN_INTERVAL_MS", "MAX_JSON_DEPTH", "REQUEST_BODY_TIMEOUT_MS",
     "RESPONSES_MAX_BYTES", "RESPONSES_MAX_BYTES_PER_CALLER", "UPSTREAM_ANSWER_MS_PER_TOKEN",

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import attrs
 import orjson
 
-from lynkr.model.content import Block, TextBlock, ThinkingBlock, ToolUseBlock
+from lynkr.model.content import Block, OpaqueBlock, TextBlock, ThinkingBlock, ToolUseBlock
 from lynkr.model.errors import (
     LynkrError,
     Overloaded,
@@ -80,6 +80,8 @@ class Folder:
         elif isinstance(block, ThinkingBlock):
             block = ThinkingBlock(block.thinking + text,
                                   block.signature + "".join(self._signatures[index]))
+        elif isinstance(block, OpaqueBlock) and "input" in block.raw and text.strip():
+            block = OpaqueBlock(block.type, {**block.raw, "input": orjson.loads(text)})
         self._blocks[index] = block
 
     def result(self) -> Response:
@@ -118,13 +120,14 @@ def unfold(response: Response) -> list[Event]:
     events: list[Event] = [MessageStart(response.id, response.model, attrs.evolve(
         response.usage, output_tokens=0))]
     for index, block in enumerate(response.content):
-        events.extend(_unfold_block(index, block))
+        events.extend(unfold_block(index, block))
     events.append(MessageDelta(response.stop_reason, response.usage, response.stop_sequence))
     events.append(MessageStop())
     return events
 
 
-def _unfold_block(index: int, block: Block) -> list[Event]:
+def unfold_block(index: int, block: Block) -> list[Event]:
+    """One block as the events that stream it: its start, its deltas, its stop."""
     events: list[Event]
     if isinstance(block, TextBlock):
         events = [BlockStart(index, attrs.evolve(block, text=""))]
@@ -140,6 +143,12 @@ def _unfold_block(index: int, block: Block) -> list[Event]:
             events.append(ThinkingDelta(index, block.thinking))
         if block.signature:
             events.append(SignatureDelta(index, block.signature))
+    elif isinstance(block, OpaqueBlock) and isinstance(block.raw.get("input"), dict):
+        # server_tool_use, mcp_tool_use: the input streams as JSON, as a tool_use's does
+        # (clients rebuild it from the deltas, and ignore the start's)
+        events = [BlockStart(index, OpaqueBlock(block.type, {**block.raw, "input": {}}))]
+        if block.raw["input"]:
+            events.append(InputJsonDelta(index, orjson.dumps(block.raw["input"]).decode()))
     else:  # blocks without deltas (redacted thinking, server tool results, ...) start whole
         events = [BlockStart(index, block)]
     events.append(BlockStop(index))

@@ -70,6 +70,19 @@ class Metrics:
         self.savings = Counter("lynkr_routing_savings_usd_total",
                                "Estimated saving against the price table's reference model",
                                ["provider"], registry=registry)
+        self.tool_calls = Counter("lynkr_tool_calls_total",
+                                  "Calls the server-side tool loop ran, by outcome "
+                                  "(ok, error, timeout, failed)", ["box", "tool", "outcome"],
+                                  registry=registry)
+        self.tool_errors = Counter("lynkr_tool_errors_total",
+                                   "Tool loop calls that answered is_error (any outcome but ok)",
+                                   ["box", "tool"], registry=registry)
+        self.tool_duration = Histogram("lynkr_tool_duration_seconds",
+                                       "Time of each tool loop call", ["box", "tool"],
+                                       buckets=LATENCY_BUCKETS, registry=registry)
+        self.tool_steps = Histogram("lynkr_tool_loop_steps", "Model calls per answer of the "
+                                    "tool loop", buckets=(1, 2, 3, 4, 5, 6, 8, 12, 16, 24, 32),
+                                    registry=registry)
         self.pipeline_reloads = Counter("lynkr_pipeline_reloads_total", "Pipeline file "
                                         "reloads by outcome (reloaded, unchanged, failed)",
                                         ["outcome"], registry=registry)
@@ -113,6 +126,8 @@ class Metrics:
                     self.savings.labels(provider).inc(saved)
         if record.cache:
             self.cache.labels(record.cache).inc()
+        if record.tool_steps:
+            self._tools(record)
         error_type = record.error_type or ("stream_error" if record.stream_error else None)
         if error_type:
             self.errors.labels(dialect, error_type).inc()
@@ -121,6 +136,14 @@ class Metrics:
                              input_tokens=record.input_tokens,
                              output_tokens=record.output_tokens, errored=bool(error_type),
                              retries=record.retries, cost=spent)
+
+    def _tools(self, record: RequestRecord) -> None:
+        self.tool_steps.observe(record.tool_steps)
+        for call in record.tool_calls:
+            self.tool_calls.labels(call.box, call.tool, call.outcome).inc()
+            if call.outcome != "ok":
+                self.tool_errors.labels(call.box, call.tool).inc()
+            self.tool_duration.labels(call.box, call.tool).observe(call.ms / 1000)
 
     def shed_one(self, reason: str) -> None:
         """A request the load shedder refused (``active_requests``, ``memory``, ``shutdown``)."""

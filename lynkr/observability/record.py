@@ -70,6 +70,17 @@ class Fallback:
     error: str
 
 
+@attrs.frozen
+class ToolCallFacts:
+    """One call the server-side tool loop ran for the request."""
+
+    tool: str
+    box: str
+    ms: float
+    outcome: str  # ok, error (the tool said so), timeout, failed (it raised)
+    step: int  # the model call that asked for it (1 = the first)
+
+
 @attrs.define
 class RequestRecord:
     request_id: str
@@ -91,6 +102,8 @@ class RequestRecord:
     usage: Usage | None = None
     retries: int = 0
     fallbacks: list[Fallback] = attrs.field(factory=list)
+    tool_calls: list[ToolCallFacts] = attrs.field(factory=list)  # the tool loop's calls
+    tool_steps: int = 0  # model calls of an answer in the tool loop (0: not in the loop)
 
     def _move(self, to: Phase) -> None:
         if to not in MOVES[self.phase]:
@@ -190,6 +203,10 @@ def log_fields(record: RequestRecord) -> dict[str, Any]:
         fields["retries"] = record.retries
     if record.fallbacks:
         fields["fallbacks"] = [attrs.asdict(f) for f in record.fallbacks]
+    if record.tool_steps:
+        fields["tool_steps"] = record.tool_steps
+        fields["tool_calls"] = [f"{c.tool}:{c.outcome}:{round(c.ms, 1)}ms"
+                                for c in record.tool_calls]
     if record.phase is Phase.CLIENT_GONE:
         fields["client_disconnected"] = True
     usage = record.usage

@@ -20,6 +20,7 @@ from lynkr.config.errors import SettingsError
 from lynkr.config.memory import memory_settings
 from lynkr.config.output_limits import OutputLimits
 from lynkr.config.settings import Env, Settings
+from lynkr.config.tools import tool_loop_settings
 from lynkr.embeddings import build_embedder
 from lynkr.memory.build import build_memory_store
 from lynkr.memory.model_call import ModelExtractor
@@ -56,6 +57,7 @@ from lynkr.server.shared_state import open_shared_state
 from lynkr.server.shedding import LoadShedder
 from lynkr.server.state import AppState
 from lynkr.storage.responses import ResponseStore, StoreQuota
+from lynkr.tools.assemble import open_toolboxes
 
 MEMORY_DRAIN_S = 5.0  # at shutdown, at most this long for the queued memory extractions
 
@@ -78,6 +80,7 @@ def build_state(settings: Settings, upstreams: dict[str, Upstream] | None = None
                                      resilience.breaker_timeout_s) for name in upstreams}
     limits = settings.limits
     return AppState(settings, pipeline, ports, upstreams, embeddings=build_embedder(settings),
+                    tool_loop=tool_loop_settings(Env(settings.environ)),
                     metrics=metrics, access=build_access(settings, metrics, metrics.prices,
                                                          shared.limiter, shared.ledger),
                     shared=shared,
@@ -238,6 +241,8 @@ def build_app(state: AppState) -> LoadShedder:
             reloader.start(nursery)
             if state.memory is not None:
                 await nursery.start(state.memory.run)
+            # the tool boxes live as long as the server: their tasks stop with it
+            state.toolboxes += await open_toolboxes(state.settings, nursery)
             try:
                 yield
             finally:

@@ -21,18 +21,30 @@ from lynkr.config.limits import Limits
 from lynkr.formats.fold import stream_error
 from lynkr.model.errors import LynkrError, UpstreamError, UpstreamTimeout
 from lynkr.model.events import Event
+from lynkr.model.request import Request
 from lynkr.model.response import Response
 from lynkr.observability.record import RequestRecord, log_fields
 from lynkr.pipeline.compile import Pipeline
 from lynkr.pipeline.runner import run_stages
 from lynkr.ports import Answering, StreamTap
-from lynkr.server.asgi import Receive, Scope, Send, header, read_body, request_id, send_json
+from lynkr.server.asgi import (
+    Receive,
+    Scope,
+    Send,
+    header,
+    header_value,
+    read_body,
+    request_id,
+    send_json,
+)
 from lynkr.server.auth import USER
 from lynkr.server.dialect import Answer, ClientTurn, Dialect
 from lynkr.server.egress import EgressWriter, FoldTap, RecordTap
 from lynkr.server.errors import send_error
 from lynkr.server.report import fallback_headers, pipeline_headers, route_facts, stage_reports
 from lynkr.server.state import AppState
+from lynkr.server.tool_loop import HEADER as TOOLS_HEADER
+from lynkr.server.tool_loop import Tooling, ToolLoop, prepare_tools
 from lynkr.server.upstream_call import Opened, open_answer
 from lynkr.stages.exchange import CACHE_VERDICT, Context, Exchange, Note
 from lynkr.stages.exchange import Dialect as DialectName
@@ -60,14 +72,19 @@ async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Recei
                           user=record.user, workspace=header(scope, WORKSPACE) or "")
         # what the ingress could not carry, said in the headers and the log like a stage's note
         notes = (Note("ingress", "dropped " + ", ".join(turn.dropped)),) if turn.dropped else ()
+        request, tooling = prepare_tools(state.tool_loop, state.toolboxes, state.ports.sessions,
+                                         Exchange(turn.request, context),
+                                         state.memory.default_user if state.memory else "default")
         exchange, timings = await run_stages(pipeline,
-                                             Exchange(turn.request, context, notes=notes),
+                                             Exchange(request, context, notes=notes),
                                              state.ports)
         assert exchange.route is not None
         record.routed(route_facts(exchange.route), stage_reports(exchange, timings),
                       exchange.annotations.get(CACHE_VERDICT), context.session_id,
                       context.client_model)
         headers = pipeline_headers(exchange, timings)
+        if tooling is not None:
+            headers.append((TOOLS_HEADER, header_value(tooling.header())))
         if version:
             headers.append((b"x-lynkr-pipeline", version.encode()))
         failure: Exception | None = None
@@ -75,7 +92,7 @@ async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Recei
             nursery.start_soon(_watch_disconnect, receive, nursery.cancel_scope, record)
             try:
                 await _respond(state, pipeline, dialect, turn, exchange, headers, send, record,
-                               nursery)
+                               nursery, Tools(request, tooling))
             except Exception as exc:  # carried out of the nursery unwrapped, handled below
                 failure = exc
             nursery.cancel_scope.cancel()
@@ -134,10 +151,19 @@ def _taps(state: AppState, pipeline: Pipeline, exchange: Exchange, record: Reque
     return taps
 
 
+@attrs.frozen
+class Tools:
+    """The request as the pipeline got it (earlier legs restored, Lynkr's tools added), and
+    its part in the tool loop (None: none)."""
+
+    request: Request
+    tooling: Tooling | None
+
+
 async def _respond(state: AppState, pipeline: Pipeline, dialect: Dialect, turn: ClientTurn,
                    exchange: Exchange,
                    headers: list[tuple[bytes, bytes]], send: Send, record: RequestRecord,
-                   nursery: trio.Nursery) -> None:
+                   nursery: trio.Nursery, tools: Tools) -> None:
     route = exchange.route
     assert route is not None
     rid = record.request_id
@@ -146,10 +172,14 @@ async def _respond(state: AppState, pipeline: Pipeline, dialect: Dialect, turn: 
         if pipeline.egress.report_model == "client" else route.model
     answer = Answer(dialect.answer_id(rid), model, int(time.time()))
     answering = Answering("msg_" + rid.removeprefix("req_"), model)
-    async with open_answer(state, exchange, turn.request, answering, record,
+    async with open_answer(state, exchange, tools.request, answering, record,
                            pipeline) as opened:
         if opened.exchange is not exchange:
             headers.extend(fallback_headers(opened.exchange))
+        if tools.tooling is not None:  # the answer may take several model calls
+            first, stream = ToolLoop(state, tools.tooling, record, answering).start(opened,
+                                                                                     nursery)
+            opened = attrs.evolve(opened, first=first, stream=stream)
         taps = _taps(state, pipeline, opened.exchange, record)
         streamed = exchange.request.stream
         fold = FoldTap() if not streamed or turn.wants_result \
@@ -225,6 +255,9 @@ async def _answer_whole(turn: ClientTurn, answer: Answer, opened: Opened,
     await _completed(turn, answer, whole, taps, record)
     record.streaming(trio.current_time())
     record.done()
+    if record.tool_calls:  # the headers go out after the whole answer: the calls too
+        headers = [*headers, (TOOLS_HEADER + b"-calls", header_value(", ".join(
+            f"{c.tool}:{c.outcome}" for c in record.tool_calls)))]
     await send_json(send, 200, turn.render_whole(whole, answer), headers)
 
 

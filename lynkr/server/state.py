@@ -9,6 +9,7 @@ import attrs
 
 from lynkr.bench.record import SessionRecorder
 from lynkr.config.settings import Settings
+from lynkr.config.tools import ToolLoopSettings
 from lynkr.embeddings import Embedder
 from lynkr.memory.service import MemoryService
 from lynkr.observability.metrics import Metrics
@@ -17,6 +18,7 @@ from lynkr.pipeline.effective import Loaded
 from lynkr.ports import Ports, Upstream
 from lynkr.resilience.breaker import CircuitBreaker
 from lynkr.storage.responses import ResponseStore
+from lynkr.tools.port import ToolBox
 
 if TYPE_CHECKING:
     from lynkr.server.auth import Access
@@ -38,6 +40,9 @@ class AppState:
     shedding: Callable[[], str | None] = lambda: None
     recorder: SessionRecorder | None = None  # LYNKR_RECORD_DIR: requests kept for lynkr bench
     access: Access | None = None  # inbound keys and their limits (None: keys are off)
+    tool_loop: ToolLoopSettings = attrs.field(factory=ToolLoopSettings)
+    # Lynkr's own tool boxes: those a test put here, then lynkr.tools.assemble's at start-up
+    toolboxes: tuple[ToolBox, ...] = ()
     shared: SharedState | None = None  # where limits and breaker trips are shared (REDIS_URL)
     memory: MemoryService | None = None  # long-term memory (None: MEMORY_ENABLED=false)
     # which pipeline serves new requests: name@hash#generation (x-lynkr-pipeline)

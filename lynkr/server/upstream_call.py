@@ -77,6 +77,16 @@ async def open_answer(state: AppState, exchange: Exchange, client_request: Reque
             return
 
 
+@asynccontextmanager
+async def open_step(state: AppState, exchange: Exchange, answering: Answering,
+                    record: RequestRecord) -> AsyncIterator[Opened]:
+    """A later model call of an answer that has started (the tool loop's next step): the
+    provider that answered, with its retries and breaker; no fallback (the client already has
+    this provider's first words)."""
+    async with _open_upstream(state, exchange, answering, record) as (stream, first):
+        yield Opened(stream, first, exchange)
+
+
 def _open_upstream(state: AppState, exchange: Exchange, answering: Answering,
                    record: RequestRecord
                    ) -> AbstractAsyncContextManager[tuple[EventBatches, list[Event]]]:

@@ -116,3 +116,24 @@ def test_the_memory_line(tmp_path: Path) -> None:
                           "data/memory.db, at most 5 memories and 1500 tokens a turn")
     assert line(both, MEMORY_ENABLED="false") == "memory: off (MEMORY_ENABLED=false)"
     assert "also asks the model" in line(both, MEMORY_MODEL_EXTRACTION="true")
+
+
+@pytest.mark.parametrize(("environ", "backend", "line"), [
+    ({}, "local", "shared state: local (this process"),
+    ({"LYNKR_WORKERS": "3"}, "sqlite", "shared state: sqlite (workers share"),
+    ({"REDIS_URL": "redis://:pw-0123456789@127.0.0.1:1/2"}, "redis",
+     "shared state: redis redis://127.0.0.1:1/2: UNREACHABLE"),
+])
+def test_check_shows_the_shared_state_backend(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        environ: dict[str, str], backend: str, line: str) -> None:
+    """Where limits, budgets, breakers, cache and sessions are shared; a Redis that does not
+    answer is said so (not fatal: the server would serve from local state)."""
+    monkeypatch.setattr("lynkr.cli.probe", lambda provider: (True, "answers"))
+    settings = load_settings(environ={"MODEL_PROVIDER": "openai", "OPENAI_API_KEY": SECRET,
+                                      **environ}, env_file=str(tmp_path / "none"))
+    assert effective(settings)["shared"]["backend"] == backend
+    assert _check(settings) == 0
+    out = capsys.readouterr().out
+    assert line in out
+    assert "pw-0123456789" not in out

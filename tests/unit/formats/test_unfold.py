@@ -78,3 +78,14 @@ responses = st.builds(
 @given(responses)
 def test_fold_of_unfold_is_identity(response: Response) -> None:
     assert fold(unfold(response)) == response
+
+
+def test_a_server_tool_use_streams_its_input_and_folds_back_whole() -> None:
+    use = OpaqueBlock("server_tool_use", {"type": "server_tool_use", "id": "srvtoolu_1",
+                                          "name": "web_search", "input": {"query": "lynkr"}})
+    response = Response("msg_1", "m", (use,), "end_turn", Usage(5, 7))
+    events = unfold(response)
+    assert events[1:4] == [
+        BlockStart(0, OpaqueBlock("server_tool_use", {**use.raw, "input": {}})),
+        InputJsonDelta(0, '{"query":"lynkr"}'), BlockStop(0)]
+    assert fold(events) == response

@@ -1,0 +1,119 @@
+"""Several model calls as one answer: one start, indexes renumbered, Lynkr's calls shown as
+server blocks, the client's passed through, usage summed."""
+
+from __future__ import annotations
+
+from harness.events import end, text_block, tool
+
+from lynkr.model.content import OpaqueBlock, TextBlock, ToolResultBlock, ToolUseBlock
+from lynkr.model.events import (
+    BlockStart,
+    BlockStop,
+    InputJsonDelta,
+    MessageDelta,
+    MessageStart,
+    MessageStop,
+    Ping,
+    StreamError,
+    TextDelta,
+    Usage,
+)
+from lynkr.tools.steps import AnswerEditor, add_usage
+
+LYNKR = frozenset({"lynkr_echo"})
+
+
+def test_two_steps_are_one_answer() -> None:
+    editor = AnswerEditor(LYNKR)
+    out = editor.feed(
+        [
+            MessageStart("msg_1", "m", Usage(100)),
+            *text_block(0, "Look"),
+            BlockStop(0),
+            *tool(1, "c1", "lynkr_echo", '{"text":"hi"}'),
+            *end("tool_use", Usage(100, 7, 0, 40)),
+        ]
+    )
+    assert out == [
+        MessageStart("msg_1", "m", Usage(100)),
+        BlockStart(0, TextBlock("")),
+        TextDelta(0, "Look"),
+        BlockStop(0),
+        BlockStart(
+            1,
+            OpaqueBlock(
+                "server_tool_use",
+                {
+                    "type": "server_tool_use",
+                    "id": "c1",
+                    "name": "lynkr_echo",
+                    "input": {},
+                },
+            ),
+        ),
+        InputJsonDelta(1, '{"text":"hi"}'),
+        BlockStop(1),
+    ]
+    first = editor.end_step()
+    assert first.lynkr_calls == (ToolUseBlock("c1", "lynkr_echo", {"text": "hi"}),)
+    assert first.turn.content == (
+        TextBlock("Look"),
+        ToolUseBlock("c1", "lynkr_echo", {"text": "hi"}),
+    )
+    assert (first.client_calls, first.stop_reason, first.error) == (False, "tool_use", None)
+    shown = editor.results([ToolResultBlock("c1", (TextBlock("echo: hi"),))])
+    assert [e.index for e in shown if isinstance(e, BlockStart)] == [2]
+    out = editor.feed(
+        [
+            MessageStart("msg_2", "m", Usage(150)),
+            Ping(),
+            *tool(0, "b1", "Bash", '{"command":"ls"}'),
+            *end("tool_use", Usage(150, 9)),
+        ]
+    )
+    assert out == [
+        Ping(),
+        BlockStart(3, ToolUseBlock("b1", "Bash", {})),
+        InputJsonDelta(3, '{"command":"ls"}'),
+        BlockStop(3),
+    ]
+    second = editor.end_step()
+    assert (second.lynkr_calls, second.client_calls) == ((), True)
+    assert editor.finish("tool_use") == [
+        MessageDelta("tool_use", Usage(250, 16, 0, 40)),
+        MessageStop(),
+    ]
+    assert editor.steps == 2
+    shown_answer = editor.shown.result()
+    assert [getattr(b, "type", type(b).__name__) for b in shown_answer.content] == [
+        "TextBlock",
+        "server_tool_use",
+        "lynkr_tool_result",
+        "ToolUseBlock",
+    ]
+
+
+def test_input_that_is_not_json_is_marked_for_an_error_result() -> None:
+    editor = AnswerEditor(LYNKR)
+    editor.feed(
+        [
+            MessageStart("m", "m"),
+            *tool(0, "c1", "lynkr_echo", '{"text": oops'),
+            *end("tool_use", Usage()),
+        ]
+    )
+    step = editor.end_step()
+    assert step.lynkr_calls == (ToolUseBlock("c1", "lynkr_echo", {}),)
+    assert step.bad_inputs == {"c1": '{"text": oops'}
+
+
+def test_a_stream_error_passes_and_is_the_steps_end() -> None:
+    editor = AnswerEditor(LYNKR)
+    error = StreamError("overloaded_error", "Overloaded")
+    out = editor.feed([MessageStart("m", "m"), *text_block(0, "par"), error])
+    assert out[-1] == error
+    assert editor.end_step().error == error
+
+
+def test_usage_adds_field_by_field() -> None:
+    assert add_usage(Usage(1, 2, 3, 4), Usage(10, 20, 30, 40)) == Usage(11, 22, 33, 44)
