@@ -64,6 +64,21 @@ def effective(settings: Settings) -> dict[str, Any]:
     return out
 
 
+def memory_line(settings: Settings, stages: list[str]) -> str:
+    """What long-term memory does with this configuration and pipeline, in one line."""
+    config = memory_settings(Env(settings.environ))
+    if not config.enabled:
+        return "memory: off (MEMORY_ENABLED=false)"
+    parts = [("recalls into requests" if "memory_inject" in stages else
+              "recalls nothing (no memory_inject stage)"),
+             ("learns after each answer" if "memory_extract" in stages else
+              "learns nothing (no memory_extract stage)")]
+    if config.model_extraction:
+        parts.append("also asks the model what to remember")
+    return f"memory: on, {', '.join(parts)}; {config.db_path}, at most " \
+        f"{config.retrieval_limit} memories and {config.max_inject_tokens} tokens a turn"
+
+
 def _web(settings: Settings) -> dict[str, Any]:
     """The web tools' settings, and which tools they offer."""
     web = web_settings(Env(settings.environ))

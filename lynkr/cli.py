@@ -15,7 +15,7 @@ import yaml
 
 from lynkr import __version__
 from lynkr.auth import commands as key_commands
-from lynkr.check import effective, probe
+from lynkr.check import effective, memory_line, probe
 from lynkr.config.errors import SettingsError
 from lynkr.config.secrets import Scrubber, configured_secrets
 from lynkr.config.settings import Settings, load_settings, raw_environment
@@ -119,6 +119,7 @@ def _check(settings: Settings) -> int:
     print(orjson.dumps(effective(settings), option=orjson.OPT_INDENT_2).decode())
     pipeline = effective_pipeline(settings)
     print(f"pipeline: {pipeline.source} ({', '.join(s.name for s in pipeline.stages)})")
+    print(memory_line(settings, [s.name for s in pipeline.stages]))
     print(f"shared state: {_shared_line(settings)}")
     ok, message = probe(settings.provider)
     print(("ok: " if ok else "FAIL: ") + message)

@@ -19,10 +19,14 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     ("JSON web token", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
     ("bearer token", r"(?i)\bbearer\s+[A-Za-z0-9_\-.=+/]{16,}"),
     ("credentials in a URL", r"\b[a-z][a-z0-9+.\-]*://[^\s:/@]+:[^\s@/]{3,}@"),
-    ("password", r"(?i)\b(?:password|passwd|pwd|passphrase)\b\s*(?:is|[:=])\s*\S{4,}"),
+    # "password is X", "password: X", also with a few words between ("password for the VPN
+    # is X"); a sentence about a password policy may be refused too, which costs nothing
+    ("password", r"(?i)\b(?:password|passwd|pwd|passphrase)\b(?:\s+[\w\-.]+){0,4}?\s*"
+                 r"(?:is|[:=])\s*\S{4,}"),
     ("secret assignment",
      r"(?i)\b(?:api[_\- ]?key|secret(?:[_\- ]?key)?|access[_\- ]?token|auth[_\- ]?token|"
-     r"client[_\- ]?secret|token)\b\s*(?:is|[:=])\s*['\"]?[A-Za-z0-9_\-./+=]{8,}"),
+     r"client[_\- ]?secret|token)\b(?:\s+[\w\-.]+){0,4}?\s*(?:is|[:=])\s*['\"]?"
+     r"[A-Za-z0-9_\-./+=]{8,}"),
     ("long hex or base64 secret", r"\b(?=[A-Za-z0-9+/_\-]*\d)(?=[A-Za-z0-9+/_\-]*[A-Za-z])"
                                   r"[A-Za-z0-9+/_\-]{40,}={0,2}"),
 )

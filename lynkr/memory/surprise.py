@@ -39,7 +39,10 @@ KIND_PRIOR: dict[MemoryKind, float] = {"preference": 0.15, "decision": 0.15, "fa
 MIN_WORDS, MAX_CHARS = 4, 400
 ALREADY_KNOWN = 0.34  # novelty at or below this, with nothing contradicted: a restatement
 
-_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
+# a sentence ends at . ! or ? and a space, except after a title or a common abbreviation
+_SENTENCES = re.compile(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bSt\.)"
+                        r"(?<!\bvs\.)(?<!\bProf\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)"
+                        r"(?<=[.!?])\s+|\n+")
 _KIND_PATTERNS: tuple[tuple[MemoryKind, re.Pattern[str]], ...] = tuple(
     (cast(MemoryKind, kind), re.compile(pattern, re.IGNORECASE)) for kind, pattern in (
         ("preference", r"\bi (?:really |strongly |usually |generally |always |never )?"

@@ -25,17 +25,23 @@ from lynkr.config.settings import Env, Settings
 from lynkr.config.tools import tool_loop_settings
 from lynkr.config.workspace import workspace_settings
 from lynkr.mcp.start import open_mcp_box
+from lynkr.memory.port import MemoryStore
+from lynkr.tools.memory import MemoryToolBox
 from lynkr.tools.port import ToolBox
 from lynkr.tools.web import web_box
 from lynkr.tools.workspace.box import workspace_box
 
 
-async def open_toolboxes(settings: Settings, nursery: trio.Nursery) -> tuple[ToolBox, ...]:
-    """The configured boxes, started in ``nursery``."""
+async def open_toolboxes(settings: Settings, nursery: trio.Nursery,
+                         memory: MemoryStore | None = None) -> tuple[ToolBox, ...]:
+    """The configured boxes, started in ``nursery``; ``memory`` is the store of the server's
+    memory service (None: ``MEMORY_ENABLED=false``, no memory tools)."""
     env = Env(settings.environ)
     if not tool_loop_settings(env).offers_tools:
         return ()
     boxes: list[ToolBox] = []
+    if memory is not None:  # memory_search, memory_add, memory_forget, memory_stats
+        boxes.append(MemoryToolBox(memory))
     workspace = workspace_box(workspace_settings(env))  # WORKSPACE_ROOT
     if workspace is not None:
         boxes.append(workspace)

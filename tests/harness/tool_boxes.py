@@ -61,6 +61,8 @@ def serve_with_box(
                 **provider_env(dialect, upstream),
                 "LOG_LEVEL": "warning",
                 "API_RETRY_MAX_RETRIES": "0",
+                # the loop's tests see the test box alone (memory's own box has its tests)
+                "MEMORY_ENABLED": "false",
                 **env,
             }
         )

@@ -17,6 +17,8 @@ from harness.servers import lynkr_state, serve_asgi, serve_state
 from harness.wire import Reply
 from sse_client import stream_events
 
+from lynkr.auth.store import KeyStore
+from lynkr.memory.database import MemoryDatabase
 from lynkr.server.state import AppState
 
 CWD = "/home/dev/shop"
@@ -189,8 +191,10 @@ def test_memory_off_adds_nothing_and_learns_nothing(tmp_path: Path) -> None:
 def test_model_written_extraction_adds_what_the_heuristic_misses(tmp_path: Path) -> None:
     """MEMORY_MODEL_EXTRACTION=true: after the answer, the configured model is asked (in the
     background) what to remember; its JSON answer is stored beside the heuristic's finds."""
-    remembered = '[{"type": "preference", "text": "The user dislikes short variable names.", ' \
+    remembered = (
+        '[{"type": "preference", "text": "The user dislikes short variable names.", '
         '"importance": 0.8, "subject": "variable names"}]'
+    )
 
     def script(call_body: dict[str, Any]) -> Reply:
         asked = "long-term memory about a user" in orjson.dumps(call_body).decode()
@@ -202,13 +206,94 @@ def test_model_written_extraction_adds_what_the_heuristic_misses(tmp_path: Path)
         with serve_state(state) as url, httpx.Client(timeout=30) as c:
             stream_events(c, url, body([said("Short variable names drive me crazy.")]))
             learnt(state, 1)
-            second, _, _ = stream_events(c, url, body([said("How should I name variables?")],
-                                                      session="s2"))
-    extraction = [call for call in fake.calls if "long-term memory about a user"
-                  in orjson.dumps(call.body).decode()]
+            second, _, _ = stream_events(
+                c, url, body([said("How should I name variables?")], session="s2")
+            )
+    extraction = [
+        call
+        for call in fake.calls
+        if "long-term memory about a user" in orjson.dumps(call.body).decode()
+    ]
     assert len(extraction) >= 1
     assert "Short variable names drive me crazy." in orjson.dumps(extraction[0].body).decode()
     assert second.headers["x-lynkr-memory"].startswith("1 injected")
-    asked = [call for call in fake.calls if "How should I name variables?"
-             in orjson.dumps(call.body).decode()]
+    asked = [
+        call
+        for call in fake.calls
+        if "How should I name variables?" in orjson.dumps(call.body).decode()
+    ]
     assert "The user dislikes short variable names." in sent_text(asked[0].body)
+
+
+ALICE_FACTS = (
+    "My doctor is Dr. Emma Stone at the Riverside clinic.",
+    "I live at 12 Harbour Road in Lisbon.",
+    "I prefer Python for data processing.",
+)
+BOB_FACTS = (
+    "My doctor is Dr. Raj Patel at the Hillview hospital.",
+    "I live at 7 Mill Lane in Toronto.",
+    "I prefer Rust for data processing.",
+)
+SECRET_LIKE = (
+    "My password for the VPN is Tr0ub4dor&3xyz.",
+    "The deploy token is ghp_abcdefghijklmnopqrstuvwxyz0123456789.",
+)
+ASKED = (
+    "Who is my doctor?",
+    "Where do I live?",
+    "What language for data processing?",
+    "What is my VPN password?",
+    "What is the deploy token?",
+)
+
+
+def test_two_keys_never_see_each_others_memories(tmp_path: Path) -> None:
+    """Keys on: the user is the key. Alice and Bob, in the same workspace and with the same
+    Claude Code device, tell personal and secret-like facts; each asks every question; what
+    reaches the model for one never holds the other's facts, and no secret is ever stored."""
+    store = KeyStore(tmp_path / "keys.db")
+    keys = {name: store.create(name, 1.0)[0] for name in ("alice", "bob")}
+    store.close()
+    fake = FakeModel([Reply(text="Noted.")])
+    with serve_asgi(fake) as upstream:
+        state = start(upstream, tmp_path, LYNKR_KEYS_DB_PATH=str(tmp_path / "keys.db"))
+        with serve_state(state) as url, httpx.Client(timeout=30) as c:
+            jobs = 0
+            for name, facts in (("alice", ALICE_FACTS), ("bob", BOB_FACTS)):
+                for n, fact in enumerate(facts + SECRET_LIKE):
+                    session = f"{name}-tell-{n}"
+                    stream_events(
+                        c,
+                        url,
+                        body([said(fact)], session=session),
+                        **{"x-api-key": keys[name], "x-claude-code-session-id": session},
+                    )
+                    jobs += 1
+            learnt(state, jobs)
+            asked: dict[str, list[str]] = {"alice": [], "bob": []}
+            for name in asked:
+                for n, question in enumerate(ASKED):
+                    session = f"{name}-ask-{n}"
+                    seen = len(fake.calls)
+                    stream_events(
+                        c,
+                        url,
+                        body([said(question)], session=session),
+                        **{"x-api-key": keys[name], "x-claude-code-session-id": session},
+                    )
+                    asked[name].append(sent_text(fake.calls[seen].body))
+    everything = " ".join(asked["alice"])
+    assert all(fact not in everything for fact in BOB_FACTS)
+    assert any(fact in everything for fact in ALICE_FACTS)  # recall works, for its owner
+    everything = " ".join(asked["bob"])
+    assert all(fact not in everything for fact in ALICE_FACTS)
+    assert any(fact in everything for fact in BOB_FACTS)
+    db = MemoryDatabase(tmp_path / "memory.db")
+    stored = [m.text for user in ("key:alice", "key:bob") for m in db.export(user)]
+    db.close()
+    assert stored and not any("Tr0ub4dor" in t or "ghp_" in t for t in stored)
+    assert {u for u, _, _ in MemoryDatabase(tmp_path / "memory.db").owners()} == {
+        "key:alice",
+        "key:bob",
+    }

@@ -58,6 +58,7 @@ def lynkr(script: Any, search: str) -> Iterator[tuple[str, FakeModel]]:
         env = {
             **provider_env("openai", upstream),
             "LOG_LEVEL": "warning",
+            "MEMORY_ENABLED": "false",  # the web box alone (memory's box has its own tests)
             "WEB_SEARCH_ENDPOINT": search,
             "WEB_FETCH_ALLOWED_NETWORKS": "127.0.0.1/32",  # test-only: the page server
         }

@@ -8,7 +8,7 @@ import attrs
 import orjson
 import pytest
 
-from lynkr.check import effective, mask, probe_url
+from lynkr.check import effective, mask, memory_line, probe_url
 from lynkr.cli import _check
 from lynkr.config import ProviderSettings, load_settings
 from lynkr.pipeline.compile import PipelineError
@@ -46,6 +46,7 @@ def test_check_prints_the_effective_pipeline(tmp_path: Path,
     out = capsys.readouterr().out
     pipeline = effective_pipeline(settings)
     assert f"pipeline: {pipeline.source} (" in out and "passthrough" in pipeline.source
+    assert "memory: on, recalls nothing (no memory_inject stage), learns nothing" in out
     assert out.rstrip().endswith("ok: answers")
 
 
@@ -104,6 +105,17 @@ def test_mask(value: str | None, masked: str | None) -> None:
 )
 def test_probe_url(name: str, endpoint: str, url: str) -> None:
     assert probe_url(ProviderSettings(name=name, endpoint=endpoint, model="m")) == url
+
+
+def test_the_memory_line(tmp_path: Path) -> None:
+    def line(stages: list[str], **env: str) -> str:
+        return memory_line(load_settings(environ=env, env_file=str(tmp_path / "none")), stages)
+
+    both = ["normalize", "route", "memory_inject", "memory_extract"]
+    assert line(both) == ("memory: on, recalls into requests, learns after each answer; "
+                          "data/memory.db, at most 5 memories and 1500 tokens a turn")
+    assert line(both, MEMORY_ENABLED="false") == "memory: off (MEMORY_ENABLED=false)"
+    assert "also asks the model" in line(both, MEMORY_MODEL_EXTRACTION="true")
 
 
 def test_effective_shows_the_web_tools(tmp_path: Path) -> None:

@@ -43,3 +43,9 @@ def test_secrets_are_found(text: str, kind: str) -> None:
 ])
 def test_ordinary_text_is_not_a_secret(text: str) -> None:
     assert secret_kind(text) is None
+
+
+def test_a_password_or_token_named_a_few_words_before_its_value() -> None:
+    assert secret_kind("My password for the VPN is Tr0ub4dor&3xyz.") == "password"
+    assert secret_kind("our token for the staging api is abcd1234efgh") == "secret assignment"
+    assert secret_kind("The password policy requires twelve characters.") is None

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from lynkr.memory.surprise import Surprise, candidates_for, extract, kind_of, score, subject_of
+from lynkr.memory.surprise import (
+    Surprise,
+    candidates_for,
+    extract,
+    kind_of,
+    score,
+    sentences,
+    subject_of,
+)
 from lynkr.model import Message, Request, TextBlock, ToolResultBlock
 from lynkr.model.memory import Candidate, Memory
 from lynkr.ports import estimate_tokens
@@ -115,3 +123,12 @@ def test_candidates_for_a_finished_exchange_ignore_injected_memories() -> None:
     found = candidates_for(request, (TextBlock("Noted."),))
     assert [c.text for c in found] == ["Our database is PostgreSQL 16."]
     assert candidates_for(Request(model="m", max_tokens=10, messages=()), ()) == ()
+
+
+@pytest.mark.parametrize(("text", "split"), [
+    ("My doctor is Dr. Emma Stone. I live in Lisbon!", ["My doctor is Dr. Emma Stone.",
+                                                       "I live in Lisbon!"]),
+    ("Use tools, e.g. ruff. Done?\nYes", ["Use tools, e.g. ruff.", "Done?", "Yes"]),
+])
+def test_sentences_end_at_punctuation_but_not_after_a_title(text: str, split: list[str]) -> None:
+    assert sentences(text) == split

@@ -154,10 +154,14 @@ async def test_a_side_request_between_does_not_reopen_the_turn() -> None:
     turn = user("hello there")
     await memory_inject(exchange(turn), CONFIG, ports(fake, store))
     fake.answers = [PREF]
-    await memory_inject(exchange(user("Write a title for: hello there")), CONFIG,
-                        ports(fake, store))
-    loop = exchange(turn, Message("assistant", (ToolUseBlock("t1", "Bash", {}),)),
-                    user(ToolResultBlock("t1", (TextBlock("ok"),))))
+    await memory_inject(
+        exchange(user("Write a title for: hello there")), CONFIG, ports(fake, store)
+    )
+    loop = exchange(
+        turn,
+        Message("assistant", (ToolUseBlock("t1", "Bash", {}),)),
+        user(ToolResultBlock("t1", (TextBlock("ok"),))),
+    )
     again = await memory_inject(loop, CONFIG, ports(fake, store))
     assert again.request.messages[0] == turn
     assert again.annotations[MEMORY_ANNOTATION] == "0 injected, 0 tokens"
