@@ -242,7 +242,9 @@ def build_app(state: AppState) -> LoadShedder:
             if state.memory is not None:
                 await nursery.start(state.memory.run)
             # the tool boxes live as long as the server: their tasks stop with it
-            state.toolboxes += await open_toolboxes(state.settings, nursery)
+            state.toolboxes += await open_toolboxes(
+                state.settings, nursery,
+                memory=state.memory.store if state.memory is not None else None)
             try:
                 yield
             finally:

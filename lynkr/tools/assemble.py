@@ -24,12 +24,16 @@ import trio
 from lynkr.config.settings import Env, Settings
 from lynkr.config.tools import tool_loop_settings
 from lynkr.config.workspace import workspace_settings
+from lynkr.memory.port import MemoryStore
+from lynkr.tools.memory import MemoryToolBox
 from lynkr.tools.port import ToolBox
 from lynkr.tools.workspace.box import workspace_box
 
 
-async def open_toolboxes(settings: Settings, nursery: trio.Nursery) -> tuple[ToolBox, ...]:
-    """The configured boxes, started in ``nursery``."""
+async def open_toolboxes(settings: Settings, nursery: trio.Nursery, *,
+                         memory: MemoryStore | None = None) -> tuple[ToolBox, ...]:
+    """The configured boxes, started in ``nursery``; ``memory``: the store of the server's
+    memory service (None: memory is off, ``MEMORY_ENABLED=false``)."""
     env = Env(settings.environ)
     if not tool_loop_settings(env).offers_tools:
         return ()
@@ -37,6 +41,8 @@ async def open_toolboxes(settings: Settings, nursery: trio.Nursery) -> tuple[Too
     workspace = workspace_box(workspace_settings(env))  # WORKSPACE_ROOT
     if workspace is not None:
         boxes.append(workspace)
+    if memory is not None:  # the store is the memory service's: it closes it, not this
+        boxes.append(MemoryToolBox(memory))
     nursery.start_soon(_close_at_the_end, boxes)
     return tuple(boxes)
 

@@ -61,6 +61,7 @@ def serve_with_box(
                 **provider_env(dialect, upstream),
                 "LOG_LEVEL": "warning",
                 "API_RETRY_MAX_RETRIES": "0",
+                "MEMORY_ENABLED": "false",  # unless a test asks: its box joins every offer
                 **env,
             }
         )
