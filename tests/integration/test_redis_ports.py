@@ -4,6 +4,8 @@ is down, back on Redis by itself after it restarts."""
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -104,12 +106,14 @@ async def test_concurrent_admissions_through_many_links_take_each_token_once(
     async def one(limiter: RedisLimiter) -> None:
         allowed.append((await limiter.admit("k", 50, None, 0.0)).allowed)
 
+    started = time.monotonic()
     async with trio.open_nursery() as nursery:
         for i in range(200):
             nursery.start_soon(one, limiters[i % 4])
+    refilled = math.ceil((time.monotonic() - started) * 50 / 60)  # Redis's clock runs on
     assert len(allowed) == 200
     assert seen.fallbacks == []  # every decision was Redis's
-    assert 50 <= sum(allowed) <= 52  # 50, plus what refills (50/min) while 200 calls run
+    assert 50 <= sum(allowed) <= 50 + max(refilled, 2)  # the bucket, plus what refilled
 
 
 async def test_redis_down_serves_locally_then_recovers_by_itself(
