@@ -1,15 +1,20 @@
 """A user with no memories costs a recall nothing (``memory/emptiness``), and a memory written
-anywhere (this store, another process's connection, the CLI's) is recalled at once after."""
+anywhere (this store, another process's connection, the CLI's) is recalled at once after; a
+short exchange with nothing to learn costs the worker no thread hop."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import trio
+
 from lynkr.config.memory import MemorySettings
-from lynkr.memory import emptiness
+from lynkr.memory import emptiness, service
 from lynkr.memory.database import MemoryDatabase
+from lynkr.memory.service import MemoryService
 from lynkr.memory.store import SqliteMemoryStore
-from lynkr.model.memory import Candidate, Scope
+from lynkr.model import Message, Request, TextBlock
+from lynkr.model.memory import Candidate, ExtractionJob, Scope
 
 ALICE = Scope("alice", "/home/alice/project")
 BOB = Scope("bob", "/home/bob/project")
@@ -93,3 +98,28 @@ def test_a_note_taken_before_a_write_is_void() -> None:
     assert users.is_empty("alice")
     signature[0] = ((2, 1, 1),)  # another process committed
     assert not users.is_empty("alice")
+
+
+def _job(text: str, answer: str = "Noted.") -> ExtractionJob:
+    request = Request(model="m", max_tokens=10, messages=(Message("user", (TextBlock(text),)),))
+    return ExtractionJob(ALICE, request, (TextBlock(answer),), "sid:s1", "req_1")
+
+
+async def test_a_short_turn_with_nothing_to_learn_never_reaches_a_thread(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    hops = []
+    real = trio.to_thread.run_sync
+
+    async def counted_hop(*args, **kwargs):  # type: ignore[no-untyped-def]
+        hops.append(args[0])
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(trio.to_thread, "run_sync", counted_hop)
+    memory = MemoryService(counted(tmp_path / "memory.db"), MemorySettings(), clock=lambda: T0)
+    assert await memory.learn(_job("say hi", "Hi! How can I help you with your code today?")) == 0
+    assert hops == [] and memory.store.calls == 0  # type: ignore[attr-defined]
+    # a long exchange goes to the thread whatever it says; a statement is learnt as before
+    assert await memory.learn(_job("say hi", "Hi! " * (service.INLINE_CHARS // 4))) == 0
+    assert hops  # the heuristic ran in a thread
+    assert await memory.learn(_job("I prefer Python for data processing.")) == 1
