@@ -8,8 +8,9 @@ worker, started once in the server's root nursery: one job at a time, the surpri
 (``surprise.candidates_for``) runs in a worker thread (a short turn and answer in which no
 sentence reads as a memory, the common case, are passed over on the event loop), given the
 scope's memories related to the turn as what is known already, and what it finds is stored
-(``store.remember``: secrets refused, pruned by age and count); with ``MEMORY_MODEL_EXTRACTION`` a model is asked too
-(``model_call``) and what it adds is stored beside. It also prunes every ``prune_every_s`` on
+(``store.remember``: secrets refused, pruned by age and count); with
+``MEMORY_MODEL_EXTRACTION`` a model is asked too (``model_call``) and what it adds is stored
+beside. It also prunes every ``prune_every_s`` on
 its own, so a server that learns nothing new still forgets what has aged out. ``close`` stops
 taking jobs; ``drain`` lets the worker finish what is queued within a bound, and logs what it
 dropped.
