@@ -139,15 +139,17 @@ class MemoryService:
             return 0
         turn = job.request.messages[index]
         text = turn_text(turn)
-        if self.extractor is None and _small(text, job.answer) and not statements(turn,
-                                                                                 job.answer):
-            return 0  # nothing reads as a memory: decided here, no recall and no thread hop
+        said = None  # what reads as a memory, when found here (a short exchange)
+        if self.extractor is None and _small(text, job.answer):
+            said = statements(turn, job.answer)
+            if not said:
+                return 0  # nothing reads as a memory: decided here, no recall, no thread hop
         now = self.clock()
         related = await self.store.recall(job.scope, text, KNOWN, now, touch=False)
         threshold = self.settings.surprise_threshold
         candidates = await trio.to_thread.run_sync(
             lambda: candidates_for(
-                job.request, job.answer, [r.memory.text for r in related], threshold
+                job.request, job.answer, [r.memory.text for r in related], threshold, said
             )
         )
         if self.extractor is not None:

@@ -191,11 +191,12 @@ def statements(turn: Message, answer: Sequence[object]) -> list[tuple[str, Memor
 
 
 def extract(turn: Message, answer: Sequence[object], history: Sequence[Message] = (),
-            known: Sequence[str] = (), threshold: float = 0.3) -> tuple[Candidate, ...]:
+            known: Sequence[str] = (), threshold: float = 0.3,
+            said: list[tuple[str, MemoryKind]] | None = None) -> tuple[Candidate, ...]:
     """The candidates worth storing from the user's ``turn`` and the assistant's ``answer``
     (its content blocks), given the earlier ``history`` and the texts of ``known`` memories."""
     found: dict[str, Candidate] = {}
-    said = statements(turn, answer)
+    said = statements(turn, answer) if said is None else said  # given: found already
     if not said:
         return ()  # nothing that reads as a memory: the history need not be read
     known_words = frozenset(w for text in known for w in terms(text, limit=10_000))
@@ -214,10 +215,12 @@ def extract(turn: Message, answer: Sequence[object], history: Sequence[Message] 
 
 
 def candidates_for(request: Request, answer: Sequence[object], known: Sequence[str] = (),
-                   threshold: float = 0.3) -> tuple[Candidate, ...]:
+                   threshold: float = 0.3, said: list[tuple[str, MemoryKind]] | None = None
+                   ) -> tuple[Candidate, ...]:
     """``extract`` for a finished exchange: the request's newest typed user turn (with the
     conversation before it as history) and the answer's content blocks."""
     index = newest_turn(request.messages)
     if index is None:
         return ()
-    return extract(request.messages[index], answer, request.messages[:index], known, threshold)
+    return extract(request.messages[index], answer, request.messages[:index], known, threshold,
+                   said)
