@@ -8,12 +8,14 @@ from urllib.parse import urlsplit, urlunsplit
 import attrs
 import httpx
 
+from lynkr.config.mcp import mcp_settings
 from lynkr.config.memory import memory_settings
 from lynkr.config.providers import ProviderSettings
 from lynkr.config.secrets import mask_url
 from lynkr.config.settings import Env, Settings
 from lynkr.config.tools import tool_loop_settings
 from lynkr.config.vendors import vendor
+from lynkr.config.web import web_settings
 from lynkr.config.workspace import workspace_settings
 from lynkr.providers.profiles import auth_headers
 
@@ -54,10 +56,23 @@ def effective(settings: Settings) -> dict[str, Any]:
     out["shared"] = {"backend": backend, "redis_url": shared.redis_url and mask_url(
         shared.redis_url), "timeout_s": shared.timeout_s, "prefix": shared.prefix}
     out["memory"] = attrs.asdict(memory_settings(Env(settings.environ)))  # no secrets
+    out["mcp"] = attrs.asdict(mcp_settings(Env(settings.environ)))  # paths and isolation
+    out["web"] = _web(settings)
     out["tool_loop"] = attrs.asdict(tool_loop_settings(Env(settings.environ)))
     # the workspace tools' root and git policies (a bad WORKSPACE_ROOT is a one-line error)
     out["workspace"] = attrs.asdict(workspace_settings(Env(settings.environ)))
     return out
+
+
+def _web(settings: Settings) -> dict[str, Any]:
+    """The web tools' settings, and which tools they offer."""
+    web = web_settings(Env(settings.environ))
+    shown = attrs.asdict(web)
+    shown["search_endpoint"] = web.search_endpoint and mask_url(web.search_endpoint)
+    shown["allowed_networks"] = [str(n) for n in web.allowed_networks]
+    shown["tools"] = [name for name, on in (("web_search", web.search_enabled),
+                                            ("web_fetch", web.fetch_enabled)) if on]
+    return shown
 
 
 def probe_url(provider: ProviderSettings) -> str:

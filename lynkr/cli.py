@@ -1,5 +1,5 @@
 """The command line: ``lynkr start | check | pipeline lint FILE | pipeline show [FILE] |
-memory ... | keys ... | usage | bench ...``."""
+memory ... | keys ... | usage | mcp list | bench ...``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from lynkr.config.errors import SettingsError
 from lynkr.config.secrets import Scrubber, configured_secrets
 from lynkr.config.settings import Settings, load_settings, raw_environment
 from lynkr.config.variables import environment_warnings
+from lynkr.mcp import commands as mcp_commands
 from lynkr.memory import commands as memory_commands
 from lynkr.observability.logs import configure
 from lynkr.pipeline.compile import PipelineError, compile_file, resolve
@@ -44,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("file", nargs="?")
     memory_commands.add_parser(sub)
     key_commands.add_parser(sub)
+    mcp_commands.add_parser(sub)
     sub.add_parser("bench", add_help=False,
                    help="replay recorded sessions through pipelines: effective cost")
     return parser
@@ -68,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return memory_commands.run(args, settings)
         if args.command in ("keys", "usage"):
             return key_commands.run(args, settings)
+        if args.command == "mcp":
+            return mcp_commands.run(args, settings)
         return _start(settings)
     except (SettingsError, PipelineError) as exc:
         print(f"lynkr: {exc}", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""Run the whole test suite: installs the real agent CLIs where npm exists, then pytest.
+"""Run the whole test suite: installs the real agent CLIs (and npm's MCP reference server)
+where npm exists, then pytest.
 
     pip install -e '.[test]' && python tests/run.py [pytest arguments]
 
@@ -51,6 +52,9 @@ CLIS = (
     Cli("@anthropic-ai/claude-code", "2.1.330", "claude-code", "claude", "LYNKR_CLAUDE_BIN"),
     Cli("@openai/codex", "0.171.0", "codex", "codex", "LYNKR_CODEX_BIN"),
     Cli("opencode-ai", "1.18.33", "opencode", "opencode", "LYNKR_OPENCODE_BIN"),
+    # not an agent: the reference MCP server, run by Lynkr in tests/integration/test_mcp_*.py
+    Cli("@modelcontextprotocol/server-everything", "2026.8.31", "mcp-everything",
+        "mcp-server-everything", "LYNKR_MCP_EVERYTHING_BIN"),
 )
 
 

@@ -28,9 +28,11 @@ class Original:
 
 _POLICY = "no server-side agent loop or git tools: the client runs its tools and asks before " \
     "pushing (docs/tools.md)"
-_WEB = "no web tools yet: use the client's own web search (Claude Code's WebSearch/WebFetch)"
-_MCP = "configure MCP servers in the client (`claude mcp add ...`); Lynkr passes their tools " \
-    "through"
+_WEB_ENDPOINT = "no default: web_search and web_fetch are offered only when it is set (the " \
+    "original assumed a SearxNG at http://localhost:8888/search); see docs/tools.md"
+_WEB_HOSTS = "limits web_fetch to these names (`*.example.com` for subdomains); unset, any " \
+    "public host; loopback, private and metadata addresses are refused either way " \
+    "(WEB_FETCH_ALLOWED_NETWORKS)"
 _MEMORY = "the original's default; memories are per user and workspace (docs/memory.md)"
 
 ORIGINAL: tuple[Original, ...] = (
@@ -90,12 +92,16 @@ ORIGINAL: tuple[Original, ...] = (
              "needs a passing workspace_test_run on the same files (the original let it "
              "through)"),
     Original("POLICY_GIT_TEST_COMMAND", "same"),
-    Original("WEB_SEARCH_ENDPOINT", "unsupported", _WEB),
-    Original("WEB_SEARCH_ALLOWED_HOSTS", "unsupported", _WEB),
-    Original("MCP_SERVER_MANIFEST", "unsupported", _MCP),
-    Original("MCP_MANIFEST_DIRS", "unsupported", _MCP),
-    Original("MCP_SANDBOX_ENABLED", "unsupported", _MCP),
-    Original("MCP_SANDBOX_IMAGE", "unsupported", _MCP),
+    Original("WEB_SEARCH_ENDPOINT", "differs", _WEB_ENDPOINT),
+    Original("WEB_SEARCH_ALLOWED_HOSTS", "differs", _WEB_HOSTS),
+    Original("MCP_SERVER_MANIFEST", "differs", "also reads Claude Code's `.mcp.json` "
+             "(`mcpServers`) format (docs/mcp.md)"),
+    Original("MCP_MANIFEST_DIRS", "differs", "a file may be named too (a `.mcp.json`); `,` `;` "
+             "and `:` all separate entries"),
+    Original("MCP_SANDBOX_ENABLED", "differs", "`true` without MCP_SANDBOX_IMAGE runs stdio "
+             "servers in bubblewrap (the original then ran them unisolated); unset, as the "
+             "original: a container only when MCP_SANDBOX_IMAGE is set"),
+    Original("MCP_SANDBOX_IMAGE", "same"),
     Original("WORKSPACE_TEST_COMMAND", "differs", "unset: detected from the project's files "
              "(npm test, go test ./..., cargo test, pytest, rspec)"),
     Original("WORKSPACE_TEST_TIMEOUT_MS", "same"),
@@ -183,6 +189,15 @@ LYNKR: frozenset[str] = frozenset({
     "WORKSPACE_ROOT", "WORKSPACE_DB_PATH", "WORKSPACE_TEST_COMMAND", "WORKSPACE_TEST_TIMEOUT_MS",
     "WORKSPACE_TEST_COVERAGE_FILES", "POLICY_GIT_ALLOW_PUSH", "POLICY_GIT_REQUIRE_TESTS",
     "POLICY_GIT_TEST_COMMAND",
+    "WEB_FETCH_ALLOWED_NETWORKS", "WEB_FETCH_BODY_PREVIEW_MAX", "WEB_FETCH_MAX_BYTES",
+    "WEB_FETCH_MAX_REDIRECTS", "WEB_SEARCH_ALLOWED_HOSTS", "WEB_SEARCH_ENDPOINT",
+    "WEB_SEARCH_TIMEOUT_MS",
+    # MCP servers (lynkr/config/mcp.py, docs/mcp.md)
+    "MCP_SERVER_MANIFEST", "MCP_MANIFEST_DIRS", "MCP_SANDBOX_ENABLED", "MCP_SANDBOX_IMAGE",
+    "MCP_SANDBOX_RUNTIME", "MCP_SANDBOX_ALLOW_NETWORKING", "MCP_SANDBOX_MOUNT_WORKSPACE",
+    "MCP_SANDBOX_WORKSPACE_WRITABLE", "MCP_SANDBOX_PASSTHROUGH_ENV", "MCP_SANDBOX_EXTRA_MOUNTS",
+    "MCP_CALL_TIMEOUT_MS", "MCP_START_TIMEOUT_MS", "MCP_RESTART_MAX_DELAY_MS",
+    "MCP_PING_INTERVAL_MS", "MCP_MAX_OUTPUT_CHARS",
 })
 
 # variables of the clients and of Ollama itself, often set in the same shell: never "misspelt"

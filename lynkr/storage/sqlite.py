@@ -43,8 +43,18 @@ def open_db(path: str | Path, migrations: tuple[str, ...] = MIGRATIONS) -> apsw.
 
 
 def migrate(connection: apsw.Connection, migrations: tuple[str, ...] = MIGRATIONS) -> None:
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
-    for number, script in enumerate(migrations[version:], start=version + 1):
-        with connection:  # one transaction per migration
+    """The migrations the file lacks, in one write transaction: several processes opening a
+    new file at once (``lynkr start --workers N``) take turns, and each reads the version
+    only once it holds the lock, so none runs a migration another has run."""
+    if connection.execute("PRAGMA user_version").fetchone()[0] >= len(migrations):
+        return  # nothing to do: no write lock taken
+    connection.execute("BEGIN IMMEDIATE")  # waits (busy timeout) while another migrates
+    try:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(migrations[version:], start=version + 1):
             connection.execute(script)
             connection.execute(f"PRAGMA user_version = {number}")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")

@@ -24,7 +24,9 @@ import trio
 from lynkr.config.settings import Env, Settings
 from lynkr.config.tools import tool_loop_settings
 from lynkr.config.workspace import workspace_settings
+from lynkr.mcp.start import open_mcp_box
 from lynkr.tools.port import ToolBox
+from lynkr.tools.web import web_box
 from lynkr.tools.workspace.box import workspace_box
 
 
@@ -37,6 +39,12 @@ async def open_toolboxes(settings: Settings, nursery: trio.Nursery) -> tuple[Too
     workspace = workspace_box(workspace_settings(env))  # WORKSPACE_ROOT
     if workspace is not None:
         boxes.append(workspace)
+    web = web_box(settings)  # WEB_SEARCH_ENDPOINT / WEB_SEARCH_ALLOWED_HOSTS
+    if web is not None:
+        boxes.append(web)
+    mcp = await open_mcp_box(settings.environ, nursery)  # MCP_MANIFEST_DIRS, MCP_SERVER_MANIFEST
+    if mcp is not None:  # its servers run in ``nursery`` and stop with it
+        boxes.append(mcp)
     nursery.start_soon(_close_at_the_end, boxes)
     return tuple(boxes)
 

@@ -198,7 +198,11 @@ def test_claude_code_with_a_lynkr_tool_a_workspace_tool_then_its_own(
         ),
         lambda: Reply(text="Three tools ran."),
     ]
-    env = {"WORKSPACE_ROOT": str(project), "LYNKR_DB_PATH": str(tmp_path / "lynkr.db")}
+    env = {
+        "WORKSPACE_ROOT": str(project),
+        "WORKSPACE_DB_PATH": str(tmp_path / "workspace.db"),
+        "LYNKR_DB_PATH": str(tmp_path / "lynkr.db"),
+    }
     with serve_with_box(scripted(steps), **env) as (url, fake, box, state):
         assert [b.name for b in state.toolboxes] == ["test", "workspace"]
         result = run_claude(claude_bin, url, "three tools", workspace, home)

@@ -54,14 +54,14 @@ def test_the_originals_simplest_databricks_env_with_a_bare_lynkr(tmp_path: Path)
 def test_check_reports_unsupported_and_misspelled_variables(tmp_path: Path) -> None:
     dead = free_port()
     env = base_env(tmp_path, OLLAMA_ENDPOINT=f"http://127.0.0.1:{dead}",
-                   OLLAMA_MODLE="llama3", WEB_SEARCH_ENDPOINT="http://localhost:8888/search",
+                   OLLAMA_MODLE="llama3", REQUEST_LOGGING_ENABLED="true",
                    TOOL_EXECUTION_MODE="server", LOAD_SHEDDING_HEAP_THRESHOLD="0.9")
     result = subprocess.run([sys.executable, "-m", "lynkr", "check"], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=30)
     lines = result.stdout.splitlines()
     assert "warning: OLLAMA_MODLE is not a Lynkr variable; did you mean OLLAMA_MODEL?" in lines
     warned = {line.split()[1] for line in lines if line.startswith("warning: ")}
-    assert warned == {"OLLAMA_MODLE", "WEB_SEARCH_ENDPOINT", "LOAD_SHEDDING_HEAP_THRESHOLD"}
+    assert warned == {"OLLAMA_MODLE", "REQUEST_LOGGING_ENABLED", "LOAD_SHEDDING_HEAP_THRESHOLD"}
     # honoured now: shown among the effective settings instead of warned about
     assert '"mode": "server"' in result.stdout
     assert "provider ollama: MODEL_PROVIDER is not set and no provider's credentials are set" \

@@ -121,6 +121,13 @@ async def test_status_diff_and_review(repo: Path, tmp_path: Path) -> None:
         ("new.py", 1, "secret"),
     ]
     assert reviewed["verdict"] == "blocking problems found"
+    write(repo, {"data/big.csv": "row,1\n" * 200_000})
+    (repo / "logo.png").write_bytes(b"\x89PNG\0\0" * 10)
+    reviewed = await ok(box, "workspace_diff_review")
+    assert [(f["path"], f["kind"]) for f in reviewed["findings"] if f["line"] is None] == [
+        ("data/big.csv", "large"),
+        ("logo.png", "binary"),
+    ]
     assert "ABCDEFGHIJKLMNOP" not in json.dumps(reviewed)
 
 

@@ -106,6 +106,17 @@ def test_probe_url(name: str, endpoint: str, url: str) -> None:
     assert probe_url(ProviderSettings(name=name, endpoint=endpoint, model="m")) == url
 
 
+def test_effective_shows_the_web_tools(tmp_path: Path) -> None:
+    shown = effective(load_settings(environ={
+        "WEB_SEARCH_ENDPOINT": "http://user:secret@searxng:8080/search",
+        "WEB_FETCH_ALLOWED_NETWORKS": "10.1.0.0/16"}, env_file=str(tmp_path / "none")))
+    assert shown["web"]["tools"] == ["web_search", "web_fetch"]
+    assert shown["web"]["allowed_networks"] == ["10.1.0.0/16"]
+    assert "secret" not in shown["web"]["search_endpoint"]
+    assert effective(load_settings(environ={}, env_file=str(tmp_path / "none")))["web"][
+        "tools"] == []
+
+
 @pytest.mark.parametrize(("environ", "backend", "line"), [
     ({}, "local", "shared state: local (this process"),
     ({"LYNKR_WORKERS": "3"}, "sqlite", "shared state: sqlite (workers share"),

@@ -9,12 +9,13 @@ is never repeated in a finding, only its kind and a masked prefix. Never raises 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
 
 LARGE_FILE_LINES = 1000  # added lines in one file
+LARGE_FILE_BYTES = 1024 * 1024  # a changed file's size
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 DEBUG = (
     (
@@ -124,15 +125,21 @@ def _line_findings(path: str, line: int, text: str) -> Iterable[Finding]:
 def review(
     diff: str,
     numstat: Iterable[tuple[int | None, int | None, str]],
+    sizes: Mapping[str, int] | None = None,
     large_lines: int = LARGE_FILE_LINES,
+    large_bytes: int = LARGE_FILE_BYTES,
 ) -> list[Finding]:
+    """Findings for the added lines of ``diff``, and for whole files: binary (``numstat``'s
+    None), many added lines, or a size (``sizes``, bytes by path) over ``large_bytes``."""
     findings = [
         f for path, line, text in added_lines(diff) for f in _line_findings(path, line, text)
     ]
+    large: set[str] = set()
     for added, _deleted, path in numstat:
         if added is None:
             findings.append(Finding(path, None, "binary", "medium", "binary file changed"))
         elif added > large_lines:
+            large.add(path)
             findings.append(
                 Finding(
                     path,
@@ -140,6 +147,18 @@ def review(
                     "large",
                     "medium",
                     f"{added} lines added to one file (over {large_lines}): generated or vendored?",
+                )
+            )
+    for path, size in sorted((sizes or {}).items()):
+        if size > large_bytes and path not in large:
+            findings.append(
+                Finding(
+                    path,
+                    None,
+                    "large",
+                    "medium",
+                    f"{size / 1048576:.1f} MiB file (over {large_bytes / 1048576:g} MiB): "
+                    "belongs in git?",
                 )
             )
     order = {"high": 0, "medium": 1, "low": 2}

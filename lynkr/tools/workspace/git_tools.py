@@ -20,8 +20,11 @@ from typing import Any
 from lynkr.tools.workspace import arguments as a
 from lynkr.tools.workspace import git
 from lynkr.tools.workspace.diff_review import review
+from lynkr.tools.workspace.jail import PathRefused
 from lynkr.tools.workspace.state import Workspace
 from lynkr.tools.workspace.suite_tools import run_tests
+
+Row = tuple[int | None, int | None, str]  # git diff --numstat: added, deleted, path
 
 DIFF_CHARS = 24_000
 UNTRACKED_REVIEWED = 200  # untracked files read for the review, at most
@@ -61,37 +64,54 @@ async def git_diff(ws: Workspace, args: Mapping[str, Any]) -> dict[str, Any]:
     return answer
 
 
-async def _untracked_as_diff(ws: Workspace, paths: list[str]) -> str:
-    """Untracked files as a diff that adds every line (``git diff`` leaves them out)."""
-    chunks = []
+async def _untracked(ws: Workspace, paths: list[str]) -> tuple[str, list[Row]]:
+    """Untracked files as a diff that adds every line (``git diff`` leaves them out), and
+    their numstat rows (binary: None)."""
+    chunks: list[str] = []
+    rows: list[Row] = []
     for path in paths[:UNTRACKED_REVIEWED]:
         text = await ws.read_text(path, UNTRACKED_BYTES)
-        if text is None or "\0" in text:
+        if text is None:
+            continue
+        if "\0" in text:
+            rows.append((None, None, path))
             continue
         lines = text.splitlines()
+        rows.append((len(lines), 0, path))
         chunks.append(
             f"+++ b/{path}\n@@ -0,0 +1,{len(lines)} @@\n" + "".join(f"+{line}\n" for line in lines)
         )
-    return "".join(chunks)
+    return "".join(chunks), rows
+
+
+def _sizes(ws: Workspace, paths: list[str]) -> dict[str, int]:
+    sizes = {}
+    for path in paths:
+        try:
+            sizes[path] = ws.jail.resolve(path).stat().st_size
+        except (PathRefused, OSError):  # deleted, or a link leaving the root
+            continue
+    return sizes
 
 
 async def diff_review(ws: Workspace, args: Mapping[str, Any]) -> dict[str, Any]:
     await _require_git(ws)
     staged = a.flag(args, "staged")
     result = await git.diff(ws.root, staged=staged, cap=8 * 1024 * 1024)
-    stats = await git.numstat(ws.root, staged=staged)
+    stats: list[Row] = list(await git.numstat(ws.root, staged=staged))
     text = result.stdout
-    untracked: list[str] = []
     if not staged:
-        untracked = await git.untracked(ws.root)
-        text += await _untracked_as_diff(ws, untracked)
-    findings = review(text, stats)
+        added, rows = await _untracked(ws, await git.untracked(ws.root))
+        text += added
+        stats += rows
+    sizes = await ws.in_thread(lambda: _sizes(ws, [path for *_, path in stats]))
+    findings = review(text, stats, sizes)
     counts: dict[str, int] = {}
     for finding in findings:
         counts[finding.severity] = counts.get(finding.severity, 0) + 1
     return {
         "staged": staged,
-        "files_changed": len(stats) + len(untracked),
+        "files_changed": len(stats),
         "findings": [f.to_json() for f in findings],
         "counts": counts,
         "verdict": "blocking problems found"

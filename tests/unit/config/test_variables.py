@@ -28,6 +28,8 @@ NOT_READ = {
     **dict.fromkeys(("GIT_TERMINAL_PROMPT", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_EDITOR",
                      "GIT_PAGER", "LC_ALL", "GIT_INDEX_FILE", "GIT_LITERAL_PATHSPECS"),
                     "set for the git processes of the workspace tools, never read"),
+    "WEB_SEARCH": "a constant's name in tools/web/__init__.py's __all__",
+    "WEB_FETCH": "a constant's name in tools/web/__init__.py's __all__",
 }
 CREDENTIALS = {  # the least each provider needs to load
     "openai": {"OPENAI_API_KEY": "k"}, "openrouter": {"OPENROUTER_API_KEY": "k"},
@@ -118,16 +120,16 @@ def test_the_original_variables_table_in_the_docs_matches_the_code() -> None:
 
 def test_unsupported_originals_and_misspellings_are_reported_others_are_not() -> None:
     lines = environment_warnings({
-        "WEB_SEARCH_ENDPOINT": "http://x", "OLLAMA_MODLE": "llama3", "PATH": "/bin",
+        "REQUEST_LOGGING_ENABLED": "false", "OLLAMA_MODLE": "llama3", "PATH": "/bin",
         "OLLAMA_MODEL": "llama3", "HOME": "/root", "AWS_CONFIG_FILE": "/x",
         "PROMPT_CACHE_ENABLD": "false", "MEMORY_ENABLED": "true", "SESSION_DB_PATH": "/x"})
     assert lines == [
         "OLLAMA_MODLE is not a Lynkr variable; did you mean OLLAMA_MODEL?",
         "PROMPT_CACHE_ENABLD is not a Lynkr variable; did you mean PROMPT_CACHE_ENABLED?",
+        "REQUEST_LOGGING_ENABLED is not supported and has no effect: " + next(
+            o.note for o in ORIGINAL if o.name == "REQUEST_LOGGING_ENABLED"),
         "SESSION_DB_PATH differs from the original Lynkr: " + next(
-            o.note for o in ORIGINAL if o.name == "SESSION_DB_PATH"),
-        "WEB_SEARCH_ENDPOINT is not supported and has no effect: " + next(
-            o.note for o in ORIGINAL if o.name == "WEB_SEARCH_ENDPOINT")]
+            o.note for o in ORIGINAL if o.name == "SESSION_DB_PATH")]
 
 
 def test_clients_and_ollamas_own_variables_are_not_misspellings() -> None:

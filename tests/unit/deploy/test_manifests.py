@@ -72,6 +72,9 @@ def test_compose_sidecar_shape(compose: dict[str, Any]) -> None:
     assert all(port.startswith("127.0.0.1:") for s in compose["services"].values()
                for port in s.get("ports", []))  # a devbox publishes on loopback only
     assert compose["services"]["searxng"]["profiles"] == ["search"]
+    mounted = compose["services"]["searxng"]["volumes"][0].split(":")[0]
+    searxng = yaml.safe_load((DEPLOY / mounted).read_text())  # web_search needs its JSON API
+    assert "json" in searxng["search"]["formats"] and searxng["use_default_settings"] is True
     assert compose["services"]["redis"]["profiles"] == ["redis"]
 
 

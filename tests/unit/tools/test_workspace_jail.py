@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -144,12 +145,15 @@ def test_a_real_race_never_reads_outside(layout: tuple[Jail, Path]) -> None:
             directory.symlink_to(tmp / "outside")
             directory.unlink()
             os.rename(moved, directory)
+            time.sleep(0.0002)  # the real folder stays a moment: reads can also succeed
 
     thread = threading.Thread(target=attacker)
     thread.start()
     outcomes: dict[str, int] = {"inside": 0, "refused": 0}
     try:
-        for _ in range(3000):
+        for _ in range(20_000):  # until both outcomes were seen often enough
+            if min(outcomes.values()) >= 50:
+                break
             try:
                 data = jail.read_bytes("sub/b.txt", 100)
             except PathRefused:
@@ -160,4 +164,4 @@ def test_a_real_race_never_reads_outside(layout: tuple[Jail, Path]) -> None:
     finally:
         stop.set()
         thread.join()
-    assert outcomes["inside"] > 0  # the race ran both ways
+    assert min(outcomes.values()) > 0, outcomes  # the race ran both ways
