@@ -7,16 +7,20 @@ and alternates short phases of streaming 49 KB requests between them, so drift h
 alike. It reports the median and minimum CPU ms per request of each.
 
     python -m benchmarks.ab --b LYNKR_PIPELINE=/tmp/other.yaml [--a K=V ...] [--rounds 8]
+                            [--small] [--json PATH]
 
 ``--a-root``/``--b-root`` run that side's Lynkr from another checkout (e.g. ``--a-root
 /path/to/main`` to compare two branches' code): its directory is the process's working
-directory and ``PYTHONPATH``, so its ``lynkr`` package is the one imported.
+directory and ``PYTHONPATH``, so its ``lynkr`` package is the one imported. ``--small`` sends
+the 1 KB request instead; each phase's p50 latency (c=1, through Lynkr) is reported too, and
+the B/A ratios of the medians.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -40,7 +44,7 @@ def _env(pairs: list[str]) -> dict[str, str]:
     return dict(pair.split("=", 1) for pair in pairs)
 
 
-async def _phase(port: int, pid: int, request: bytes, total: int) -> float:
+async def _phase(port: int, pid: int, request: bytes, total: int) -> tuple[float, float]:
     gen = await loadgen.LoadGen.open(HOST, port, 1, request, loadgen.anthropic_stream_ok)
     try:
         await gen.phase(20)
@@ -51,7 +55,7 @@ async def _phase(port: int, pid: int, request: bytes, total: int) -> float:
         gen.close()
     if result.errors:
         raise SystemExit(f"errors: {result.first_error}")
-    return spent / CLK_TCK * 1000 / total
+    return spent / CLK_TCK * 1000 / total, statistics.median(result.latencies_ns) / 1e6
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -77,14 +81,30 @@ async def run(args: argparse.Namespace) -> None:
             await wait_http(port, "/health/live", proc, logs / f"lynkr-{name}.log")
             ports[name] = (port, proc.pid)
         costs: dict[str, list[float]] = {"A": [], "B": []}
+        p50s: dict[str, list[float]] = {"A": [], "B": []}
         for _ in range(args.rounds):
             for name, (port, pid) in ports.items():
-                request = request_49k.http_request(HOST, port, stream=True)
-                costs[name].append(await _phase(port, pid, request, args.requests))
+                request = request_49k.http_request(HOST, port, stream=True, small=args.small)
+                cpu_ms, p50_ms = await _phase(port, pid, request, args.requests)
+                costs[name].append(cpu_ms)
+                p50s[name].append(p50_ms)
+        summary: dict[str, object] = {"request": "1 KB" if args.small else "49 KB",
+                                      "rounds": args.rounds, "requests": args.requests}
         for name, values in costs.items():
             print(f"{name} {' '.join(args.a if name == 'A' else args.b) or '(default)'}: "
                   f"median {statistics.median(values):.3f} ms, min {min(values):.3f} ms "
-                  f"CPU per streaming request over {args.rounds} x {args.requests}")
+                  f"CPU per streaming request over {args.rounds} x {args.requests}; "
+                  f"p50 latency median {statistics.median(p50s[name]):.3f} ms")
+            summary[name] = {"root": str(args.a_root if name == "A" else args.b_root),
+                             "cpu_ms": [round(v, 3) for v in values],
+                             "p50_ms": [round(v, 3) for v in p50s[name]]}
+        cpu_ratio = statistics.median(costs["B"]) / statistics.median(costs["A"])
+        p50_ratio = statistics.median(p50s["B"]) / statistics.median(p50s["A"])
+        print(f"B/A: CPU per request {cpu_ratio:.2f}, p50 latency {p50_ratio:.2f}")
+        summary["ratio_b_over_a"] = {"cpu_ms": round(cpu_ratio, 3),
+                                     "p50_ms": round(p50_ratio, 3)}
+        if args.json:
+            Path(args.json).write_text(json.dumps(summary, indent=1) + "\n")
     finally:
         for proc in procs:
             stop(proc)
@@ -98,6 +118,8 @@ def main() -> None:
     parser.add_argument("--b-root", type=Path, default=ROOT, help="checkout B runs from")
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--small", action="store_true", help="the 1 KB request")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures here")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -199,6 +199,8 @@ def run(args: argparse.Namespace) -> int:
         import pstats
 
         stats = pstats.Stats(outcome["cprofile"])
+        if args.dump:
+            stats.dump_stats(args.dump)
         stats.sort_stats("cumulative").print_stats(args.top)
         stats.sort_stats("tottime").print_stats(args.top)
     return 0 if load["errors"] == 0 else 1
@@ -215,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=0.0002,
                         help="pyinstrument sampling interval in seconds")
     parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--dump", metavar="PATH", help="cProfile: also save the stats here")
     parser.add_argument("--tree", action="store_true", help="also print the call tree")
     parser.add_argument("--html", metavar="PATH", help="write pyinstrument's HTML view here")
     return run(parser.parse_args(argv))

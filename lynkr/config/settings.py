@@ -6,6 +6,7 @@ user can switch over with the same environment. With nothing set the provider is
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -76,7 +77,7 @@ class Env:
         value = self.values.get(name, "").strip()
         return value or default
 
-    def int(self, name: str, default: int, minimum: int = 0) -> int:
+    def int(self, name: builtins.str, default: int, minimum: int = 0) -> int:
         raw = self.str(name)
         if raw is None:
             return default
@@ -88,7 +89,7 @@ class Env:
             raise SettingsError(f"{name} must be at least {minimum}, got {value}")
         return value
 
-    def number(self, name: str, default: float, low: float, high: float, *,
+    def number(self, name: builtins.str, default: float, low: float, high: float, *,
                above_low: bool = False) -> float:
         """A float within [low, high] (``above_low``: low itself excluded)."""
         raw = self.str(name)
@@ -103,13 +104,14 @@ class Env:
             raise SettingsError(f"{name} must be {bound} {low:g} and {high:g}, got {raw!r}")
         return value
 
-    def url(self, name: str, default: str) -> str:
+    def url(self, name: builtins.str, default: builtins.str) -> builtins.str:
         value = self.str(name, default) or default
         if not value.startswith(("http://", "https://")):
             raise SettingsError(f"{name} must be an http:// or https:// URL, got {value!r}")
         return value.rstrip("/")
 
-    def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
+    def choice(self, name: builtins.str, default: builtins.str,
+               allowed: tuple[builtins.str, ...]) -> builtins.str:
         value = (self.str(name, default) or default).lower()
         if value not in allowed:
             raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")

@@ -160,6 +160,11 @@ class MemoryDatabase:
 
     # reads
 
+    def has_memories(self, user: str) -> bool:
+        """Whether ``user`` has any memory at all (in any workspace)."""
+        return bool(list(self.db.execute("SELECT 1 FROM memories WHERE user = ? LIMIT 1",
+                                         (user,))))
+
     def search(self, scope: Scope, words: Sequence[str], limit: int) -> list[int]:
         """Ids of the scope's memories matching any of ``words``, best bm25 first."""
         match = scoped_match(words, (workspace_token(scope.user, scope.workspace),

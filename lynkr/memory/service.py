@@ -5,10 +5,12 @@
 bounded queue and returns at once; when the queue is full, or the server is shutting down, the
 job is dropped, logged and counted (an answer is never held back for memory). ``run`` is the
 worker, started once in the server's root nursery: one job at a time, the surprise heuristic
-(``surprise.candidates_for``) runs in a worker thread, given the scope's memories related to the
-turn as what is known already, and what it finds is stored (``store.remember``: secrets
-refused, pruned by age and count); with ``MEMORY_MODEL_EXTRACTION`` a model is asked too
-(``model_call``) and what it adds is stored beside. It also prunes every ``prune_every_s`` on
+(``surprise.candidates_for``) runs in a worker thread (a short turn and answer in which no
+sentence reads as a memory, the common case, are passed over on the event loop), given the
+scope's memories related to the turn as what is known already, and what it finds is stored
+(``store.remember``: secrets refused, pruned by age and count); with
+``MEMORY_MODEL_EXTRACTION`` a model is asked too (``model_call``) and what it adds is stored
+beside. It also prunes every ``prune_every_s`` on
 its own, so a server that learns nothing new still forgets what has aged out. ``close`` stops
 taking jobs; ``drain`` lets the worker finish what is queued within a bound, and logs what it
 dropped.
@@ -25,7 +27,7 @@ import trio
 
 from lynkr.config.memory import MemorySettings
 from lynkr.memory.store import SqliteMemoryStore
-from lynkr.memory.surprise import candidates_for
+from lynkr.memory.surprise import candidates_for, statements
 from lynkr.model.memory import Candidate, ExtractionJob, Recalled, Scope
 from lynkr.stages.memory_injection import newest_turn, turn_text
 
@@ -33,6 +35,7 @@ log = logging.getLogger("lynkr.memory")
 QUEUE_SIZE = 256  # finished exchanges waiting to be learnt from
 KNOWN = 20  # related memories the heuristic is told about (what is not news)
 PRUNE_EVERY_S = 6 * 3600.0
+INLINE_CHARS = 600  # a turn and answer this short are looked at on the event loop (<~0.1 ms)
 # the optional model-written extraction: (the user's words, the answer's blocks) -> candidates
 Extractor = Callable[[str, Sequence[object]], Awaitable[tuple[Candidate, ...]]]
 
@@ -134,13 +137,19 @@ class MemoryService:
         index = newest_turn(job.request.messages)
         if index is None:
             return 0
+        turn = job.request.messages[index]
+        text = turn_text(turn)
+        said = None  # what reads as a memory, when found here (a short exchange)
+        if self.extractor is None and _small(text, job.answer):
+            said = statements(turn, job.answer)
+            if not said:
+                return 0  # nothing reads as a memory: decided here, no recall, no thread hop
         now = self.clock()
-        text = turn_text(job.request.messages[index])
         related = await self.store.recall(job.scope, text, KNOWN, now, touch=False)
         threshold = self.settings.surprise_threshold
         candidates = await trio.to_thread.run_sync(
             lambda: candidates_for(
-                job.request, job.answer, [r.memory.text for r in related], threshold
+                job.request, job.answer, [r.memory.text for r in related], threshold, said
             )
         )
         if self.extractor is not None:
@@ -185,3 +194,12 @@ class MemoryService:
             self.counts.dropped += left
             log.warning("memory extraction dropped at shutdown", extra={"jobs": left})
         return left
+
+
+def _small(text: str, answer: Sequence[object]) -> bool:
+    """Whether the user's words and the answer's text are short enough to be looked at
+    without a worker thread."""
+    size = len(text)
+    for block in answer:
+        size += len(getattr(block, "text", "") or "")
+    return size <= INLINE_CHARS

@@ -7,7 +7,9 @@ the best memories that fit the token budget are returned and marked used. Rememb
 invalid candidates are skipped (logged, never stored), the rest stored, then the user's
 memories are pruned by age and count, then embedded when an embedder is configured. An
 embedder that fails never fails a call: recall falls back to keywords, and memories stored
-without a vector get one on a later ``remember``.
+without a vector get one on a later ``remember``. A recall for a user known to have no
+memories at all (``emptiness``: noted by an earlier recall, void after any write by anyone)
+returns nothing at once: no thread hop, no read, no embedding.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import trio
 
 from lynkr.config.memory import MemorySettings
 from lynkr.memory.database import MemoryDatabase, PruneReport, SecretRefused
+from lynkr.memory.emptiness import EmptyUsers, Token, file_signature
 from lynkr.memory.query import terms
 from lynkr.memory.ranking import fuse, rank, within_budget
 from lynkr.memory.vectors import TextEmbedder, VectorIndex, pack
@@ -49,15 +52,23 @@ class SqliteMemoryStore:
         self._db: MemoryDatabase | None = None
         self._limiter = trio.CapacityLimiter(1)
         self._indexes: dict[Scope, VectorIndex] = {}
+        self._empty = EmptyUsers(file_signature(path))
 
     def _database(self) -> MemoryDatabase:
         if self._db is None:
             self._db = MemoryDatabase(self.path)
         return self._db
 
-    async def _run(self, work: Callable[[MemoryDatabase], T]) -> T:
-        return await trio.to_thread.run_sync(lambda: work(self._database()),
-                                             limiter=self._limiter)
+    async def _run(self, work: Callable[[MemoryDatabase], T], *, writes: bool = True) -> T:
+        if not writes:
+            return await trio.to_thread.run_sync(lambda: work(self._database()),
+                                                 limiter=self._limiter)
+        self._empty.wrote()
+        try:
+            return await trio.to_thread.run_sync(lambda: work(self._database()),
+                                                 limiter=self._limiter)
+        finally:
+            self._empty.wrote()
 
     async def recall(self, scope: Scope, text: str, limit: int, now: float, *,
                      touch: bool = True, exclude_session: str | None = None
@@ -65,17 +76,25 @@ class SqliteMemoryStore:
         """The best memories for ``text`` within the token budget, marked used unless
         ``touch`` is False; none learnt in ``exclude_session``."""
         words = terms(text)
+        if (not words and (self.embedder is None or not text.strip())) \
+                or self._empty.is_empty(scope.user):
+            return ()  # nothing to search by, or a user known to have no memories
         query = await self._embed_query(text) if text.strip() else None
         if not words and query is None:
             return ()
         settings = self.settings
+        empty_for: list[Token] = []  # the token, when the user turned out to have none
 
         def work(db: MemoryDatabase) -> tuple[Recalled, ...]:
+            token = self._empty.token()
             rankings = [db.search(scope, words, CANDIDATES)]
             if query is not None:
                 rankings.append(self._index(db, scope).nearest(query, CANDIDATES,
                                                                MIN_SIMILARITY))
             fused = fuse(rankings)
+            if not fused and not db.has_memories(scope.user):
+                empty_for.append(token)
+                return ()
             found = db.get(scope, fused)
             if exclude_session is not None:
                 found = {i: m for i, m in found.items() if m.session_id != exclude_session}
@@ -86,7 +105,10 @@ class SqliteMemoryStore:
                 db.touch((r.memory.id for r in chosen), now)
             return chosen
 
-        return await self._run(work)
+        recalled = await self._run(work, writes=False)  # touching voids no note
+        for token in empty_for:
+            self._empty.note_empty(scope.user, token)
+        return recalled
 
     async def _embed_query(self, text: str) -> Sequence[float] | None:
         """The query's vector, or None without an embedder or when it fails (keywords only)."""

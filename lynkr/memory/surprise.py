@@ -184,21 +184,31 @@ def _answer_text(answer: Sequence[object]) -> str:
     return "\n".join(b.text for b in answer if isinstance(b, TextBlock))
 
 
+def statements(turn: Message, answer: Sequence[object]) -> list[tuple[str, MemoryKind]]:
+    """The sentences of the user's ``turn`` that read as a memory of some kind, and the
+    decisions stated in the ``answer``: what ``extract`` scores (no history needed)."""
+    said = [(s, kind) for s in sentences(turn_text(turn)) if (kind := kind_of(s)) is not None]
+    said += [(s, "decision") for s in sentences(_answer_text(answer))
+             if kind_of(s) == "decision"]
+    return said
+
+
 def extract(turn: Message, answer: Sequence[object], history: Sequence[Message] = (),
-            known: Sequence[str] = (), threshold: float = 0.3) -> tuple[Candidate, ...]:
+            known: Sequence[str] = (), threshold: float = 0.3,
+            said: list[tuple[str, MemoryKind]] | None = None) -> tuple[Candidate, ...]:
     """The candidates worth storing from the user's ``turn`` and the assistant's ``answer``
     (its content blocks), given the earlier ``history`` and the texts of ``known`` memories."""
+    found: dict[str, Candidate] = {}
+    said = statements(turn, answer) if said is None else said  # given: found already
+    if not said:
+        return ()  # nothing that reads as a memory: the history need not be read
     known_words = frozenset(w for text in known for w in terms(text, limit=10_000))
     known_subjects = frozenset(s for s in map(subject_of, known) if s)
     users = [m for m in history if m.role == "user"]
     previous = _words_of(users[-1:])
     seen = known_words | _words_of(history)
-    found: dict[str, Candidate] = {}
-    statements = [(s, kind_of(s)) for s in sentences(turn_text(turn))]
-    statements += [(s, "decision") for s in sentences(_answer_text(answer))
-                   if kind_of(s) == "decision"]
-    for sentence, kind in statements:
-        if kind is None or sentence in found:
+    for sentence, kind in said:
+        if sentence in found:
             continue
         surprise = score(sentence, kind, seen, previous, known_subjects)
         if surprise.total > threshold:
@@ -208,10 +218,12 @@ def extract(turn: Message, answer: Sequence[object], history: Sequence[Message] 
 
 
 def candidates_for(request: Request, answer: Sequence[object], known: Sequence[str] = (),
-                   threshold: float = 0.3) -> tuple[Candidate, ...]:
+                   threshold: float = 0.3, said: list[tuple[str, MemoryKind]] | None = None
+                   ) -> tuple[Candidate, ...]:
     """``extract`` for a finished exchange: the request's newest typed user turn (with the
     conversation before it as history) and the answer's content blocks."""
     index = newest_turn(request.messages)
     if index is None:
         return ()
-    return extract(request.messages[index], answer, request.messages[:index], known, threshold)
+    return extract(request.messages[index], answer, request.messages[:index], known, threshold,
+                   said)

@@ -173,7 +173,7 @@ def _bind_all(stages_node: yaml.SequenceNode, problem: Any) -> list[BoundStage]:
             problem(item, f"parameters of {name!r} must be a mapping")
             continue
         try:
-            config = _converter.structure(params, spec.config)
+            config: Any = _converter.structure(params, spec.config)
         except cattrs.BaseValidationError as exc:
             for message in cattrs.transform_error(exc, path=name):
                 problem(item, message)

@@ -256,7 +256,8 @@ def build_app(state: AppState) -> LoadShedder:
                     lifespan=lifespan)
     app.state.lynkr = state
     app.router.redirect_slashes = False  # never a redirect to the Host the client sent
-    hot = {("POST", path): endpoint for path, endpoint in _dialects(state)}
+    hot: dict[tuple[str, str], Any] = {("POST", path): endpoint
+                                       for path, endpoint in _dialects(state)}
     hot[("POST", "/v1/messages")] = MessagesEndpoint(state)
     resilience = state.settings.resilience
     routed: Any = FastPaths(app, hot)

@@ -259,7 +259,7 @@ class ToolLoop:
         legs = Legs((*self._legs, end.turn), tuple(pending))
         if not end.turn.content and self._legs:  # an empty last turn cannot be sent again:
             legs = Legs(tuple(self._legs[:-1]), self._legs[-1].content)  # results go on
-        shown = Message("assistant", self._editor.shown.result().content)
+        shown = self._editor.kept_by_every_client()
         place = tooling.place
         store.put(tooling.session, LEG_KEY.format(place), encode_legs(place, shown, legs))
         store.put(tooling.session, LEGS_KEY, encode_places(tooling.places | {place}))

@@ -185,7 +185,7 @@ def _anthropic(exchange: Exchange, ports: Ports) -> Exchange:
                for b in m.content):
         return exchange.noted("capability_filter", "anthropic family: kept all")
     removed = [b.thinking for m in request.messages if m.role == "assistant"
-               for b in m.content if foreign(b)]
+               for b in m.content if isinstance(b, ThinkingBlock) and foreign(b)]
     messages = tuple(
         Message(m.role, tuple(b for b in m.content if not foreign(b)) or EMPTIED)
         if m.role == "assistant" else m for m in request.messages)

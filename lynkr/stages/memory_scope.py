@@ -24,6 +24,8 @@ WORKSPACE_HEADER = "x-lynkr-workspace"
 MAX_ID = 200
 _CWD = re.compile(r"(?:Primary working directory|Working directory):[ \t]*(\S[^\n]*)"
                   r"|<cwd>\s*([^<\n]+?)\s*</cwd>")
+_WORKING = "orking directory:"  # in both of the regex's labels
+_LEAD = len("Primary w")  # how far before ``_WORKING`` a label starts
 _SEARCHED_MESSAGES = 3  # the context sits at the start of a conversation
 
 
@@ -56,10 +58,20 @@ def workspace_of(request: Request, headers: Mapping[str, str]) -> str:
     for message in request.messages[:_SEARCHED_MESSAGES]:
         texts += [b.text for b in message.content if isinstance(b, TextBlock)]
     for text in texts:
-        match = _CWD.search(text)
+        match = _cwd_in(text)
         if match:
             return _normal(match.group(1) or match.group(2))
     return ""
+
+
+def _cwd_in(text: str) -> re.Match[str] | None:
+    """``_CWD.search(text)``, the same first match, but the regex starts where a match can
+    first begin: every match holds one of the literals, which ``str.find`` locates at C speed
+    (a 40 KB system prompt costs microseconds, not a regex scan from its first character)."""
+    found = [at for at in (text.find(_WORKING), text.find("<cwd>")) if at >= 0]
+    if not found:
+        return None
+    return _CWD.search(text, max(0, min(found) - _LEAD))
 
 
 def scope_of(request: Request, headers: Mapping[str, str], *, key_user: str | None = None,

@@ -49,10 +49,10 @@ def route(exchange: Exchange, config: RouteConfig, ports: Ports) -> Exchange:
     decision = decide(exchange.request, config.tiers, config.fallbacks, ports.providers,
                       ports.default_provider,
                       lambda request: ports.count_tokens(request_text(request)))
-    info = ports.providers.get(decision.provider)
-    if info is None:
+    known = ports.providers.get(decision.provider)
+    if known is None:
         raise BadRequest(f"route: provider {decision.provider!r} is not configured")
-    chosen = Route(decision.provider, info.model, decision.reason, decision.fallbacks,
+    chosen = Route(decision.provider, known.model, decision.reason, decision.fallbacks,
                    decision.kind)
     chosen = _past_toolless(chosen, exchange, ports)
     return exchange.noted("route", f"{chosen.provider} ({chosen.reason})", route=chosen)

@@ -45,7 +45,8 @@ class Decision:
 
 def signals(request: Request, prompt_tokens: int) -> Signals:
     tools = sum(1 for t in request.tools if not t.deferred)
-    thinking = bool(request.thinking) and request.thinking.get("type") != "disabled"
+    thinking = request.thinking is not None and bool(request.thinking) \
+        and request.thinking.get("type") != "disabled"
     images = any(isinstance(b, ImageBlock) or (isinstance(b, ToolResultBlock) and any(
         isinstance(c, ImageBlock) for c in b.content))
         for m in request.messages for b in m.content)

@@ -105,8 +105,9 @@ class ResponseStore:
 
 def _evict(db: apsw.Connection, where: str, args: tuple[str, ...], limit: int) -> None:
     """Drop the oldest rows matching ``where`` until their sizes sum to at most ``limit``."""
-    total = db.execute(f"SELECT COALESCE(SUM(size), 0) FROM responses {where}", args
-                       ).fetchone()[0]
+    row = db.execute(f"SELECT COALESCE(SUM(size), 0) FROM responses {where}", args
+                     ).fetchone()
+    total = row[0] if row is not None else 0
     if total <= limit:
         return
     excess, doomed = total - limit, []

@@ -46,11 +46,11 @@ def migrate(connection: apsw.Connection, migrations: tuple[str, ...] = MIGRATION
     """The migrations the file lacks, in one write transaction: several processes opening a
     new file at once (``lynkr start --workers N``) take turns, and each reads the version
     only once it holds the lock, so none runs a migration another has run."""
-    if connection.execute("PRAGMA user_version").fetchone()[0] >= len(migrations):
+    if _user_version(connection) >= len(migrations):
         return  # nothing to do: no write lock taken
     connection.execute("BEGIN IMMEDIATE")  # waits (busy timeout) while another migrates
     try:
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        version = _user_version(connection)
         for number, script in enumerate(migrations[version:], start=version + 1):
             connection.execute(script)
             connection.execute(f"PRAGMA user_version = {number}")
@@ -58,3 +58,9 @@ def migrate(connection: apsw.Connection, migrations: tuple[str, ...] = MIGRATION
         connection.execute("ROLLBACK")
         raise
     connection.execute("COMMIT")
+
+
+def _user_version(connection: apsw.Connection) -> int:
+    row = connection.execute("PRAGMA user_version").fetchone()
+    assert row is not None  # a PRAGMA always answers one row
+    return int(row[0])

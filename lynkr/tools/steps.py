@@ -20,7 +20,7 @@ import attrs
 import orjson
 
 from lynkr.formats.fold import Folder, merge_usage, unfold_block
-from lynkr.model.content import Block, ToolResultBlock, ToolUseBlock
+from lynkr.model.content import Block, TextBlock, ToolResultBlock, ToolUseBlock
 from lynkr.model.events import (
     BlockStart,
     BlockStop,
@@ -43,7 +43,9 @@ from lynkr.tools.legs import present_result, present_use
 class StepEnd:
     """What one model call said, once its stream ended."""
 
-    turn: Message  # the assistant turn as the model wrote it (what the next call repeats)
+    # the assistant turn as the model wrote it (what the next call repeats); empty for a first
+    # step that calls none of Lynkr's tools (nothing needs it: the answer ends as it came)
+    turn: Message
     lynkr_calls: tuple[ToolUseBlock, ...]  # calls to Lynkr's tools, in order
     client_calls: bool  # whether it also called a client tool (the answer then ends)
     stop_reason: str | None
@@ -68,11 +70,12 @@ class AnswerEditor:
         self._started = False
         self.usage = Usage()  # summed over finished steps
         self.steps = 0  # steps ended so far
-        self.shown = Folder()  # what the client saw, folded (its anchor for the legs)
+        self.turns: list[Message] = []  # each finished step's turn, as the model wrote it
         self._begin()
 
     def _begin(self) -> None:
-        self._step = Folder()  # the model's own turn
+        # the step's events for the model's own turn, folded at its end only when needed
+        self._step: list[Event] = []
         self._indexes: dict[int, int] = {}  # the step's block index -> the client's
         self._held: dict[int, tuple[ToolUseBlock, list[str]]] = {}  # Lynkr calls being written
         self._calls: list[ToolUseBlock] = []
@@ -83,24 +86,23 @@ class AnswerEditor:
         self._error: StreamError | None = None
 
     def feed(self, events: list[Event]) -> list[Event]:
-        """One read of the current step, as the client's events."""
+        """One read of the current step, as the client's events (the same event objects
+        while the client's indexes are the step's: the usual first step costs no copies)."""
         out: list[Event] = []
         for event in events:
             self._event(event, out)
-        for event in out:
-            if not isinstance(event, StreamError):
-                self.shown.add(event)
         return out
 
     def _event(self, event: Event, out: list[Event]) -> None:
         if isinstance(event, (TextDelta, InputJsonDelta, ThinkingDelta, SignatureDelta)):
-            held = self._held.get(event.index)
+            held = self._held.get(event.index) if self._held else None
             if held is not None:
                 if isinstance(event, InputJsonDelta):
                     held[1].append(event.partial_json)
                 return
-            self._step.add(event)
-            out.append(attrs.evolve(event, index=self._indexes[event.index]))
+            self._step.append(event)
+            index = self._indexes[event.index]
+            out.append(event if index == event.index else attrs.evolve(event, index=index))
         elif isinstance(event, BlockStart):
             self._start(event, out)
         elif isinstance(event, BlockStop):
@@ -109,7 +111,7 @@ class AnswerEditor:
             self._start_usage = event.usage
             if not self._started:
                 self._started = True
-                self._step.add(event)
+                self._step.append(event)
                 out.append(event)
         elif isinstance(event, MessageDelta):
             self._delta = event
@@ -128,15 +130,16 @@ class AnswerEditor:
             return
         if isinstance(block, ToolUseBlock):
             self._client_calls = True
-        self._step.add(event)
+        self._step.append(event)
         index = self._indexes[event.index] = self._claim()
-        out.append(BlockStart(index, block))
+        out.append(event if index == event.index else BlockStart(index, block))
 
     def _stop(self, event: BlockStop, out: list[Event]) -> None:
         held = self._held.pop(event.index, None)
         if held is None:
-            self._step.add(event)
-            out.append(BlockStop(self._indexes[event.index]))
+            self._step.append(event)
+            index = self._indexes[event.index]
+            out.append(event if index == event.index else BlockStop(index))
             return
         start, parts = held
         text = "".join(parts)
@@ -148,8 +151,8 @@ class AnswerEditor:
         if not isinstance(arguments, dict):  # the loop answers it with an error
             self._bad[call.id] = text[:200]
         self._calls.append(call)
-        self._step.add(BlockStart(event.index, call))
-        self._step.add(BlockStop(event.index))
+        self._step.append(BlockStart(event.index, call))
+        self._step.append(BlockStop(event.index))
         index = self._claim()
         out += unfold_block(index, present_use(call))  # the input as a delta, as Anthropic
 
@@ -163,7 +166,14 @@ class AnswerEditor:
         delta = self._delta
         step_usage = merge_usage(self._start_usage, delta.usage) if delta else self._start_usage
         self.usage = add_usage(self.usage, step_usage)
-        content: tuple[Block, ...] = self._step.result().content
+        # the turn is needed when Lynkr ran something (the next call repeats it, the legs keep
+        # it); a first step that calls none of Lynkr's tools ends the answer as it came
+        content: tuple[Block, ...] = ()
+        if self._calls or self.steps:
+            folder = Folder()
+            for event in self._step:
+                folder.add(event)
+            content = folder.result().content
         end = StepEnd(
             Message("assistant", content),
             tuple(self._calls),
@@ -174,8 +184,23 @@ class AnswerEditor:
             self._bad,
         )
         self.steps += 1
+        self.turns.append(end.turn)
         self._begin()
         return end
+
+    def kept_by_every_client(self) -> Message:
+        """What every client keeps of the answer (its text and its own tool calls, in order):
+        what the legs' anchor is computed from (``lynkr.tools.legs.anchor``)."""
+        return Message(
+            "assistant",
+            tuple(
+                b
+                for turn in self.turns
+                for b in turn.content
+                if isinstance(b, TextBlock)
+                or (isinstance(b, ToolUseBlock) and b.name not in self._lynkr)
+            ),
+        )
 
     def results(self, results: list[ToolResultBlock]) -> list[Event]:
         """Lynkr's results, shown to the client."""
@@ -183,13 +208,8 @@ class AnswerEditor:
         for result in results:
             index = self._claim()
             out += [BlockStart(index, present_result(result)), BlockStop(index)]
-        for event in out:
-            self.shown.add(event)
         return out
 
     def finish(self, stop_reason: str | None, stop_sequence: str | None = None) -> list[Event]:
         """The answer's end: one ``MessageDelta`` (usage summed) and ``MessageStop``."""
-        out: list[Event] = [MessageDelta(stop_reason, self.usage, stop_sequence), MessageStop()]
-        for event in out:
-            self.shown.add(event)
-        return out
+        return [MessageDelta(stop_reason, self.usage, stop_sequence), MessageStop()]

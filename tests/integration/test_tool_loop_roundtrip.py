@@ -316,3 +316,35 @@ def test_a_responses_client_continues_with_previous_response_id_and_the_prefix_h
     loop_call, next_call = fake.calls[1].body, fake.calls[2].body
     n = len(loop_call["messages"])
     assert orjson.dumps(next_call["messages"][:n]) == orjson.dumps(loop_call["messages"])
+
+
+def test_memory_on_offers_the_memory_box_and_its_tools_run_in_the_callers_scope(
+    tmp_path: Any,
+) -> None:
+    script = by_step(
+        Reply(
+            tool_calls=(
+                ToolCall(
+                    "memory_add", {"text": "The user prefers tabs.", "type": "preference"}, id="m1"
+                ),
+            )
+        ),
+        Reply(text="Noted."),
+    )
+    env = {"MEMORY_ENABLED": "true", "MEMORY_DB_PATH": str(tmp_path / "memory.db")}
+    with serve_with_box(script, **env) as (url, fake, _, state), httpx.Client(timeout=30) as client:
+        response, raw, events = stream_events(
+            client,
+            url,
+            body([{"role": "user", "content": "remember: tabs"}]),
+            **{"x-session-id": "mem-1"},
+        )
+        assert response.status_code == 200, raw
+        assert [b.name for b in state.toolboxes] == ["test", "memory"]
+    offered = [t["function"]["name"] for t in fake.calls[0].body["tools"]]
+    assert offered[-4:] == ["memory_search", "memory_add", "memory_forget", "memory_stats"]
+    [result] = [
+        b for b in _content(events) if isinstance(b, OpaqueBlock) and b.type == "lynkr_tool_result"
+    ]
+    assert result.raw["is_error"] is False, result.raw
+    assert fake.calls[1].body["messages"][-1]["tool_call_id"] == "m1"

@@ -8,7 +8,7 @@ never an error.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from lynkr.formats.anthropic.blocks import parse_content, render_block
 from lynkr.formats.jsonvalue import (
@@ -20,7 +20,7 @@ from lynkr.formats.jsonvalue import (
 )
 from lynkr.model.content import EMPTY, TextBlock
 from lynkr.model.errors import BadRequest
-from lynkr.model.request import Message, Request, Tool
+from lynkr.model.request import Message, Request, Role, Tool
 
 _ROLES = frozenset(("user", "assistant", "system"))
 _MODELLED = frozenset((
@@ -46,7 +46,7 @@ def parse_request(
     elif max_tokens < 0:
         raise BadRequest("max_tokens: must be at least 0")
     stop = obj.get("stop_sequences") or ()
-    want(list | tuple, stop, "stop_sequences", "an array of strings")
+    want((list, tuple), stop, "stop_sequences", "an array of strings")
     extra = {k: v for k, v in obj.items() if k not in _MODELLED}
     return Request(
         model=model,
@@ -73,7 +73,8 @@ def _parse_message(raw: Any, i: int) -> Message:
     role = required(obj, "role", path + ".")
     if not isinstance(role, str) or role not in _ROLES:
         raise BadRequest(f"{path}.role: expected 'user', 'assistant' or 'system', got {role!r}")
-    return Message(role, parse_content(required(obj, "content", path + "."), path + ".content"))
+    content = parse_content(required(obj, "content", path + "."), path + ".content")
+    return Message(cast(Role, role), content)
 
 
 def _parse_system(value: Any) -> tuple[TextBlock, ...]:

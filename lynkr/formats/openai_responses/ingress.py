@@ -333,7 +333,7 @@ class _Conversation:
 
 def _found_tools(obj: dict[str, Any], path: str) -> str:
     """A tool search's result as the model reads it: the names of the tools now callable."""
-    names = []
+    names: list[str] = []
     for tool in want(list, obj.get("tools") or [], path + ".tools", "an array"):
         if isinstance(tool, dict):
             inner = tool.get("tools") if tool.get("type") == "namespace" else [tool]

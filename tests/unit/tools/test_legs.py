@@ -8,8 +8,9 @@ from harness.events import end, text_block, tool
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lynkr.formats.fold import fold
 from lynkr.model.content import Block, OpaqueBlock, TextBlock, ToolResultBlock, ToolUseBlock
-from lynkr.model.events import BlockStop, MessageStart, Usage
+from lynkr.model.events import BlockStop, Event, MessageStart, Usage
 from lynkr.model.request import Message
 from lynkr.tools.legs import (
     Legs,
@@ -30,6 +31,7 @@ USER = Message("user", (TextBlock("do it"),))
 def run_answer(steps: list[tuple[str, int, bool]]) -> tuple[Legs, Message]:
     """Each step: (its text, its number of Lynkr calls, whether it calls a client tool). The
     legs as the model saw them, and the answer as the client saw it."""
+    seen: list[Event] = []
     editor = AnswerEditor(frozenset({"lynkr_echo"}))
     turns: list[Message] = []
     pending: tuple[Block, ...] = ()
@@ -53,9 +55,10 @@ def run_answer(steps: list[tuple[str, int, bool]]) -> tuple[Legs, Message]:
             events += tool(index, f"client_{number}", "Bash", '{"command":"ls"}')
             said.append(ToolUseBlock(f"client_{number}", "Bash", {"command": "ls"}))
         events += end("tool_use" if calls or client else "end_turn", Usage(0, 3))
-        editor.feed(events)
+        seen.extend(editor.feed(events))
         step = editor.end_step()
-        assert step.turn == Message("assistant", tuple(said))
+        needed = bool(uses) or number > 0  # a first step without Lynkr calls is not folded
+        assert step.turn == Message("assistant", tuple(said) if needed else ())
         assert step.lynkr_calls == tuple(uses)
         results = [
             ToolResultBlock(
@@ -63,16 +66,19 @@ def run_answer(steps: list[tuple[str, int, bool]]) -> tuple[Legs, Message]:
             )
             for u in uses
         ]
-        editor.results(results)
+        seen.extend(editor.results(results))
         turns.append(step.turn)
         if results and not client and number < len(steps) - 1:
             turns.append(Message("user", tuple(results)))
         elif results:
             pending = tuple(results)
-    editor.finish("end_turn")
+    seen.extend(editor.finish("end_turn"))
+    shown = Message("assistant", fold(seen).content)
+    if any(calls for _, calls, _ in steps):  # legs are kept: their anchor is what a client
+        assert anchor(1, editor.kept_by_every_client()) == anchor(1, shown)  # keeps
     if len(turns) > 1 and not turns[-1].content:  # an empty last turn cannot be sent again:
         pending, turns = turns[-2].content, turns[:-2]  # its results go with the next message
-    return Legs(tuple(turns), pending), Message("assistant", editor.shown.result().content)
+    return Legs(tuple(turns), pending), shown
 
 
 steps_strategy = st.lists(

@@ -18,6 +18,7 @@ from lynkr.model.events import (
     TextDelta,
     Usage,
 )
+from lynkr.model.request import Message
 from lynkr.tools.steps import AnswerEditor, add_usage
 
 LYNKR = frozenset({"lynkr_echo"})
@@ -84,13 +85,9 @@ def test_two_steps_are_one_answer() -> None:
         MessageStop(),
     ]
     assert editor.steps == 2
-    shown_answer = editor.shown.result()
-    assert [getattr(b, "type", type(b).__name__) for b in shown_answer.content] == [
-        "TextBlock",
-        "server_tool_use",
-        "lynkr_tool_result",
-        "ToolUseBlock",
-    ]
+    assert editor.kept_by_every_client() == Message(
+        "assistant", (TextBlock("Look"), ToolUseBlock("b1", "Bash", {"command": "ls"}))
+    )
 
 
 def test_input_that_is_not_json_is_marked_for_an_error_result() -> None:
