@@ -102,7 +102,9 @@ def test_prefer_ollama_routes_by_tool_count() -> None:
     with serve_asgi(local) as local_url, serve_asgi(cloud) as cloud_url:
         env = {**provider_env("openai", cloud_url), **provider_env("ollama", local_url),
                "MODEL_PROVIDER": "openai", "PREFER_OLLAMA": "true",
-               "OLLAMA_MAX_TOOLS_FOR_ROUTING": "3", "LOG_LEVEL": "warning"}
+               "OLLAMA_MAX_TOOLS_FOR_ROUTING": "3", "LOG_LEVEL": "warning",
+               # the client's tools alone (Lynkr's own, such as memory's, count too)
+               "MEMORY_ENABLED": "false"}
         with serve_lynkr(env, "passthrough") as url, httpx.Client() as c:
             few = {**BODY, "tools": [{**tool, "name": f"T{i}"} for i in range(2)]}
             many = {**BODY, "tools": [{**tool, "name": f"T{i}"} for i in range(12)]}

@@ -48,7 +48,8 @@ def test_codex_shaped_request_is_answered_and_hosted_tools_are_reported() -> Non
     patch = "*** Begin Patch\n*** End Patch\n"
     reply = Reply(thinking="Plan.", tool_calls=(ToolCall("apply_patch", {"input": patch},
                                                          id="call_p"),))
-    with proxy("openai", [reply], pipeline="passthrough") as (url, fake):
+    # the client's tools alone (memory's own tools would be offered beside them)
+    with proxy("openai", [reply], pipeline="passthrough", MEMORY_ENABLED="false") as (url, fake):
         response, events = stream_events(url, BODY)
     assert response.status_code == 200, response.text
     assert "ingress=dropped hosted tool web_search" in response.headers["x-lynkr-stages"]
