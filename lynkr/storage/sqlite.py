@@ -6,9 +6,12 @@ Add a migration by appending to ``MIGRATIONS``; never edit one that shipped.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import apsw
+
+BUSY_TIMEOUT_MS = 5000
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -35,8 +38,8 @@ def open_db(path: str | Path, migrations: tuple[str, ...] = MIGRATIONS) -> apsw.
     if str(path) != ":memory:":
         target.parent.mkdir(parents=True, exist_ok=True)
     connection = apsw.Connection(str(target))
-    connection.setbusytimeout(5000)
-    connection.execute("PRAGMA journal_mode=WAL")
+    connection.setbusytimeout(BUSY_TIMEOUT_MS)
+    _use_wal(connection)
     connection.execute("PRAGMA synchronous=NORMAL")
     migrate(connection, migrations)
     return connection
@@ -58,6 +61,21 @@ def migrate(connection: apsw.Connection, migrations: tuple[str, ...] = MIGRATION
         connection.execute("ROLLBACK")
         raise
     connection.execute("COMMIT")
+
+
+def _use_wal(connection: apsw.Connection) -> None:
+    """Switch to WAL. Several processes opening a new file at once race for the switch, and
+    SQLite may answer SQLITE_BUSY to it at once, without waiting out the busy timeout: so the
+    switch is tried again, for as long as the busy timeout would have waited."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except apsw.BusyError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
 
 
 def _user_version(connection: apsw.Connection) -> int:
