@@ -298,7 +298,7 @@ def openai_json_ok(status: int, body: bytes) -> bool:
 async def _main(args: argparse.Namespace) -> dict[str, object]:
     from benchmarks.request_49k import http_request
 
-    request = http_request(args.host, args.port, stream=not args.json)
+    request = http_request(args.host, args.port, stream=not args.json, small=args.small)
     check = anthropic_json_ok if args.json else anthropic_stream_ok
     gen = await LoadGen.open(args.host, args.port, args.concurrency, request, check)
     try:
@@ -317,6 +317,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=0)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="stream: false")
+    parser.add_argument("--small", action="store_true", help="the 1 KB request")
     parser.add_argument("--cpu", type=int, help="pin to this CPU")
     args = parser.parse_args(argv)
     if args.cpu is not None:

@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
                 "--requests", str(n), "--concurrency", str(args.concurrency)]
         if gen_cpu is not None:
             argv += ["--cpu", str(gen_cpu)]
-        return argv + (["--json"] if args.json else [])
+        return argv + (["--json"] if args.json else []) + (["--small"] if args.small else [])
 
     use_pyinstrument = args.profiler == "pyinstrument"
     if use_pyinstrument:
@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="non-streaming requests")
+    parser.add_argument("--small", action="store_true", help="the 1 KB request")
     parser.add_argument("--profiler", choices=("pyinstrument", "cprofile"),
                         default="pyinstrument")
     parser.add_argument("--interval", type=float, default=0.0002,

@@ -9,6 +9,10 @@ to the memory's background worker as one ``ExtractionJob``, for the request's us
 workspace (``memory_scope``) and session; the worker scores it with the surprise heuristic
 and stores what is worth keeping. The hand-off is a non-blocking put on a bounded queue:
 nothing is computed, read or written on the answer's path.
+A turn is learnt from once: the session records the newest typed turn's key
+(``memory_injection.turn_key``) once its final answer has been handed over, and a later request
+whose newest turn is the same (a retry, a regenerated answer, a client that repeats the turn)
+gets no tap, so neither the answer's fold nor the worker's scoring is paid again.
 Never: delays, changes or withholds a byte of the answer, learns from an answer served from
 the response cache, from a stream that ended in an error, or from a request without a typed
 user turn.
@@ -16,17 +20,21 @@ user turn.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import attrs
 
-from lynkr.model.content import TextBlock
 from lynkr.model.events import Event
 from lynkr.model.memory import ExtractionJob
-from lynkr.model.request import Message
 from lynkr.model.response import Response
 from lynkr.ports import MemoryPort, Ports
 from lynkr.stages.exchange import Exchange
+from lynkr.stages.memory_injection import newest_turn, turn_key
 from lynkr.stages.memory_scope import exchange_scope
-from lynkr.stages.session import session_key
+from lynkr.stages.session import recall, remember, session_key
+
+STORE_KEY = "memory_extract"  # the session's newest turn learnt from: its turn key
 
 
 @attrs.frozen
@@ -41,8 +49,10 @@ class ExtractionTap:
 
     wants_result = True
 
-    def __init__(self, memory: MemoryPort, job: ExtractionJob, every_answer: bool) -> None:
+    def __init__(self, memory: MemoryPort, job: ExtractionJob, every_answer: bool,
+                 learnt: Callable[[], None]) -> None:
         self._memory, self._job, self._every_answer = memory, job, every_answer
+        self._learnt = learnt  # records the turn as learnt from
 
     def observe(self, events: list[Event]) -> None:
         return None
@@ -50,7 +60,8 @@ class ExtractionTap:
     def completed(self, response: Response) -> None:
         if response.stop_reason == "tool_use" and not self._every_answer:
             return
-        self._memory.extract_later(attrs.evolve(self._job, answer=response.content))
+        if self._memory.extract_later(attrs.evolve(self._job, answer=response.content)):
+            self._learnt()
 
 
 def extraction_tap(
@@ -59,8 +70,13 @@ def extraction_tap(
     """The tap for one answer, or None when there is nothing to learn from."""
     if ports.memory is None or exchange.response is not None:
         return None  # memory off, or an answer from the response cache
-    if not any(_typed(m) for m in exchange.request.messages):
+    messages = exchange.request.messages
+    index = newest_turn(messages)
+    if index is None:
         return None
+    key = turn_key(messages[index])
+    if not config.every_answer and recall(ports, exchange, STORE_KEY) == key:
+        return None  # this turn's answer was learnt from already
     job = ExtractionJob(
         exchange_scope(exchange, ports.memory.default_user),
         exchange.request,
@@ -68,10 +84,5 @@ def extraction_tap(
         session_key(exchange),
         exchange.context.request_id,
     )
-    return ExtractionTap(ports.memory, job, config.every_answer)
-
-
-def _typed(message: Message) -> bool:
-    return message.role == "user" and any(
-        isinstance(b, TextBlock) and b.text.strip() for b in message.content
-    )
+    return ExtractionTap(ports.memory, job, config.every_answer,
+                         partial(remember, ports, exchange, STORE_KEY, key))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import attrs
 
+from lynkr.cache.sessions import MemorySessionStore
 from lynkr.model import Message, Request, TextBlock, ToolResultBlock, ToolUseBlock
 from lynkr.model.events import TextDelta, Usage
 from lynkr.model.memory import ExtractionJob, Scope
@@ -40,7 +41,8 @@ class FakeMemory:
 
 def exchange(*messages: Message, **context: object) -> Exchange:
     request = Request(model="claude-x", max_tokens=100, system=SYSTEM, messages=messages)
-    return Exchange(request, Context("req_7", session_id="s1", **context))  # type: ignore[arg-type]
+    context = {"session_id": "s1", **context}
+    return Exchange(request, Context("req_7", **context))  # type: ignore[arg-type]
 
 
 def answer(stop: str = "end_turn") -> Response:
@@ -92,3 +94,41 @@ def test_a_tap_only_stage_in_the_yaml() -> None:
     assert (spec.kind, spec.run, spec.tap) == ("tap", None, extraction_tap)
     pipeline = compile_text("stages: [normalize, route, memory_inject, memory_extract, egress]")
     assert [s.name for s in pipeline.taps] == ["memory_extract"]
+
+
+def test_a_turn_is_learnt_from_once() -> None:
+    fake = FakeMemory()
+    ports = Ports(PROVIDERS, "anthropic", memory=fake, sessions=MemorySessionStore())
+    first = extraction_tap(exchange(TURN), CONFIG, ports)
+    assert first is not None
+    first.completed(attrs.evolve(answer("tool_use"), content=(ToolUseBlock("t1", "Bash", {}),)))
+    # the turn goes on (its tool's result): it was not learnt from yet, so it is watched again
+    results = Message("user", (ToolResultBlock("t1", (TextBlock("ok"),)),))
+    calling = Message("assistant", (ToolUseBlock("t1", "Bash", {}),))
+    going_on = extraction_tap(exchange(TURN, calling, results), CONFIG, ports)
+    assert going_on is not None
+    going_on.completed(answer())
+    assert len(fake.jobs) == 1
+    # the same turn again (a retry, a regeneration): no tap, no fold, no job
+    assert extraction_tap(exchange(TURN), CONFIG, ports) is None
+    assert extraction_tap(exchange(TURN, calling, results), CONFIG, ports) is None
+    # another session with the same words is its own turn; so is the next turn here
+    assert extraction_tap(exchange(TURN, session_id="s2"), CONFIG, ports) is not None
+    later = Message("user", (TextBlock("We deploy with Helm."),))
+    assert extraction_tap(exchange(TURN, Message("assistant", (TextBlock("Noted."),)), later),
+                          CONFIG, ports) is not None
+    # learning from every answer learns from the repeats too
+    assert extraction_tap(exchange(TURN), MemoryExtractConfig(every_answer=True),
+                          ports) is not None
+
+
+def test_a_dropped_job_leaves_the_turn_to_learn_from() -> None:
+    class Full(FakeMemory):
+        def extract_later(self, job: ExtractionJob) -> bool:
+            return False  # the queue was full
+
+    ports = Ports(PROVIDERS, "anthropic", memory=Full(), sessions=MemorySessionStore())
+    tap = extraction_tap(exchange(TURN), CONFIG, ports)
+    assert tap is not None
+    tap.completed(answer())
+    assert extraction_tap(exchange(TURN), CONFIG, ports) is not None
