@@ -23,6 +23,7 @@ from hypercorn.utils import wrap_app
 
 from lynkr.config.settings import Settings
 from lynkr.server.app import build_app
+from lynkr.server.direct_write import install as install_direct_write
 from lynkr.server.state import AppState
 
 log = logging.getLogger("lynkr.server")
@@ -47,6 +48,7 @@ async def serve_app(state: AppState, config: Config, *, handle_signals: bool = T
     """Serve until a signal or ``drain()`` returns (then the drain, then in-flight requests
     finish) or ``shutdown`` is set (no drain); ``task_status`` gets the bound URLs."""
     app = build_app(state)
+    install_direct_write()
     close = trio.Event()  # hypercorn's trigger: stop accepting, finish in-flight requests
     grace = config.graceful_timeout
 

@@ -1,0 +1,124 @@
+"""Direct writes under hypercorn (``lynkr.server.direct_write``): every byte in order, whether the
+kernel takes a write whole, in part (a slow reader fills the socket's buffer) or not at all (the
+reader went away)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import hypercorn.trio.run
+import pytest
+import trio
+
+from lynkr.server import direct_write
+from lynkr.server.direct_write import DirectWriteServer, install
+from tests.harness.servers import serve_asgi
+
+PARTS = 3000
+BIG = 4 * 1024 * 1024
+
+
+def part(n: int) -> bytes:
+    return f"part {n:05d} ".encode() * 3 + b"\n"
+
+
+def expected_body() -> bytes:
+    return b"".join(part(n) for n in range(PARTS)) + b"x" * BIG + b"end\n"
+
+
+async def streaming_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain")]})
+    for n in range(PARTS):
+        await send({"type": "http.response.body", "body": part(n), "more_body": True})
+        if n % 500 == 0:
+            await trio.sleep(0)
+    await send({"type": "http.response.body", "body": b"x" * BIG, "more_body": True})
+    await send({"type": "http.response.body", "body": b"end\n", "more_body": False})
+
+
+def request_on(url: str, slow: bool = False) -> socket.socket:
+    parts = urlsplit(url)
+    sock = socket.socket()
+    if slow:  # a small receive buffer: the server's writes come back partial or refused
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((parts.hostname, parts.port))
+    sock.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+    return sock
+
+
+def read_chunked(sock: socket.socket, slow: bool) -> bytes:
+    data = b""
+    while not data.endswith(b"\r\n0\r\n\r\n"):
+        got = sock.recv(65536 if not slow else 2048)
+        assert got, "the connection ended before the body"
+        data += got
+        if slow and len(data) < 256 * 1024:
+            time.sleep(0.0005)
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert b"transfer-encoding: chunked" in head.lower()
+    out, at = [], 0
+    while True:
+        line_end = body.index(b"\r\n", at)
+        size = int(body[at:line_end], 16)
+        if size == 0:
+            return b"".join(out)
+        out.append(body[line_end + 2:line_end + 2 + size])
+        at = line_end + 2 + size + 2
+
+
+def test_install_swaps_hypercorns_trio_server() -> None:
+    assert install() is True
+    assert hypercorn.trio.run.TCPServer is DirectWriteServer
+    assert install() is True  # idempotent
+
+
+@pytest.mark.parametrize("slow", [False, True], ids=["fast-reader", "slow-reader"])
+def test_every_byte_arrives_in_order(slow: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    install()
+    writes: list[tuple[int, int]] = []  # (bytes handed over, bytes the kernel took)
+    write = os.write
+
+    def counted(fd: int, data: bytes) -> int:
+        try:
+            sent = write(fd, data)
+        except BlockingIOError:
+            sent = -1
+            raise
+        finally:
+            writes.append((len(data), sent))
+        return sent
+
+    monkeypatch.setattr(direct_write.os, "write", counted)
+    with serve_asgi(streaming_app, name="direct-write") as url:
+        with request_on(url, slow) as sock:
+            assert read_chunked(sock, slow) == expected_body()
+        whole = sum(1 for n, sent in writes if sent == n)
+        assert whole >= PARTS * 0.9  # the parts went out directly
+        if slow:  # and the slow reader made some go hypercorn's way
+            assert any(sent < n for n, sent in writes)
+        # the connection's lock and state survive: a second request on a new connection
+        with request_on(url) as sock:
+            assert read_chunked(sock, False) == expected_body()
+
+
+def test_a_reader_that_goes_away_breaks_nothing() -> None:
+    install()
+    with serve_asgi(streaming_app, name="direct-write-gone") as url:
+        sock = request_on(url, slow=True)
+        sock.recv(1024)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        sock.close()  # a reset while the server still writes
+        time.sleep(0.2)
+        with request_on(url) as again:
+            assert read_chunked(again, False) == expected_body()
