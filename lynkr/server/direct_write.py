@@ -23,45 +23,40 @@ import logging
 import os
 from typing import Any
 
+import hypercorn.trio.run as _run
 import trio
+from hypercorn.events import RawData
+from hypercorn.trio.tcp_server import TCPServer
 
 log = logging.getLogger("lynkr.server")
 
-try:  # hypercorn's trio worker, as far as this needs it (checked, not assumed)
-    import hypercorn.trio.run as _run
-    from hypercorn.events import RawData
-    from hypercorn.trio.tcp_server import TCPServer
-except ImportError:  # pragma: no cover - hypercorn is a core dependency
-    _run = None
 
-
-if _run is not None:
-
-    class DirectWriteServer(TCPServer):
-        async def protocol_send(self, event: Any) -> None:
-            if type(event) is RawData and type(self.stream) is trio.SocketStream \
-                    and not self.send_lock.locked():
-                data = event.data
-                try:
-                    sent = os.write(self.stream.socket.fileno(), data)
-                except BlockingIOError:  # the socket's buffer is full: wait as hypercorn does
-                    sent = 0
-                except OSError:  # closed or reset: hypercorn's path sees it and says so
-                    sent = 0
-                if sent == len(data):
-                    return
-                if sent:
-                    event = RawData(data=data[sent:])
-            await super().protocol_send(event)
+class DirectWriteServer(TCPServer):
+    async def protocol_send(self, event: Any) -> None:
+        if type(event) is RawData and type(self.stream) is trio.SocketStream \
+                and not self.send_lock.locked():
+            data = event.data
+            try:
+                sent = os.write(self.stream.socket.fileno(), data)
+            except BlockingIOError:  # the socket's buffer is full: wait as hypercorn does
+                sent = 0
+            except OSError:  # closed or reset: hypercorn's path sees it and says so
+                sent = 0
+            if sent == len(data):
+                return
+            if sent:
+                event = RawData(data=data[sent:])
+        await super().protocol_send(event)
 
 
 def install() -> bool:
     """Serve hypercorn's trio connections with ``DirectWriteServer``; False when this
     hypercorn is not shaped as expected (then it is left as it is)."""
-    if _run is None or not hasattr(TCPServer, "protocol_send") \
-            or not isinstance(getattr(_run, "TCPServer", None), type):
+    current = getattr(_run, "TCPServer", None)
+    if not (isinstance(current, type) and issubclass(current, TCPServer)
+            and hasattr(TCPServer, "protocol_send") and hasattr(TCPServer, "__init__")):
         log.warning("hypercorn's trio server is not the expected shape; direct writes are off")
         return False
-    if not issubclass(_run.TCPServer, DirectWriteServer):
-        _run.TCPServer = DirectWriteServer
+    if not issubclass(current, DirectWriteServer):
+        setattr(_run, "TCPServer", DirectWriteServer)  # noqa: B010  (module attribute swap)
     return True
