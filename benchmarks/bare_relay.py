@@ -28,7 +28,7 @@ from hypercorn.config import Config
 from hypercorn.trio import serve
 
 from lynkr.providers.lean_transport import LeanTransport, lean_body
-from lynkr.server.direct_write import install
+from lynkr.server.connection import install
 
 
 def relay_app(upstream: str, body: bytes) -> Any:
