@@ -20,7 +20,9 @@ on to them. A worker that dies while serving is started again. Metrics: the pare
 ``PROMETHEUS_MULTIPROC_DIR`` at a folder of its own (an empty temporary one unless the variable
 is set), so ``/metrics/prometheus`` on any worker reports the sum over all of them. Limits and
 budgets are shared through the key database (SQLite, WAL) or Redis (``REDIS_URL``).
-Never: lets a worker outlive the parent's deadline (killed after the graceful timeout).
+Never: lets a worker outlive the parent's deadline (killed after the graceful timeout), or the
+parent itself: a worker whose parent was killed (SIGKILL, no word said) drains and stops as on
+SIGTERM, so the port is freed.
 """
 
 from __future__ import annotations
@@ -82,10 +84,13 @@ def worker(settings: Settings, config: Config, sockets: Sockets, stop: Any, hurr
     for sock in sockets.insecure_sockets:
         sock.listen(config.backlog)
     events = iter((stop, hurry))
+    parent = os.getppid()
 
     async def parent_says() -> None:
         event = next(events, None)
         while event is None or not event.is_set():
+            if event is stop and os.getppid() != parent:  # the parent was killed: drain, stop
+                return
             await trio.sleep(0.05)
 
     async def main() -> None:

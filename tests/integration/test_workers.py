@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
 
@@ -106,20 +106,29 @@ def ask(port: int) -> socket.socket:
     return sock
 
 
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
 @contextmanager
-def two_workers(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[str]]]:
+def two_workers(tmp_path: Path, **env: str) -> Iterator[tuple[int, subprocess.Popen[str]]]:
     port, dead = free_port(), free_port()
     env = base_env(tmp_path, PORT=str(port), OLLAMA_ENDPOINT=f"http://127.0.0.1:{dead}",
-                   LOG_LEVEL="warning")
+                   LOG_LEVEL="warning", **env)
     process = subprocess.Popen([sys.executable, "-m", "lynkr", "start", "--workers", "2"],
                                cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         wait_live(f"http://127.0.0.1:{port}", process)
         yield port, process
     finally:
         if process.poll() is None:
             process.kill()
+        with suppress(ProcessLookupError):  # workers a failed test left behind (they would
+            os.killpg(process.pid, signal.SIGKILL)  # hold the pipes open)
         process.communicate(timeout=10)
 
 
@@ -163,6 +172,28 @@ def test_a_killed_worker_leaves_the_group_at_once_and_its_successor_takes_its_pl
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
         assert "worker exited, starting another" in process.communicate(timeout=10)[1]
+
+
+def test_workers_whose_parent_is_killed_drain_stop_and_free_the_port(tmp_path: Path) -> None:
+    with two_workers(tmp_path, SHUTDOWN_DRAIN_DELAY_MS="300",
+                     GRACEFUL_SHUTDOWN_TIMEOUT="2000") as (port, process):
+        found = wait_for(lambda: two_listening(process.pid, port), 60, "two workers listening")
+        process.kill()  # no word to the workers: they find out for themselves
+        process.wait(timeout=10)
+        wait_for(lambda: not any(alive(pid) for pid in found), 15, "the workers gone")
+        assert not sockets_on(port, LISTEN)
+
+
+def test_a_second_signal_to_the_parent_cuts_the_workers_drain_short(tmp_path: Path) -> None:
+    with two_workers(tmp_path, SHUTDOWN_DRAIN_DELAY_MS="8000",
+                     GRACEFUL_SHUTDOWN_TIMEOUT="10000") as (port, process):
+        wait_for(lambda: two_listening(process.pid, port), 60, "two workers listening")
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)  # draining: the workers still accept, answering 503
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+        assert time.monotonic() - signalled < 3.0  # not the rest of the 8 s drain
 
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="Linux /proc")
