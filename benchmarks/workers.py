@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ from benchmarks.overhead import (
     cpu_busy_ticks,
     free_port,
     git_info,
+    set_priority,
     start,
     stop,
     verify_anthropic_stream,
@@ -63,9 +65,10 @@ GOAL_RATIO = 1.8
 
 # -- what each process did -------------------------------------------------------------------
 
-def established_by_pid(pids: list[int], port: int) -> dict[int, int]:
-    """Server-side ESTABLISHED TCP connections on ``port`` held by each of ``pids``."""
-    inodes: dict[str, int] = {}  # socket inode -> pid
+def established_by_pid(pids: list[int], port: int, state: str = "01") -> dict[int, int]:
+    """Server-side TCP sockets on ``port`` held by each of ``pids``: ESTABLISHED connections,
+    or with ``state="0A"`` listening sockets."""
+    inodes: dict[str, list[int]] = {}  # socket inode -> the pids holding it
     for pid in pids:
         try:
             for fd in os.listdir(f"/proc/{pid}/fd"):
@@ -74,7 +77,7 @@ def established_by_pid(pids: list[int], port: int) -> dict[int, int]:
                 except OSError:
                     continue
                 if target.startswith("socket:["):
-                    inodes[target[8:-1]] = pid
+                    inodes.setdefault(target[8:-1], []).append(pid)
         except OSError:
             continue
     counts = dict.fromkeys(pids, 0)
@@ -87,8 +90,9 @@ def established_by_pid(pids: list[int], port: int) -> dict[int, int]:
         for row in rows:
             fields = row.split()
             local_port = int(fields[1].rsplit(":", 1)[1], 16)
-            if local_port == port and fields[3] == "01" and fields[9] in inodes:
-                counts[inodes[fields[9]]] += 1
+            if local_port == port and fields[3] == state:
+                for pid in inodes.get(fields[9], ()):
+                    counts[pid] += 1
     return counts
 
 
@@ -120,7 +124,7 @@ class Side:
     """One Lynkr server under test: its process group, port and metrics folder."""
 
     def __init__(self, name: str, workers: int, cpu: int | None, root: Path, up_port: int,
-                 logs: Path) -> None:
+                 logs: Path, nice: int | None = None) -> None:
         self.name, self.workers, self.port = name, workers, free_port()
         self.log = logs / f"lynkr-{name}.log"
         self.folder = logs / f"metrics-{name}" if workers > 1 else None
@@ -134,7 +138,7 @@ class Side:
         if self.folder is not None:
             env["PROMETHEUS_MULTIPROC_DIR"] = str(self.folder)
         self.proc = start([sys.executable, "-m", "lynkr", "start", "--workers", str(workers)],
-                          env, cpu, self.log, cwd=root)
+                          env, cpu, self.log, nice, cwd=root)
 
     def worker_pids(self) -> list[int]:
         """The processes serving requests: the workers, or the one process."""
@@ -156,7 +160,9 @@ def one_round(side: Side, fake_pid: int, args: argparse.Namespace) -> dict[str, 
         [sys.executable, "-m", "benchmarks.loadgen", "--port", str(side.port), "--sync",
          "--requests", str(args.requests), "--warmup", str(args.warmup),
          "--concurrency", str(args.concurrency)],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        start_new_session=True,
+        preexec_fn=None if args.nice is None else partial(set_priority, args.nice))
     assert gen.stdin is not None and gen.stdout is not None
     try:
         line = gen.stdout.readline()
@@ -255,10 +261,6 @@ def summarise(runs: dict[str, list[dict[str, Any]]], cores: int, quiet: float
         calm = [r["rps"] for r in runs[name] if r["others_cores"] <= quiet]
         return statistics.median(calm) if calm else None
 
-    def per_req(row: dict[str, Any]) -> float:
-        return float(row["lynkr_cpu_ms_per_req"] + row["loadgen_cpu_ms_per_req"]
-                     + row["fake_cpu_ms_per_req"])
-
     out: dict[str, Any] = {name: {key: med(name, key) for key in (
         "rps", "lynkr_cpu_ms_per_req", "lynkr_cores", "loadgen_and_fake_cores", "others_cores",
         "loadgen_cpu_ms_per_req", "fake_cpu_ms_per_req")} for name in runs}
@@ -275,14 +277,16 @@ def summarise(runs: dict[str, list[dict[str, Any]]], cores: int, quiet: float
         row["quiet_rounds"] = sum(r["others_cores"] <= quiet for r in runs[name])
         row["quiet_ratio"] = round(two_quiet / one_quiet, 2) if one_quiet and two_quiet \
             else None
-        # every core for Lynkr, the load generator and the fake, at this side's CPU per
-        # request: the requests/s the machine allows, over one worker's measured figure
-        row["ceiling_rps"] = round(cores * 1000 / per_req(row), 1)
-        row["ceiling_ratio"] = round(row["ceiling_rps"] / one, 2) if one else None
-        # the same if two workers and their clients cost per request what one worker and its
-        # clients do (no sharing of cores and caches): cores x Lynkr's share of the work
-        row["ceiling_ratio_at_one_worker_costs"] = round(
-            cores * out["1"]["lynkr_cpu_ms_per_req"] / per_req(out["1"]), 2)
+        # the ceiling: the cores the load generator and the fake leave, over the cores one
+        # worker used (two workers as efficient per core as one, no other load)
+        row["ceiling_ratio"] = round(
+            (cores - row["loadgen_and_fake_cores"]) / out["1"]["lynkr_cores"], 2)
+        # Lynkr's requests/s per core it got, over one worker's (1.0: no loss from a second
+        # process); times the ceiling: the ratio this run projects for an otherwise idle machine
+        row["per_core_efficiency"] = round(
+            (row["rps"] / row["lynkr_cores"]) / (one / out["1"]["lynkr_cores"]), 2)
+        row["projected_ratio_idle_machine"] = round(
+            row["per_core_efficiency"] * row["ceiling_ratio"], 2)
         row["busiest_worker_cpu_share"] = [r["worker_cpu_shares"][0] for r in runs[name]]
         row["busiest_worker_request_share"] = [
             r["worker_request_shares"][0] if r["worker_request_shares"] else None
@@ -291,10 +295,40 @@ def summarise(runs: dict[str, list[dict[str, Any]]], cores: int, quiet: float
     return out
 
 
+def machine_busy(seconds: float = 0.5) -> float:
+    """Cores busy (every process) over the next ``seconds``, from /proc/stat."""
+    before = cpu_busy_ticks()
+    time.sleep(seconds)
+    after = cpu_busy_ticks()
+    return sum(after[c] - before[c] for c in before) / CLK_TCK / seconds
+
+
+def wait_quiet(limit: float, patience_s: float) -> tuple[float, float]:
+    """Wait (up to ``patience_s``) until the machine uses at most ``limit`` cores (ours are
+    idle between rounds, so that is the other sessions' load); (busy, seconds waited)."""
+    started = time.monotonic()
+    busy = machine_busy()
+    while busy > limit and time.monotonic() - started < patience_s:
+        busy = machine_busy()
+    return round(busy, 2), round(time.monotonic() - started, 1)
+
+
 async def _wait(sides: list[Side], fake: Any, fake_port: int, logs: Path) -> None:
     await wait_http(fake_port, "/health", fake, logs / "upstream.log")
     for side in sides:
         await wait_http(side.port, "/health/live", side.proc, side.log, timeout_s=60)
+        deadline = time.monotonic() + 60  # every worker up, not only the first
+        while sum(established_by_pid(side.worker_pids(), side.port, "0A").values()) \
+                < side.workers:
+            assert time.monotonic() < deadline, f"{side.name}: workers not all listening"
+            await asyncio.sleep(0.1)
+        before = process_ticks(side.proc.pid)  # and idle: done importing and building state
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+            after = process_ticks(side.proc.pid)
+            if sum(after.values()) - sum(before.values()) <= 2:
+                break
+            before = after
         status, body = await loadgen.fetch(HOST, side.port, http_request(HOST, side.port))
         assert status == 200, (side.name, status, body[:300])
         print(f"check {side.name}: {verify_anthropic_stream(body)}", file=sys.stderr)
@@ -309,15 +343,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("PROMETHEUS_")}
     base["PYTHONPATH"] = str(ROOT) + os.pathsep + base.get("PYTHONPATH", "")
     fake = start([sys.executable, "-m", "benchmarks.fast_upstream", "--port", str(up_port)],
-                 base, None, logs / "upstream.log")
+                 base, None, logs / "upstream.log", args.nice)
     sides: list[Side] = []
     try:
-        sides.append(Side("1", 1, cpus[-1], ROOT, up_port, logs))
-        sides.append(Side("2", 2, None, ROOT, up_port, logs))
+        sides.append(Side("1", 1, cpus[-1], ROOT, up_port, logs, args.nice))
+        sides.append(Side("2", 2, None, ROOT, up_port, logs, args.nice))
+        if args.pin_workers:  # an experiment: each worker on a CPU of its own
+            sides.append(Side("2-pinned", 2, None, ROOT, up_port, logs, args.nice))
         if args.compare_root:
             sides.append(Side("2-compare", 2, None, Path(args.compare_root).resolve(),
-                              up_port, logs))
+                              up_port, logs, args.nice))
         asyncio.run(_wait(sides, fake, up_port, logs))
+        for side in sides:
+            if side.name == "2-pinned":
+                for cpu, pid in zip(cpus, sorted(side.worker_pids()), strict=False):
+                    os.sched_setaffinity(pid, {cpu})
         many = [side for side in sides if side.workers > 1]
         spread_report = asyncio.run(spreads(many, args.spread, args.spread_trials)) \
             if args.spread_trials else {}
@@ -332,7 +372,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         runs: dict[str, list[dict[str, Any]]] = {side.name: [] for side in sides}
         for rnd in range(args.rounds):
             for side in (sides if rnd % 2 == 0 else sides[::-1]):
-                runs[side.name].append(one_round(side, fake.pid, args))
+                busy, waited = wait_quiet(args.quiet, args.patience) if args.patience \
+                    else (None, 0.0)
+                runs[side.name].append({**one_round(side, fake.pid, args),
+                                        "busy_before": busy, "waited_s": waited})
                 r = runs[side.name][-1]
                 print(f"round {rnd} workers={side.name}: {r['rps']} req/s, Lynkr "
                       f"{r['lynkr_cpu_ms_per_req']} ms/req on {r['lynkr_cores']} cores, split "
@@ -364,12 +407,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="trials per size of how connections spread (0: skip)")
     parser.add_argument("--quiet", type=float, default=0.1, metavar="CORES",
                         help="a round is quiet when the rest of the machine took at most this")
+    parser.add_argument("--patience", type=float, default=5.0, metavar="S",
+                        help="before each round, wait up to this long for a quiet machine "
+                             "(0: don't)")
+    parser.add_argument("--nice", type=int, metavar="N",
+                        help="run Lynkr, the fake and the load generator at this nice value, "
+                             "each in its own scheduler autogroup (e.g. -10, needs root): "
+                             "shields the run from other sessions' load")
+    parser.add_argument("--pin-workers", action="store_true",
+                        help="also run --workers 2 with each worker pinned to a CPU of its own")
     parser.add_argument("--compare-root", metavar="PATH",
                         help="also run --workers 2 from this checkout (e.g. before a change)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     args = parser.parse_args(argv)
     if args.quick:
-        args.rounds, args.requests, args.spread_trials = 2, 1500, 20
+        args.rounds, args.requests, args.spread_trials = 2, 1500, 12
     args.load1 = os.getloadavg()[0]
     started = time.monotonic()
     report = run(args)
