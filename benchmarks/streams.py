@@ -22,8 +22,9 @@ interleaved rounds of one worker (pinned to one CPU) and two workers (both CPUs)
 relayed events per second. The fake and the clients stay pinned to the first CPU, so with two
 workers one of them shares its core with them. This figure is client-bound: the clients here
 parse about 90k events/s in this one process and set the pace, not Lynkr (two workers together
-use about one core). ``benchmarks/workers.py`` is the request-bound comparison. Loopback only; every phase is bounded in count
-and in time (a phase that overruns fails rather than hangs).
+use about one core). ``benchmarks/workers.py`` is the request-bound comparison. Loopback
+only; every phase is bounded in count and in time (a phase that overruns fails rather than
+hangs).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``lynkr start --workers 2`` against one worker, bound by Lynkr's CPU per request (issue 17).
 
     python -m benchmarks.workers [--quick] [--rounds 5] [--requests 4000] [--concurrency 32]
-                                 [--compare-root PATH] [--json PATH]
+                                 [--nice -10] [--compare-root PATH] [--json PATH]
 
 The 49 KB Claude Code request, streamed, answered by ``benchmarks.fast_upstream``'s default
 short answer (24 SSE events). Lynkr spends about 2.3 ms of CPU on each; the load generator
@@ -10,17 +10,21 @@ the fake about 0.1 ms each, so Lynkr is what runs out of CPU. Two Lynkr servers 
 side for the whole benchmark: one worker pinned to the last CPU, and ``--workers 2`` on both
 CPUs; the load generator and the fake are not pinned. Rounds alternate between them (the order
 flips every round, so drift in the machine's speed hits both alike); every round is a fresh
-load generator: new connections, a warm-up, then the measured requests.
+load generator: new connections, a warm-up, then the measured requests. Before each round it
+waits (``--patience``) for the other sessions on the machine to be quiet.
 
-Per round: requests/s (the load generator's), Lynkr's CPU ms per request and its CPU use in
-cores, each worker's share of Lynkr's CPU, of the requests (its ``lynkr_requests_total`` in
-the multiprocess metrics folder) and of the connections (ESTABLISHED sockets on the port held
-by each worker, from ``/proc``), the CPU the load generator and the fake used, and what the
-rest of the machine used meanwhile (``/proc/stat`` minus all of ours). The summary gives the
-ratio of the medians of requests/s and the ceiling on this machine: the requests/s two full
-cores would give at the measured CPU per request of Lynkr, the load generator and the fake,
-over one worker's. ``--compare-root`` adds a third server, ``--workers 2`` run from another
-checkout (e.g. ``/work/main`` before a change to ``server/workers.py``), in the same rounds.
+First, spread trials: ``--spread`` connections opened at once to the idle workers, one request
+each, and each worker's count (how evenly new connections are spread). Then per round:
+requests/s (the load generator's), Lynkr's CPU ms per request and its CPU use in cores, each
+worker's share of Lynkr's CPU, of the requests (its ``lynkr_requests_total`` in the
+multiprocess metrics folder) and of the connections (ESTABLISHED sockets on the port held by
+each worker, from ``/proc``), the CPU the load generator and the fake used, and what the rest
+of the machine used meanwhile (``/proc/stat`` minus all of ours). The summary gives the ratio
+of the medians of requests/s (and of the quiet rounds only), the ceiling (the cores the load
+generator and the fake leave, over the cores one worker used), the per-core efficiency (two
+workers' requests/s per Lynkr core over one worker's) and their product, the ratio projected
+for an idle machine. ``--compare-root`` adds a third server, ``--workers 2`` run from another
+checkout (e.g. before a change to ``server/workers.py``), in the same rounds and trials.
 
 Loopback only. Processes run in their own sessions and are killed by process group at the end.
 """
@@ -348,16 +352,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         sides.append(Side("1", 1, cpus[-1], ROOT, up_port, logs, args.nice))
         sides.append(Side("2", 2, None, ROOT, up_port, logs, args.nice))
-        if args.pin_workers:  # an experiment: each worker on a CPU of its own
-            sides.append(Side("2-pinned", 2, None, ROOT, up_port, logs, args.nice))
         if args.compare_root:
             sides.append(Side("2-compare", 2, None, Path(args.compare_root).resolve(),
                               up_port, logs, args.nice))
         asyncio.run(_wait(sides, fake, up_port, logs))
-        for side in sides:
-            if side.name == "2-pinned":
-                for cpu, pid in zip(cpus, sorted(side.worker_pids()), strict=False):
-                    os.sched_setaffinity(pid, {cpu})
         many = [side for side in sides if side.workers > 1]
         spread_report = asyncio.run(spreads(many, args.spread, args.spread_trials)) \
             if args.spread_trials else {}
@@ -414,8 +412,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="run Lynkr, the fake and the load generator at this nice value, "
                              "each in its own scheduler autogroup (e.g. -10, needs root): "
                              "shields the run from other sessions' load")
-    parser.add_argument("--pin-workers", action="store_true",
-                        help="also run --workers 2 with each worker pinned to a CPU of its own")
     parser.add_argument("--compare-root", metavar="PATH",
                         help="also run --workers 2 from this checkout (e.g. before a change)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
