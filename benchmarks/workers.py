@@ -21,10 +21,11 @@ multiprocess metrics folder) and of the connections (ESTABLISHED sockets on the 
 each worker, from ``/proc``), the CPU the load generator and the fake used, and what the rest
 of the machine used meanwhile (``/proc/stat`` minus all of ours). The summary gives the ratio
 of the medians of requests/s (and of the quiet rounds only), the ceiling (the cores the load
-generator and the fake leave, over the cores one worker used), the per-core efficiency (two
-workers' requests/s per Lynkr core over one worker's) and their product, the ratio projected
-for an idle machine. ``--compare-root`` adds a third server, ``--workers 2`` run from another
-checkout (e.g. before a change to ``server/workers.py``), in the same rounds and trials.
+generator and the fake leave, over the one core a single worker can use), the per-core
+efficiency (two workers' requests/s per Lynkr core over one worker's) and their product, the
+ratio projected for an idle machine. ``--compare-root`` adds a third server, ``--workers 2``
+run from another checkout (e.g. before a change to ``server/workers.py``), in the same rounds
+and trials.
 
 Loopback only. Processes run in their own sessions and are killed by process group at the end.
 """
@@ -281,10 +282,9 @@ def summarise(runs: dict[str, list[dict[str, Any]]], cores: int, quiet: float
         row["quiet_rounds"] = sum(r["others_cores"] <= quiet for r in runs[name])
         row["quiet_ratio"] = round(two_quiet / one_quiet, 2) if one_quiet and two_quiet \
             else None
-        # the ceiling: the cores the load generator and the fake leave, over the cores one
-        # worker used (two workers as efficient per core as one, no other load)
-        row["ceiling_ratio"] = round(
-            (cores - row["loadgen_and_fake_cores"]) / out["1"]["lynkr_cores"], 2)
+        # the ceiling: the cores the load generator and the fake leave, over the one core a
+        # single worker can use (two workers as efficient per core as one, no other load)
+        row["ceiling_ratio"] = round(cores - row["loadgen_and_fake_cores"], 2)
         # Lynkr's requests/s per core it got, over one worker's (1.0: no loss from a second
         # process); times the ceiling: the ratio this run projects for an otherwise idle machine
         row["per_core_efficiency"] = round(
