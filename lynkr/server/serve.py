@@ -23,7 +23,7 @@ from hypercorn.utils import wrap_app
 
 from lynkr.config.settings import Settings
 from lynkr.server.app import build_app
-from lynkr.server.direct_write import install as install_direct_write
+from lynkr.server.connection import install as install_direct_write
 from lynkr.server.state import AppState
 
 log = logging.getLogger("lynkr.server")
