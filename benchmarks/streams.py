@@ -20,8 +20,11 @@ Then ``--workers 2`` against one worker: the same fake answers all N + 4 chunks 
 pacing, so Lynkr is the bottleneck), ``--burst-clients`` clients each run streams back to back,
 interleaved rounds of one worker (pinned to one CPU) and two workers (both CPUs); the ratio is
 relayed events per second. The fake and the clients stay pinned to the first CPU, so with two
-workers one of them shares its core with them. Loopback only; every phase is bounded in count
-and in time (a phase that overruns fails rather than hangs).
+workers one of them shares its core with them. This figure is client-bound: the clients here
+parse about 90k events/s in this one process and set the pace, not Lynkr (two workers together
+use about one core). ``benchmarks/workers.py`` is the request-bound comparison. Loopback
+only; every phase is bounded in count and in time (a phase that overruns fails rather than
+hangs).
 """
 
 from __future__ import annotations
