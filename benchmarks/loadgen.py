@@ -5,9 +5,13 @@ response (``Content-Length``, chunked, or until close), checks it with a cheap p
 records the latency with ``perf_counter_ns`` (write to last byte). No httpx, no per-request
 allocation beyond the response bytes, so its own cost stays far below the server's.
 
-As a command (used by ``profile_hot_path``)::
+As a command (used by ``profile_hot_path`` and ``workers``)::
 
     python -m benchmarks.loadgen --port 8081 --requests 2000 --concurrency 1 [--stream|--json]
+
+``--sync`` (for a benchmark that reads other processes' CPU around the measured phase): after
+connecting and the warm-up it prints ``ready`` on a line of its own and waits for a line on
+stdin before the measured phase; the summary follows as one JSON line, as without it.
 """
 
 from __future__ import annotations
@@ -304,7 +308,12 @@ async def _main(args: argparse.Namespace) -> dict[str, object]:
     try:
         if args.warmup:
             await gen.phase(args.warmup)
-        return summary(await gen.phase(args.requests))
+        if args.sync:
+            print("ready", flush=True)
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        out: dict[str, object] = {**summary(await gen.phase(args.requests)),
+                                  "reconnects": gen.reconnects}
+        return out
     finally:
         gen.close()
 
@@ -319,6 +328,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="stream: false")
     parser.add_argument("--small", action="store_true", help="the 1 KB request")
     parser.add_argument("--cpu", type=int, help="pin to this CPU")
+    parser.add_argument("--sync", action="store_true",
+                        help="print 'ready' after the warm-up; measure after a line on stdin")
     args = parser.parse_args(argv)
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})

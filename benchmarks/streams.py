@@ -20,8 +20,11 @@ Then ``--workers 2`` against one worker: the same fake answers all N + 4 chunks 
 pacing, so Lynkr is the bottleneck), ``--burst-clients`` clients each run streams back to back,
 interleaved rounds of one worker (pinned to one CPU) and two workers (both CPUs); the ratio is
 relayed events per second. The fake and the clients stay pinned to the first CPU, so with two
-workers one of them shares its core with them. Loopback only; every phase is bounded in count
-and in time (a phase that overruns fails rather than hangs).
+workers one of them shares its core with them. This figure is client-bound: the clients here
+parse about 90k events/s in this one process and set the pace, not Lynkr (two workers together
+use about one core). ``benchmarks/workers.py`` is the request-bound comparison. Loopback
+only; every phase is bounded in count and in time (a phase that overruns fails rather than
+hangs).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from benchmarks.fast_upstream import paced_deltas
 from benchmarks.overhead import (
     CLK_TCK,
     HOST,
+    cpu_busy_ticks,
     free_port,
     git_info,
     rss_kib,
@@ -55,6 +59,7 @@ from benchmarks.request_49k import http_request
 
 GOAL_CPU_US_PER_CHUNK = 25.0
 GOAL_WORKERS_RATIO = 1.8
+GENERATOR_BOUND = 0.9  # the clients' and the fake's core this busy: they set the pace
 
 
 class StreamConn(loadgen.Connection):
@@ -221,6 +226,20 @@ async def ladder(args: argparse.Namespace, base: dict[str, str], logs: Path,
         checks = {side: ends_with(last, b'data: {"type":"message_stop"}\n\n') for side in procs}
         checks["direct"] = ends_with(last, b"data: [DONE]\n\n")
         print(f"check: {n} deltas through Lynkr, text ok", file=sys.stderr)
+        floor: list[tuple[str, int, bytes, int | None]] = []
+        if args.floor:  # the same stack relaying bytes untouched (benchmarks.bare_relay)
+            (logs / "upstream-body.json").write_bytes(sent)
+            floor_port = free_port()
+            procs["floor"] = start([sys.executable, "-m", "benchmarks.bare_relay", "--port",
+                                    str(floor_port), "--upstream",
+                                    f"http://{HOST}:{up_port}/v1/chat/completions", "--body",
+                                    str(logs / "upstream-body.json")],
+                                   base, lynkr_cpu, logs / "floor.log")
+            await wait_http(floor_port, "/health/live", procs["floor"], logs / "floor.log")
+            checks["floor"] = checks["direct"]
+            floor.append(("floor", floor_port,
+                          loadgen.post("/v1/chat/completions", HOST, floor_port, b"{}",
+                                       {"connection": "keep-alive"}), procs["floor"].pid))
         # what Lynkr burns with no request in flight (timers, housekeeping): part of every level
         _, idle_cpu_s = await measured(lynkr.pid, asyncio.sleep(args.idle_s))
         levels = []
@@ -228,30 +247,45 @@ async def ladder(args: argparse.Namespace, base: dict[str, str], logs: Path,
             per_client = args.rounds_at_one if c == 1 else 1
             timeout = ideal_s * per_client * 4 + 30
             row: dict[str, Any] = {"concurrency": c, "streams_per_client": per_client}
-            sides = [("direct", up_port, up_req, None)]
-            sides += [(side, ports[side], requests[side], procs[side].pid) for side in procs]
+            sides = [("direct", up_port, up_req, None), *floor]
+            sides += [(side, ports[side], requests[side], procs[side].pid) for side in procs
+                      if side != "floor"]
             for side, port, req, pid in sides:
                 print(f"c={c} {side} ...", file=sys.stderr, flush=True)
+                busy0 = cpu_busy_ticks()
                 res, cpu_s = await measured(pid, run_streams(
                     port, req, checks[side], c, per_client, interval, timeout))
+                busy = cpu_busy_ticks()
                 row[side] = stream_figures(res, ideal_s)
+                # the core the clients and the fake share: near 1.0, they set the pace, not
+                # the relay (the level then says nothing about what the relay sustains)
+                row[side]["generator_cpu_util"] = round(
+                    (busy[gen_cpu] - busy0[gen_cpu]) / CLK_TCK / res["wall_s"], 2)
                 if pid is not None:
                     events = row[side]["streams"] * (n + 4)
                     row[side]["cpu_us_per_chunk"] = round(cpu_s * 1e6 / max(events, 1), 1)
                     row[side]["cpu_util"] = round(cpu_s / res["wall_s"], 3)
             row["added_ttfb_p50_ms"] = round(row["lynkr"]["ttfb_p50_ms"]
                                              - row["direct"]["ttfb_p50_ms"], 3)
+            if floor:  # Lynkr's own share of each chunk: what it costs above the bare relay
+                row["lynkr_over_floor_us_per_chunk"] = round(
+                    row["lynkr"]["cpu_us_per_chunk"] - row["floor"]["cpu_us_per_chunk"], 1)
             for side in procs:
-                if side != "lynkr":  # the other transport's CPU per chunk over the judged one's
+                if side not in ("lynkr", "floor"):  # the other transport's CPU per chunk
                     row[f"cpu_ratio_{side}"] = round(row[side]["cpu_us_per_chunk"]
                                                      / max(row["lynkr"]["cpu_us_per_chunk"], 0.1),
                                                      2)
             row["sustained"] = (row["lynkr"]["errors"] == 0
                                 and row["lynkr"]["slip_p90"] <= args.tolerance)
+            row["generator_bound"] = row["lynkr"]["generator_cpu_util"] >= GENERATOR_BOUND
             levels.append(row)
+            if floor:
+                print(f"  floor cpu/chunk {row['floor']['cpu_us_per_chunk']} us",
+                      file=sys.stderr)
             print(f"  cpu/chunk {row['lynkr']['cpu_us_per_chunk']} us, added ttfb "
                   f"{row['added_ttfb_p50_ms']} ms, slip p90 direct {row['direct']['slip_p90']}"
-                  f" lynkr {row['lynkr']['slip_p90']}", file=sys.stderr, flush=True)
+                  f" lynkr {row['lynkr']['slip_p90']}, generator core "
+                  f"{row['lynkr']['generator_cpu_util']}", file=sys.stderr, flush=True)
             if not row["sustained"]:
                 break
         sustained = [r["concurrency"] for r in levels if r["sustained"]]
@@ -362,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--transports", nargs="+", choices=("lean", "httpx"), default=["lean"],
                         help="UPSTREAM_TRANSPORT of each Lynkr measured side by side at every "
                              "level (the first is the one the ladder is judged on)")
+    parser.add_argument("--no-floor", dest="floor", action="store_false",
+                        help="skip the bare relay (benchmarks.bare_relay) measured beside Lynkr")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     args = parser.parse_args(argv)
     if args.quick:

@@ -67,7 +67,7 @@ class SessionRecorder:
         if path not in RECORDED:
             return
         try:
-            parsed = orjson.loads(body)
+            parsed = orjson.loads(memoryview(body))  # a ParsedBody is a bytes subclass
         except orjson.JSONDecodeError:
             return  # the route answers it with a 400; nothing worth replaying
         kept = safe_headers(headers)

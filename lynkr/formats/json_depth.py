@@ -35,18 +35,22 @@ def nesting(value: Any) -> int:
     return depth
 
 
-def check_depth(document: bytes, limit: int = DEFAULT_MAX_DEPTH) -> None:
+def check_depth(document: bytes, limit: int = DEFAULT_MAX_DEPTH) -> Any:
     """Raise ``BadRequest`` if the JSON ``document`` nests deeper than ``limit`` (a document
-    that does not parse is left to the parser's own error)."""
+    that does not parse is left to the parser's own error). Returns the parsed value when it
+    had to parse the document (for the caller to keep: no second parse), else None."""
     if len(document.translate(None, _NOT_BRACKETS)) <= limit:
-        return
+        return None
     try:
-        depth = nesting(orjson.loads(document))
+        value = orjson.loads(document)
     except orjson.JSONDecodeError as exc:
         if "depth limit" not in str(exc).lower():
-            return
-        depth = 1025  # beyond even the parser's own limit
+            return None
+        value, depth = None, 1025  # beyond even the parser's own limit
+    else:
+        depth = nesting(value)
     if depth > limit:
         shown = "more than 1024" if depth > 1024 else str(depth)
         raise BadRequest(f"request body nests {shown} levels deep; the limit is {limit} "
                          f"(MAX_JSON_DEPTH)")
+    return value

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -18,6 +19,7 @@ from lynkr.observability.record import RequestRecord
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 STAGE_BUCKETS = (0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05)
+MAX_CHILDREN = 4096  # labelled children kept at hand
 BREAKER_VALUES = {"closed": 0, "half_open": 1, "open": 2}
 
 
@@ -88,23 +90,35 @@ class Metrics:
                                         ["outcome"], registry=registry)
         self.original = OriginalMetrics()  # the original Lynkr's names, alongside
         registry.register(self.original)
+        # each labelled child once: prometheus_client's labels() takes a lock and checks the
+        # values on every call, about 20 times per request here (label values are few)
+        self._children: dict[tuple[object, tuple[str, ...]], Any] = {}
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        key = (metric, labels)
+        child = self._children.get(key)
+        if child is None:
+            if len(self._children) >= MAX_CHILDREN:  # label values a client chose, say
+                self._children.clear()
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     def observe(self, record: RequestRecord) -> None:
         """One finished request, from its record (the log line is the same record's)."""
         dialect = record.dialect
         route = record.route
         provider = route.provider if route else "none"
-        self.requests.labels(dialect, provider, str(record.status or 0)).inc()
+        self._child(self.requests, dialect, provider, str(record.status or 0)).inc()
         if record.ms is not None:
-            self.duration.labels(dialect, provider).observe(record.ms / 1000)
+            self._child(self.duration, dialect, provider).observe(record.ms / 1000)
         if record.ttfb_ms is not None:
-            self.ttfb.labels(dialect, provider).observe(record.ttfb_ms / 1000)
+            self._child(self.ttfb, dialect, provider).observe(record.ttfb_ms / 1000)
         for stage in record.stages:
-            self.stage_time.labels(stage.stage).observe(stage.micros / 1e6)
+            self._child(self.stage_time, stage.stage).observe(stage.micros / 1e6)
             if stage.tokens_removed:
-                self.tokens_removed.labels(stage.stage).inc(stage.tokens_removed)
+                self._child(self.tokens_removed, stage.stage).inc(stage.tokens_removed)
         if route is not None:
-            self.routes.labels(provider, route.kind).inc()
+            self._child(self.routes, provider, route.kind).inc()
         model = route.model if route else ""
         usage = record.usage
         spent = None
@@ -112,25 +126,25 @@ class Metrics:
             for direction, count in (("input", record.input_tokens),
                                      ("output", record.output_tokens)):
                 if count:
-                    self.tokens.labels(provider, model, direction).inc(count)
+                    self._child(self.tokens, provider, model, direction).inc(count)
             # as the upstream said, never estimated
             read, written = usage.cache_read_input_tokens, usage.cache_creation_input_tokens
             if read:
-                self.cache_tokens.labels(provider, model, "read").inc(read)
+                self._child(self.cache_tokens, provider, model, "read").inc(read)
             if written:
-                self.cache_tokens.labels(provider, model, "write").inc(written)
+                self._child(self.cache_tokens, provider, model, "write").inc(written)
             if self.prices is not None and (record.input_tokens or record.output_tokens):
                 spent, saved = self.prices.cost(provider, model, usage)
                 if spent is not None:
-                    self.cost.labels(provider, model).inc(spent)
-                    self.savings.labels(provider).inc(saved)
+                    self._child(self.cost, provider, model).inc(spent)
+                    self._child(self.savings, provider).inc(saved)
         if record.cache:
-            self.cache.labels(record.cache).inc()
+            self._child(self.cache, record.cache).inc()
         if record.tool_steps:
             self._tools(record)
         error_type = record.error_type or ("stream_error" if record.stream_error else None)
         if error_type:
-            self.errors.labels(dialect, error_type).inc()
+            self._child(self.errors, dialect, error_type).inc()
         self.original.record(status=record.status or 0, ms=record.ms,
                              provider=route.provider if route else None,
                              input_tokens=record.input_tokens,
@@ -140,10 +154,10 @@ class Metrics:
     def _tools(self, record: RequestRecord) -> None:
         self.tool_steps.observe(record.tool_steps)
         for call in record.tool_calls:
-            self.tool_calls.labels(call.box, call.tool, call.outcome).inc()
+            self._child(self.tool_calls, call.box, call.tool, call.outcome).inc()
             if call.outcome != "ok":
-                self.tool_errors.labels(call.box, call.tool).inc()
-            self.tool_duration.labels(call.box, call.tool).observe(call.ms / 1000)
+                self._child(self.tool_errors, call.box, call.tool).inc()
+            self._child(self.tool_duration, call.box, call.tool).observe(call.ms / 1000)
 
     def shed_one(self, reason: str) -> None:
         """A request the load shedder refused (``active_requests``, ``memory``, ``shutdown``)."""

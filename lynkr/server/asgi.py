@@ -12,6 +12,7 @@ import trio
 
 from lynkr.config.settings import Settings
 from lynkr.formats.json_depth import check_depth
+from lynkr.formats.jsonvalue import ParsedBody
 from lynkr.model.errors import BadRequest, BodyTimeout, PayloadTooLarge
 
 Scope = MutableMapping[str, Any]
@@ -46,13 +47,13 @@ def header_value(text: str, limit: int = 2000) -> bytes:
 async def read_body(receive: Receive, scope: Scope, settings: Settings) -> bytes:
     """A JSON request body, bounded in size (``MAX_REQUEST_BODY_BYTES``), in time
     (``REQUEST_BODY_TIMEOUT_MS``: a body trickled in byte by byte must not hold a slot) and in
-    nesting depth (``MAX_JSON_DEPTH``)."""
+    nesting depth (``MAX_JSON_DEPTH``); a ``ParsedBody`` when the depth check parsed it."""
     deadline = settings.limits.body_timeout_s
     with trio.move_on_after(deadline):
         body = await _read_body(receive, settings.max_body_bytes,
                                 header(scope, b"content-length"))
-        check_depth(body, settings.limits.max_json_depth)
-        return body
+        parsed = check_depth(body, settings.limits.max_json_depth)
+        return body if parsed is None else ParsedBody.of(body, parsed)
     raise BodyTimeout(f"the request body did not arrive within {deadline:g}s "
                       f"(REQUEST_BODY_TIMEOUT_MS)")
 

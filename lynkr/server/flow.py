@@ -67,6 +67,7 @@ async def handle(state: AppState, dialect: Dialect, scope: Scope, receive: Recei
         if state.recorder is not None:
             await state.recorder.record(scope["path"], scope["headers"], body)
         turn = await dialect.parse(body, scope)
+        del body  # the bytes are not needed again; a stream may last minutes
         session = header(scope, b"x-claude-code-session-id") or header(scope, b"x-session-id")
         context = Context(record.request_id, dialect.name, session, turn.request.model,
                           user=record.user, workspace=header(scope, WORKSPACE) or "")

@@ -7,7 +7,7 @@ instead of refused connections. Then hypercorn stops accepting (new connections 
 and lets in-flight requests finish until ``GRACEFUL_SHUTDOWN_TIMEOUT`` after the signal, and
 the process exits 0. A second signal skips what is left of the drain. Under
 ``lynkr start --workers N`` (``server/workers.py``) each worker serves the parent's listening
-sockets (``sockets``), and the parent's word (``drain`` returning) counts as a signal.
+sockets (``sockets``), and the parent's word (each return of ``drain``) counts as a signal.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from hypercorn.utils import wrap_app
 
 from lynkr.config.settings import Settings
 from lynkr.server.app import build_app
-from lynkr.server.direct_write import install as install_direct_write
+from lynkr.server.connection import install as install_direct_write
 from lynkr.server.state import AppState
 
 log = logging.getLogger("lynkr.server")
@@ -64,8 +64,9 @@ async def serve_app(state: AppState, config: Config, *, handle_signals: bool = T
     told, heard = trio.open_memory_channel[int](8)  # signals, and the parent's word as SIGTERM
 
     async def on_parent(wait: Callable[[], Awaitable[None]]) -> None:
-        await wait()
-        await told.send(signal.SIGTERM)
+        while True:  # each return is one word from the parent: a second cuts the drain short
+            await wait()
+            await told.send(signal.SIGTERM)
 
     async def relay() -> None:
         with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as received:

@@ -3,11 +3,13 @@ calls them, and the model called again, while the client's stream goes on as ONE
 
 Before the pipeline (``prepare_tools``): the history's earlier legs are restored where the model
 saw them (``lynkr.tools.legs``), and the session's offered set (``lynkr.tools.offer``) is added
-after the client's tools. After the first upstream read (``ToolLoop.start``): a producer task
-in the request's nursery edits each step's events into the one answer (``lynkr.tools.steps``);
-when a step ends with calls to Lynkr's tools only, it runs them (``lynkr.tools.calls``), shows
-them, appends the model's turn and the results to the upstream request, and opens the same
-provider again (``upstream_call.open_step``: retries and breaker, no fallback once the answer
+after the client's tools. After the first upstream read (``ToolLoop.start``): each step's
+events are edited into the one answer (``lynkr.tools.steps``), the first step's in the task
+that reads the answer (the egress's: no task, no channel for an answer that calls none of
+Lynkr's tools), the later steps' in a producer task in the request's nursery. When a step
+ends with calls to Lynkr's tools only, they are run (``lynkr.tools.calls``) and shown, the
+model's turn and the results are appended to the upstream request, and the same provider is
+opened again (``upstream_call.open_step``: retries and breaker, no fallback once the answer
 has started), up to ``POLICY_MAX_STEPS`` model calls. A step that also calls a client tool ends
 the answer with it: the client runs its tools, Lynkr has run its own (their results wait in
 front of the client's, next turn). Past the bound, calls are answered "not run" and the answer
@@ -160,32 +162,42 @@ class ToolLoop:
         self._editor = AnswerEditor(tooling.offer.names)
         self._legs: list[Message] = []
 
-    def start(self, opened: Opened, nursery: trio.Nursery) -> tuple[list[Event], EventBatches]:
-        """The first step's first events as the client sees them, and the rest of the answer
-        (read from a producer task in ``nursery``)."""
-        first = self._editor.feed(opened.first)
-        sender, receiver = trio.open_memory_channel[list[Event]](16)
-        nursery.start_soon(self._produce, opened, sender)
-        return first, receiver
+    def start(self, opened: Opened, nursery: trio.Nursery) -> tuple[list[Event], AnswerEvents]:
+        """The first step's first events as the client sees them, and the rest of the answer:
+        read by whoever iterates it (the first step in that task; a producer task in
+        ``nursery`` only for the steps after one that called Lynkr's tools)."""
+        return self._editor.feed(opened.first), AnswerEvents(self, opened, nursery)
 
-    async def _produce(self, opened: Opened, sender: trio.MemorySendChannel[list[Event]]) -> None:
+    def _end_step(self) -> StepEnd:
+        end = self._editor.end_step()
+        self._record.tool_steps = self._editor.steps
+        return end
+
+    def _failed(self, exc: Exception) -> list[Event]:
+        """The answer's top-level guard: an error frame, not a cut (the trace in the log)."""
+        log.error(
+            "the tool loop failed", exc_info=exc, extra={"request_id": self._record.request_id}
+        )
+        message = (
+            getattr(exc, "message", None)
+            or "the tool loop failed inside the "
+            f"proxy; its log has the details under {self._record.request_id}"
+        )
+        return [StreamError(getattr(exc, "anthropic_type", "api_error"), message)]
+
+    async def _produce(
+        self, exchange: Exchange, end: StepEnd, sender: trio.MemorySendChannel[list[Event]]
+    ) -> None:
+        """The steps after the first (which ended with ``end``: calls to Lynkr's tools)."""
         async with sender:
             try:
-                await self._steps(opened, sender)
-            except Exception as exc:  # the answer's top-level guard: an error frame, not a cut
-                log.exception("the tool loop failed", extra={"request_id": self._record.request_id})
-                message = (
-                    getattr(exc, "message", None)
-                    or "the tool loop failed inside the "
-                    f"proxy; its log has the details under {self._record.request_id}"
-                )
-                await sender.send(
-                    [StreamError(getattr(exc, "anthropic_type", "api_error"), message)]
-                )
+                await self._steps(exchange, end, sender)
+            except Exception as exc:  # the answer's top-level guard
+                await sender.send(self._failed(exc))
 
-    async def _steps(self, opened: Opened, sender: trio.MemorySendChannel[list[Event]]) -> None:
-        exchange = opened.exchange
-        end = await self._pump(opened.stream, sender)
+    async def _steps(
+        self, exchange: Exchange, end: StepEnd, sender: trio.MemorySendChannel[list[Event]]
+    ) -> None:
         max_steps = self._tooling.settings.max_steps
         while end.error is None and end.lynkr_calls:
             if end.client_calls or self._editor.steps >= max_steps:
@@ -228,9 +240,7 @@ class ToolLoop:
             out = self._editor.feed(batch)
             if out:
                 await sender.send(out)
-        end = self._editor.end_step()
-        self._record.tool_steps = self._editor.steps
-        return end
+        return self._end_step()
 
     async def _run(self, end: StepEnd) -> list[ToolResultBlock]:
         tooling = self._tooling
@@ -278,3 +288,81 @@ def _not_run(calls: tuple[ToolUseBlock, ...], max_steps: int) -> list[ToolResult
         )
         for c in calls
     ]
+
+
+class AnswerEvents:
+    """The answer's batches (``EventBatches``), read in the task that iterates them.
+
+    The first step is read right here: each upstream read goes through the editor in the
+    reader's own task (the egress's), so an answer that calls none of Lynkr's tools (the usual
+    one) costs no task, no channel and no trip through the scheduler beyond the upstream's own.
+    Only when that step ends with calls to Lynkr's tools does a producer task start in
+    ``nursery`` (the request's: a client going away cancels it too) for the following steps;
+    their batches are then drained from its channel, each read taking all that has arrived
+    (so ``coalesced_reads`` holds as it does for the upstream's own stream).
+    Never: holds a cancel scope or a nursery across a return (a cancelled reader stops the
+    upstream read at once), or reads on after the answer's error frame.
+    """
+
+    def __init__(self, loop: ToolLoop, opened: Opened, nursery: trio.Nursery) -> None:
+        self._loop = loop
+        self._opened = opened
+        self._nursery = nursery
+        self._following: trio.MemoryReceiveChannel[list[Event]] | None = None
+        self._first_over = False
+        self.coalesced_reads = getattr(opened.stream, "coalesced_reads", False)
+
+    def __aiter__(self) -> AnswerEvents:
+        return self
+
+    async def __anext__(self) -> list[Event]:
+        if self._following is not None:
+            batch = await _take(self._following)
+        elif self._first_over:
+            batch = None
+        else:
+            try:
+                batch = await self._first_step()
+            except Exception as exc:  # the answer's top-level guard, as in ``_produce``
+                self._first_over = True
+                batch = self._loop._failed(exc)
+        if batch is None:
+            raise StopAsyncIteration
+        return batch
+
+    async def _first_step(self) -> list[Event] | None:
+        """The first step's next events for the client; at its end, the answer's end or the
+        following steps' first events."""
+        stream = self._opened.stream
+        feed = self._loop._editor.feed
+        while True:
+            try:
+                batch = await anext(stream)
+            except StopAsyncIteration:
+                break
+            out = feed(batch)
+            if out:
+                return out
+        self._first_over = True
+        loop = self._loop
+        end = loop._end_step()
+        if end.error is not None:
+            return None
+        if not end.lynkr_calls:
+            return loop._editor.finish(end.stop_reason, end.stop_sequence)
+        sender, self._following = trio.open_memory_channel[list[Event]](16)
+        self._nursery.start_soon(loop._produce, self._opened.exchange, end, sender)
+        return await _take(self._following)
+
+
+async def _take(receiver: trio.MemoryReceiveChannel[list[Event]]) -> list[Event] | None:
+    """The next batch and all that has arrived behind it; None at the channel's end."""
+    try:
+        batch = await receiver.receive()
+    except trio.EndOfChannel:
+        return None
+    while True:
+        try:
+            batch = batch + receiver.receive_nowait()
+        except (trio.WouldBlock, trio.EndOfChannel):
+            return batch

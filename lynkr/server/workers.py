@@ -3,7 +3,14 @@
 Assumes: ``settings`` were validated and announced by the parent (environment, ``.env`` and
 flags); each worker gets them whole (pickled by ``multiprocessing``'s spawn) and builds its own
 state from them, so every setting and flag holds in every worker.
-Guarantees: the parent opens the socket once and the workers share it. SIGTERM or SIGINT to the
+Guarantees: the parent binds the address (so the port is taken, or the error shown, before any
+worker starts) and gives each worker a listening socket of its own on it, all bound with
+``SO_REUSEPORT``: the kernel spreads new connections over the workers by a hash of each
+connection's addresses and ports, whichever worker happens to wake first (one shared socket
+let the first worker awake accept a whole burst of connections; measured in
+``benchmarks/workers.py``). A worker that dies takes its socket's queue with it: the parent
+closes its copy at once (new connections go to the other workers) and binds a fresh one for
+the worker it starts in its place. SIGTERM or SIGINT to the
 parent starts the same drain in every worker as one process does on the signal (readiness
 503, new requests 503 for ``SHUTDOWN_DRAIN_DELAY_MS``, then in-flight requests finish within
 ``GRACEFUL_SHUTDOWN_TIMEOUT``); a second signal skips what is left of the drain; the parent
@@ -13,7 +20,9 @@ on to them. A worker that dies while serving is started again. Metrics: the pare
 ``PROMETHEUS_MULTIPROC_DIR`` at a folder of its own (an empty temporary one unless the variable
 is set), so ``/metrics/prometheus`` on any worker reports the sum over all of them. Limits and
 budgets are shared through the key database (SQLite, WAL) or Redis (``REDIS_URL``).
-Never: lets a worker outlive the parent's deadline (killed after the graceful timeout).
+Never: lets a worker outlive the parent's deadline (killed after the graceful timeout), or the
+parent itself: a worker whose parent was killed (SIGKILL, no word said) drains and stops as on
+SIGTERM, so the port is freed.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import socket
 import tempfile
 import time
 from multiprocessing.connection import wait
@@ -74,10 +84,13 @@ def worker(settings: Settings, config: Config, sockets: Sockets, stop: Any, hurr
     for sock in sockets.insecure_sockets:
         sock.listen(config.backlog)
     events = iter((stop, hurry))
+    parent = os.getppid()
 
     async def parent_says() -> None:
         event = next(events, None)
         while event is None or not event.is_set():
+            if event is stop and os.getppid() != parent:  # the parent was killed: drain, stop
+                return
             await trio.sleep(0.05)
 
     async def main() -> None:
@@ -88,16 +101,42 @@ def worker(settings: Settings, config: Config, sockets: Sockets, stop: Any, hurr
     trio.run(main)
 
 
+def reuse_port(sockets: Sockets) -> Sockets:
+    """Another set of sockets bound to the addresses of ``sockets`` (which hypercorn bound with
+    ``SO_REUSEPORT``, as it does for more than one worker), not yet listening."""
+    return Sockets([_again(s) for s in sockets.secure_sockets],
+                   [_again(s) for s in sockets.insecure_sockets], [])
+
+
+def _again(sock: socket.socket) -> socket.socket:
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return sock  # a Unix socket: no port to reuse; that worker shares the first one
+    again = socket.socket(sock.family, sock.type)
+    try:
+        again.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        again.bind(sock.getsockname())
+    except OSError:
+        again.close()
+        raise
+    again.setblocking(False)
+    again.set_inheritable(True)
+    return again
+
+
 def run_workers(settings: Settings, config: Config, metrics: MetricsFolder) -> int:
     folder = metrics.path
     context = multiprocessing.get_context("spawn")
     stop, hurry = context.Event(), context.Event()
-    sockets = config.create_sockets()
+    first = config.create_sockets()  # the bind: a port in use fails here, before any worker
+    slots = [first]
     processes: list[BaseProcess] = []
     signals = 0
 
-    def start() -> BaseProcess:
-        process = context.Process(target=worker, args=(settings, config, sockets, stop, hurry))
+    def start(index: int) -> BaseProcess:
+        process = context.Process(target=worker,
+                                  args=(settings, config, slots[index], stop, hurry))
         process.start()
         return process
 
@@ -114,7 +153,8 @@ def run_workers(settings: Settings, config: Config, metrics: MetricsFolder) -> i
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, on_hangup)
     try:
-        processes += [start() for _ in range(settings.workers)]
+        slots += [reuse_port(first) for _ in range(settings.workers - 1)]
+        processes += [start(index) for index in range(settings.workers)]
         while not stop.is_set():
             wait([p.sentinel for p in processes], timeout=0.1)
             for index, process in enumerate(processes):
@@ -124,8 +164,14 @@ def run_workers(settings: Settings, config: Config, metrics: MetricsFolder) -> i
                         extra={"pid": process.pid, "exitcode": process.exitcode},
                     )
                     _forget(folder, process.pid)
-                    processes[index] = start()
-        _close(sockets)  # the workers' copies alone now: closed after their drain, refused
+                    # its socket leaves the group (what it had queued is reset); until the
+                    # new worker listens, new connections go to the others
+                    fresh = reuse_port(slots[index])
+                    _close(slots[index], unless=fresh)
+                    slots[index] = fresh
+                    processes[index] = start(index)
+        for sockets in slots:  # the workers' copies alone now: closed after their drain,
+            _close(sockets)    # then refused
         deadline = time.monotonic() + settings.drain_s + settings.graceful_timeout_s + 5
         for process in processes:
             process.join(max(deadline - time.monotonic(), 0.1))
@@ -136,15 +182,19 @@ def run_workers(settings: Settings, config: Config, metrics: MetricsFolder) -> i
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        _close(sockets)
+        for sockets in slots:
+            _close(sockets)
         if metrics.ours:
             shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 
-def _close(sockets: Sockets) -> None:
+def _close(sockets: Sockets, unless: Sockets | None = None) -> None:
+    """Close ``sockets``, but not those carried over into ``unless`` (a Unix socket)."""
+    kept = {id(s) for s in (*unless.insecure_sockets, *unless.secure_sockets)} if unless else set()
     for sock in (*sockets.insecure_sockets, *sockets.secure_sockets):
-        sock.close()
+        if id(sock) not in kept:
+            sock.close()
 
 
 def _forget(folder: Path, pid: int | None) -> None:

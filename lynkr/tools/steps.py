@@ -38,6 +38,8 @@ from lynkr.model.events import (
 from lynkr.model.request import Message
 from lynkr.tools.legs import present_result, present_use
 
+_DELTAS = frozenset({TextDelta, InputJsonDelta, ThinkingDelta, SignatureDelta})
+
 
 @attrs.frozen
 class StepEnd:
@@ -87,7 +89,19 @@ class AnswerEditor:
 
     def feed(self, events: list[Event]) -> list[Event]:
         """One read of the current step, as the client's events (the same event objects
-        while the client's indexes are the step's: the usual first step costs no copies)."""
+        while the client's indexes are the step's: the usual first step costs no copies; a
+        read of deltas only, none of them to a Lynkr call, is given back as the same list)."""
+        if not self._held:
+            indexes = self._indexes
+            for event in events:
+                if type(event) not in _DELTAS:
+                    break
+                index = event.index  # type: ignore[union-attr]  # a delta: its type says so
+                if indexes[index] != index:
+                    break
+            else:
+                self._step += events
+                return events
         out: list[Event] = []
         for event in events:
             self._event(event, out)

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lynkr.formats.json_depth import check_depth, nesting
+from lynkr.formats.jsonvalue import ParsedBody, loads_object
 from lynkr.model.errors import BadRequest
 
 JSON = st.recursive(
@@ -57,3 +58,14 @@ def test_many_brackets_at_a_shallow_depth_pass() -> None:
 
 def test_a_body_that_does_not_parse_is_left_to_the_parser() -> None:
     check_depth(b"[" * 300, 128)  # unbalanced: the parser's own error names it
+
+
+def test_a_document_parsed_for_the_check_is_parsed_once() -> None:
+    body = orjson.dumps({"tools": [{"schema": {"a": [[1]]}} for _ in range(60)]})
+    document = check_depth(body, 128)  # more brackets than the limit: parsed and walked
+    assert document == orjson.loads(body)
+    assert check_depth(b'{"a": [1]}', 128) is None  # few brackets: not parsed at all
+    kept = ParsedBody.of(body, document)
+    assert kept == body  # still the bytes, for everything that reads bytes
+    assert loads_object(kept) is document  # the first parse takes the document
+    assert loads_object(kept) == document and loads_object(kept) is not document

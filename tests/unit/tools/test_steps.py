@@ -114,3 +114,28 @@ def test_a_stream_error_passes_and_is_the_steps_end() -> None:
 
 def test_usage_adds_field_by_field() -> None:
     assert add_usage(Usage(1, 2, 3, 4), Usage(10, 20, 30, 40)) == Usage(11, 22, 33, 44)
+
+
+def test_a_read_of_deltas_passes_as_it_came_and_still_counts_in_the_turn() -> None:
+    editor = AnswerEditor(LYNKR)
+    editor.feed([MessageStart("msg_1", "m", Usage(1)), *text_block(0, "a")])
+    deltas = [TextDelta(0, "b"), TextDelta(0, "c")]
+    assert editor.feed(deltas) is deltas  # nothing to edit: the same list, no copy
+    writing = [BlockStop(0), BlockStart(1, ToolUseBlock("c1", "lynkr_echo", {}))]
+    assert editor.feed(writing) == [BlockStop(0)]
+    # a Lynkr call being written: its input is held, the client sees nothing of it yet
+    assert editor.feed([InputJsonDelta(1, '{"text":"x"}')]) == []
+    shown = editor.feed([BlockStop(1), *end("tool_use", Usage(1, 2))])
+    assert [type(e).__name__ for e in shown] == ["BlockStart", "InputJsonDelta", "BlockStop"]
+    step = editor.end_step()
+    assert step.turn.content == (TextBlock("abc"), ToolUseBlock("c1", "lynkr_echo", {"text": "x"}))
+
+
+def test_a_read_of_deltas_is_renumbered_in_a_later_step() -> None:
+    editor = AnswerEditor(LYNKR)
+    editor.feed([MessageStart("msg_1", "m", Usage(1)), *text_block(0, "a"), BlockStop(0)])
+    editor.end_step()
+    editor.feed([MessageStart("msg_2", "m", Usage(1)), *text_block(0, "b")])
+    deltas = [TextDelta(0, "c")]
+    assert editor.feed(deltas) == [TextDelta(1, "c")]
+    assert deltas == [TextDelta(0, "c")]  # the read itself is left as it was

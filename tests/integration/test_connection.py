@@ -1,4 +1,4 @@
-"""Direct writes under hypercorn (``lynkr.server.direct_write``): every byte in order, whether the
+"""Direct writes under hypercorn (``lynkr.server.connection``): every byte in order, whether the
 kernel takes a write whole, in part (a slow reader fills the socket's buffer) or not at all (the
 reader went away)."""
 
@@ -13,10 +13,11 @@ from urllib.parse import urlsplit
 import hypercorn.trio.run
 import pytest
 import trio
+from hypercorn.trio import serve
 
-from lynkr.server import direct_write
-from lynkr.server.direct_write import DirectWriteServer, install
-from tests.harness.servers import serve_asgi
+from lynkr.server import connection
+from lynkr.server.connection import LeanConnection, install
+from tests.harness.servers import _plain_config, run_in_thread, serve_asgi
 
 PARTS = 3000
 BIG = 4 * 1024 * 1024
@@ -79,7 +80,7 @@ def read_chunked(sock: socket.socket, slow: bool) -> bytes:
 
 def test_install_swaps_hypercorns_trio_server() -> None:
     assert install() is True
-    assert hypercorn.trio.run.TCPServer is DirectWriteServer
+    assert hypercorn.trio.run.TCPServer is LeanConnection
     assert install() is True  # idempotent
 
 
@@ -99,7 +100,7 @@ def test_every_byte_arrives_in_order(slow: bool, monkeypatch: pytest.MonkeyPatch
             writes.append((len(data), sent))
         return sent
 
-    monkeypatch.setattr(direct_write.os, "write", counted)
+    monkeypatch.setattr(connection.os, "write", counted)
     with serve_asgi(streaming_app, name="direct-write") as url:
         with request_on(url, slow) as sock:
             assert read_chunked(sock, slow) == expected_body()
@@ -122,3 +123,85 @@ def test_a_reader_that_goes_away_breaks_nothing() -> None:
         time.sleep(0.2)
         with request_on(url) as again:
             assert read_chunked(again, False) == expected_body()
+
+
+async def slow_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    await trio.sleep(float(scope["path"].strip("/") or 0))  # GET /0.8: answers after 0.8 s
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", b"2")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def keep_alive_server(timeout_s: float) -> Any:
+    config = _plain_config(0.2)
+    config.keep_alive_timeout = timeout_s
+
+    async def start(stop: trio.Event, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        await serve(slow_app, config, shutdown_trigger=stop.wait, task_status=task_status)
+
+    return run_in_thread(start, "keep-alive")
+
+
+def ask(sock: socket.socket, path: str) -> bytes:
+    sock.sendall(f"GET {path} HTTP/1.1\r\nhost: x\r\n\r\n".encode())
+    data = b""
+    while not data.endswith(b"\r\n\r\nok"):
+        got = sock.recv(4096)
+        assert got, f"closed before the answer to {path}: {data!r}"
+        data += got
+    return data
+
+
+def closed_after(sock: socket.socket) -> float:
+    """Seconds until the server closes ``sock`` (it must, within 5 s)."""
+    sock.settimeout(5)
+    t0 = time.monotonic()
+    assert sock.recv(4096) == b""
+    return time.monotonic() - t0
+
+
+def test_an_idle_connection_is_closed_at_its_keep_alive_deadline() -> None:
+    install()
+    with keep_alive_server(0.4) as url:
+        parts = urlsplit(url)
+        with socket.create_connection((parts.hostname, parts.port)) as sock:
+            ask(sock, "/0")
+            ask(sock, "/0")  # the deadline moves with each request
+            waited = closed_after(sock)
+            assert 0.3 <= waited <= 2.0, waited
+
+
+def test_a_busy_connection_outlives_the_keep_alive_timeout() -> None:
+    install()
+    with keep_alive_server(0.3) as url:
+        parts = urlsplit(url)
+        with socket.create_connection((parts.hostname, parts.port)) as sock:
+            time.sleep(0.2)  # idle, not yet at the deadline
+            assert ask(sock, "/0.8").startswith(b"HTTP/1.1 200")  # in flight past it
+            assert ask(sock, "/0").startswith(b"HTTP/1.1 200")  # and kept alive after
+            assert closed_after(sock) >= 0.2
+
+
+def test_shutdown_closes_idle_connections_and_finishes_busy_ones() -> None:
+    install()
+    with keep_alive_server(30) as url:
+        parts = urlsplit(url)
+        idle = socket.create_connection((parts.hostname, parts.port))
+        ask(idle, "/0")
+        busy = socket.create_connection((parts.hostname, parts.port))
+        busy.sendall(b"GET /0.15 HTTP/1.1\r\nhost: x\r\n\r\n")
+        time.sleep(0.05)
+        # leaving the block stops the server (graceful 0.2 s): the idle connection closes at
+        # once, not after its 30 s keep-alive; the busy one gets its answer first
+    with idle, busy:
+        assert closed_after(idle) < 1.0
+        busy.settimeout(5)
+        data = b""
+        while chunk := busy.recv(4096):
+            data += chunk
+        assert data.startswith(b"HTTP/1.1 200") and data.endswith(b"ok")
