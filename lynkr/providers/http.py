@@ -16,8 +16,9 @@ messages name the provider, not its URL. A wait for a pooled connection beyond
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import NoReturn
 
 import httpx
 import orjson
@@ -30,6 +31,7 @@ from lynkr.config.vendors import vendor
 from lynkr.model.events import Event, StreamError
 from lynkr.model.request import Request
 from lynkr.ports import Answering, ParseContext, ProviderInfo, UpstreamCall
+from lynkr.providers.direct import DirectRoute, direct_route
 from lynkr.providers.lean_transport import lean_body
 from lynkr.providers.profiles import Profile, StreamParser, make_profile
 from lynkr.providers.transport import (
@@ -43,38 +45,49 @@ from lynkr.providers.transport import (
 class HttpEvents:
     """The events of one upstream answer, one list per read.
 
+    ``read()`` is the answer's next body bytes (None at its end), ``close()`` stops reading it.
     ``coalesced_reads``: each batch holds everything one socket read brought (the lean
     transport's body), so batches never pile up faster than they are read: the egress then
     writes each as it comes, without a reader task of its own."""
 
-    def __init__(self, name: str, response: httpx.Response, parser: StreamParser,
+    def __init__(self, name: str, read: Callable[[], Awaitable[bytes | None]],
+                 close: Callable[[], Awaitable[None]], coalesced: bool, parser: StreamParser,
                  silence: str, scrub: Scrubber) -> None:
         self._name = name
         self._silence = silence
         self._scrub = scrub
+        self._read = read
+        self._close = close
+        self.coalesced_reads = coalesced
+        self._parser = parser
+        self._closed = False
+
+    @classmethod
+    def of_response(cls, name: str, response: httpx.Response, parser: StreamParser,
+                    silence: str, scrub: Scrubber) -> HttpEvents:
         # We ask for identity encoding; then the transport's byte stream is the body and the
         # two decoding layers of aiter_bytes() can be skipped (they cost per chunk).
         identity = response.headers.get("content-encoding", "identity") == "identity"
         body = lean_body(response) if identity else None
-        self.coalesced_reads = body is not None
         stream = response.stream
         assert isinstance(stream, httpx.AsyncByteStream)
-        self._chunks = aiter(stream) if identity else response.aiter_bytes()
-        self._read = body.next if body is not None else self._next_chunk
-        self._parser = parser
-        self._closed = False
+        chunks = aiter(stream) if identity else response.aiter_bytes()
 
-    async def _next_chunk(self) -> bytes | None:
-        try:
-            return await self._chunks.__anext__()
-        except StopAsyncIteration:
-            return None
+        async def next_chunk() -> bytes | None:
+            try:
+                return await chunks.__anext__()
+            except StopAsyncIteration:
+                return None
+
+        return cls(name, body.next if body is not None else next_chunk,
+                   chunks.aclose,  # type: ignore[attr-defined]
+                   body is not None, parser, silence, scrub)
 
     def __aiter__(self) -> HttpEvents:
         return self
 
     async def aclose(self) -> None:
-        await self._chunks.aclose()  # type: ignore[attr-defined]
+        await self._close()
 
     async def __anext__(self) -> list[Event]:
         parser = self._parser
@@ -131,6 +144,7 @@ class HttpUpstream:
         self.scrub = Scrubber([settings.api_key, url_password(settings.endpoint)])
         self._info = ProviderInfo(settings.name, self.profile.family, settings.model,
                                   settings.endpoint, context_window, vendor(settings.name).local)
+        self._routes: dict[str, DirectRoute | None] = {}
 
     @property
     def info(self) -> ProviderInfo:
@@ -151,6 +165,12 @@ class HttpUpstream:
 
     @asynccontextmanager
     async def open(self, call: UpstreamCall) -> AsyncIterator[HttpEvents]:
+        route = self._route(call.target)
+        data = route.request(call.headers, call.body) if route is not None else None
+        if route is not None and data is not None:
+            async with self._open_direct(route, data, call) as events:
+                yield events
+            return
         name = self.settings.name
         request = self.client.build_request("POST", call.target, content=call.body,
                                             headers=call.headers)
@@ -161,17 +181,57 @@ class HttpUpstream:
                                   self.limits.pool_timeout_s) from None
         try:
             if response.status_code >= 400:
-                body = await read_error_body(response, self.limits.error_body_bytes)
-                raise status_error(name, response.status_code, body, response.headers,
-                                   self.scrub)
-            events = HttpEvents(name, response, self.profile.parser(call.context),
-                                self.silent_message(), self.scrub)
+                await self._raise_status(response)
+            events = HttpEvents.of_response(name, response, self.profile.parser(call.context),
+                                            self.silent_message(), self.scrub)
             try:
                 yield events
             finally:
                 await events.aclose()
         finally:
             await response.aclose()
+
+    @asynccontextmanager
+    async def _open_direct(self, route: DirectRoute, data: bytes, call: UpstreamCall
+                           ) -> AsyncIterator[HttpEvents]:
+        """``open`` on the lean transport without httpx's client: the same errors, the same
+        events; an error or encoded body is read through an ``httpx.Response`` as before."""
+        try:
+            head, body = await route.exchange(data)
+        except httpx.TransportError as exc:
+            raise transport_error(self.settings.name, exc, self.silent_message(),
+                                  self.limits.pool_timeout_s) from None
+        try:
+            parser = self.profile.parser(call.context)
+            encoding = b", ".join(v for k, v in head.headers if k == b"content-encoding")
+            if head.status >= 400 or encoding not in (b"", b"identity"):
+                response = route.response(head, body)
+                if head.status >= 400:
+                    await self._raise_status(response)
+                events = HttpEvents.of_response(self.settings.name, response, parser,
+                                                self.silent_message(), self.scrub)
+            else:
+                events = HttpEvents(self.settings.name, body.next, body.aclose, True, parser,
+                                    self.silent_message(), self.scrub)
+            try:
+                yield events
+            finally:
+                await events.aclose()
+        finally:
+            await body.aclose()
+
+    async def _raise_status(self, response: httpx.Response) -> NoReturn:
+        body = await read_error_body(response, self.limits.error_body_bytes)
+        raise status_error(self.settings.name, response.status_code, body, response.headers,
+                           self.scrub)
+
+    def _route(self, target: str) -> DirectRoute | None:
+        """The direct route to ``target`` (None: through httpx's client), found once."""
+        try:
+            return self._routes[target]
+        except KeyError:
+            route = self._routes[target] = direct_route(self.client, target)
+            return route
 
     async def aclose(self) -> None:
         await self.client.aclose()
