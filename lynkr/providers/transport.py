@@ -10,9 +10,12 @@ provider fault.
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable, Mapping
 
 import httpx
+from httpx import _utils as httpx_utils
 
 from lynkr.formats.upstream_errors import error_message
 from lynkr.model.errors import (
@@ -23,6 +26,8 @@ from lynkr.model.errors import (
     from_upstream_status,
 )
 from lynkr.providers.lean_transport import LeanTransport
+
+log = logging.getLogger("lynkr.providers")
 
 
 def make_client(*, connect_s: float, read_s: float, max_connections: int,
@@ -35,10 +40,30 @@ def make_client(*, connect_s: float, read_s: float, max_connections: int,
     limits = httpx.Limits(max_connections=max_connections,
                           max_keepalive_connections=max_connections,
                           keepalive_expiry=keepalive_s)
-    transport = LeanTransport(max_connections=max_connections, keepalive_s=keepalive_s) \
-        if lean else None
-    return httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=True,
-                             transport=transport)
+    if not lean:
+        return httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=True)
+    # httpx reads proxies from the environment only for a client without a transport of its
+    # own: mounted here as httpx would mount them (NO_PROXY hosts stay on the lean transport)
+    mounts: dict[str, httpx.AsyncBaseTransport | None] = {
+        pattern: None if proxy is None else httpx.AsyncHTTPTransport(proxy=proxy, limits=limits)
+        for pattern, proxy in environment_proxies().items()}
+    return httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=True, mounts=mounts,
+                             transport=LeanTransport(max_connections=max_connections,
+                                                     keepalive_s=keepalive_s))
+
+
+def environment_proxies() -> dict[str, str | None]:
+    """``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY`` and ``NO_PROXY`` as httpx's mount patterns
+    (a pattern mapped to None goes without a proxy), read the way httpx reads them."""
+    read = getattr(httpx_utils, "get_environment_proxies", None)
+    if read is None:  # a later httpx moved it: say so rather than drop a proxy silently
+        if any(os.environ.get(v) for v in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+                                           "http_proxy", "https_proxy", "all_proxy")):
+            log.warning("a proxy is set in the environment but this httpx does not say how to "
+                        "read it; set UPSTREAM_TRANSPORT=httpx to use it")
+        return {}
+    proxies: dict[str, str | None] = read()
+    return proxies
 
 
 def reason(exc: Exception) -> str:

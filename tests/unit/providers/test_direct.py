@@ -285,3 +285,40 @@ async def test_a_cancelled_read_frees_its_connection() -> None:
         await target.aclose()
         nursery.cancel_scope.cancel()
     assert server.connections == 2
+
+
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+def clear_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+async def test_a_proxy_from_the_environment_is_used_on_the_lean_transport(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``HTTP_PROXY`` reaches the upstream call with the lean transport, the default (httpx
+    reads the environment only for a client without a transport of its own); ``NO_PROXY``
+    keeps a host on the lean transport's direct path."""
+    clear_proxies(monkeypatch)
+    proxy = Server(replying(lambda _n: answer()))
+    proxy.handler = replying(lambda _n: answer(), proxy)
+    async with trio.open_nursery() as nursery:
+        proxy_port = await proxy.start(nursery)
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy_port}")
+        target = provider("openai", 9)  # the discard port: only the proxy can answer
+        assert direct_route(target.client, target.settings.endpoint) is None
+        assert [e.text for e in await events(target) if hasattr(e, "text")] == ["hello"]
+        await target.aclose()
+        [request] = proxy.seen
+        assert request.startswith(b"POST http://127.0.0.1:9/v1/chat/completions?x=1")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        upstream = Server(replying(lambda _n: answer()))
+        upstream.handler = replying(lambda _n: answer(), upstream)
+        bypassing = provider("openai", await upstream.start(nursery))
+        no_httpx_send(bypassing)  # the direct path, not httpx's
+        assert [e.text for e in await events(bypassing) if hasattr(e, "text")] == ["hello"]
+        await bypassing.aclose()
+        nursery.cancel_scope.cancel()
+    assert len(proxy.seen) == 1 and len(upstream.seen) == 1
