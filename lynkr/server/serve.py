@@ -27,6 +27,7 @@ from lynkr.server.connection import install as install_direct_write
 from lynkr.server.state import AppState
 
 log = logging.getLogger("lynkr.server")
+LISTEN_BACKLOG = 2048
 
 
 def hypercorn_config(settings: Settings, bind: str | None = None) -> Config:
@@ -36,6 +37,10 @@ def hypercorn_config(settings: Settings, bind: str | None = None) -> Config:
     config.accesslog = None
     config.errorlog = None
     config.keep_alive_timeout = 75
+    # hypercorn's default of 100 pending connections overflowed at 400 streams opened at once
+    # (the kernel reset the rest while the loop parsed the first requests); the kernel caps it
+    # at net.core.somaxconn
+    config.backlog = LISTEN_BACKLOG
     config.graceful_timeout = settings.graceful_timeout_s
     return config
 

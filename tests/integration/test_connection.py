@@ -131,7 +131,10 @@ async def slow_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             await send({"type": "lifespan.startup.complete"})
         await send({"type": "lifespan.shutdown.complete"})
         return
-    await trio.sleep(float(scope["path"].strip("/") or 0))  # GET /0.8: answers after 0.8 s
+    if scope["path"] == "/block":  # the whole loop busy for 0.5 s (parsing a burst, say)
+        time.sleep(0.5)
+    else:
+        await trio.sleep(float(scope["path"].strip("/") or 0))  # GET /0.8: after 0.8 s
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-length", b"2")]})
     await send({"type": "http.response.body", "body": b"ok"})
@@ -205,3 +208,39 @@ def test_shutdown_closes_idle_connections_and_finishes_busy_ones() -> None:
         while chunk := busy.recv(4096):
             data += chunk
         assert data.startswith(b"HTTP/1.1 200") and data.endswith(b"ok")
+
+
+def test_a_burst_of_connections_waits_in_the_listen_queue() -> None:
+    """Lynkr's listener takes a burst of connections opened at once while its loop is busy
+    (hypercorn's default backlog of 100 reset the rest at 400 streams)."""
+    from lynkr.config.settings import load_settings
+    from lynkr.server.serve import LISTEN_BACKLOG, hypercorn_config
+
+    settings = load_settings({"MODEL_PROVIDER": "ollama"}, env_file="/nonexistent/.env")
+    config = hypercorn_config(settings, bind="127.0.0.1:0")
+    assert config.backlog == LISTEN_BACKLOG >= 1024
+
+    async def start(stop: trio.Event, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        await serve(slow_app, config, shutdown_trigger=stop.wait, task_status=task_status)
+
+    with run_in_thread(start, "backlog") as url:
+        parts = urlsplit(url)
+        first = socket.create_connection((parts.hostname, parts.port))
+        first.sendall(b"GET /block HTTP/1.1\r\nhost: x\r\n\r\n")
+        time.sleep(0.1)
+        conns = []
+        try:
+            for _ in range(300):  # all while the loop is blocked: they wait in the queue
+                sock = socket.create_connection((parts.hostname, parts.port), timeout=10)
+                sock.sendall(b"GET /0 HTTP/1.1\r\nhost: x\r\n\r\n")
+                conns.append(sock)
+            for sock in conns:
+                data = b""
+                while not data.endswith(b"\r\n\r\nok"):
+                    got = sock.recv(4096)
+                    assert got, "a queued connection was dropped"
+                    data += got
+        finally:
+            first.close()
+            for sock in conns:
+                sock.close()
