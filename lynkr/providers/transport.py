@@ -11,8 +11,8 @@ provider fault.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Mapping
+from urllib.request import getproxies
 
 import httpx
 from httpx import _utils as httpx_utils
@@ -57,8 +57,7 @@ def environment_proxies() -> dict[str, str | None]:
     (a pattern mapped to None goes without a proxy), read the way httpx reads them."""
     read = getattr(httpx_utils, "get_environment_proxies", None)
     if read is None:  # a later httpx moved it: say so rather than drop a proxy silently
-        if any(os.environ.get(v) for v in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
-                                           "http_proxy", "https_proxy", "all_proxy")):
+        if getproxies():
             log.warning("a proxy is set in the environment but this httpx does not say how to "
                         "read it; set UPSTREAM_TRANSPORT=httpx to use it")
         return {}
