@@ -17,6 +17,9 @@ CACHE_VERDICT = "prompt_cache"
 # the annotation under which memory_inject says what the newest user turn carries
 # ("3 injected, 212 tokens"), for the x-lynkr-memory header
 MEMORY_ANNOTATION = "memory"
+# the annotation under which memory_inject leaves the newest typed turn's key (turn_key), so
+# memory_extract's tap does not digest the same turn again
+MEMORY_TURN = "memory_turn"
 
 
 @attrs.frozen

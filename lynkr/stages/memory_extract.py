@@ -29,7 +29,7 @@ from lynkr.model.events import Event
 from lynkr.model.memory import ExtractionJob
 from lynkr.model.response import Response
 from lynkr.ports import MemoryPort, Ports
-from lynkr.stages.exchange import Exchange
+from lynkr.stages.exchange import MEMORY_TURN, Exchange
 from lynkr.stages.memory_injection import newest_turn, turn_key
 from lynkr.stages.memory_scope import exchange_scope
 from lynkr.stages.session import recall, remember, session_key
@@ -74,7 +74,8 @@ def extraction_tap(
     index = newest_turn(messages)
     if index is None:
         return None
-    key = turn_key(messages[index])
+    # memory_inject's key for the same turn when it ran (one digest a request, not two)
+    key = exchange.annotations.get(MEMORY_TURN) or turn_key(messages[index])
     if not config.every_answer and recall(ports, exchange, STORE_KEY) == key:
         return None  # this turn's answer was learnt from already
     job = ExtractionJob(

@@ -33,7 +33,7 @@ from lynkr.model.content import Block, TextBlock, ToolResultBlock
 from lynkr.model.memory import Memory, Recalled
 from lynkr.model.request import Message
 from lynkr.ports import Ports
-from lynkr.stages.exchange import MEMORY_ANNOTATION, Exchange
+from lynkr.stages.exchange import MEMORY_ANNOTATION, MEMORY_TURN, Exchange
 from lynkr.stages.memory_scope import exchange_scope
 from lynkr.stages.session import recall, remember, session_key
 
@@ -182,6 +182,8 @@ async def memory_inject(exchange: Exchange, config: MemoryInjectConfig, ports: P
     summary = f"{header_value(newest)} ({how})" + (
         f"; {earlier} earlier turn(s) kept" if earlier else "")
     annotations = {**exchange.annotations, MEMORY_ANNOTATION: header_value(newest)}
+    if newest is not None:
+        annotations[MEMORY_TURN] = newest.turn_key
     return exchange.noted("memory_inject", summary,
                           request=attrs.evolve(request, messages=messages),
                           annotations=annotations)

@@ -12,8 +12,8 @@ from lynkr.model.response import Response
 from lynkr.pipeline.compile import compile_text
 from lynkr.ports import Ports, ProviderInfo
 from lynkr.stages import STAGES
-from lynkr.stages.exchange import Context, Exchange
-from lynkr.stages.memory_extract import MemoryExtractConfig, extraction_tap
+from lynkr.stages.exchange import MEMORY_TURN, Context, Exchange
+from lynkr.stages.memory_extract import STORE_KEY, MemoryExtractConfig, extraction_tap
 
 PROVIDERS = {
     "anthropic": ProviderInfo("anthropic", "anthropic", "claude-x", "https://a/v1/messages")
@@ -132,3 +132,15 @@ def test_a_dropped_job_leaves_the_turn_to_learn_from() -> None:
     assert tap is not None
     tap.completed(answer())
     assert extraction_tap(exchange(TURN), CONFIG, ports) is not None
+
+
+def test_the_turn_key_memory_inject_left_is_the_one_recorded() -> None:
+    fake = FakeMemory()
+    sessions = MemorySessionStore()
+    ports = Ports(PROVIDERS, "anthropic", memory=fake, sessions=sessions)
+    injected = attrs.evolve(exchange(TURN), annotations={MEMORY_TURN: "key-from-inject"})
+    tap = extraction_tap(injected, CONFIG, ports)
+    assert tap is not None
+    tap.completed(answer())
+    assert sessions.get("sid:s1", STORE_KEY) == '"key-from-inject"'
+    assert extraction_tap(injected, CONFIG, ports) is None
